@@ -1,0 +1,43 @@
+"""Turn a request's credential headers into the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from auth.principal import Actor, Anonymous
+from auth.tokens import looks_like_api_key
+from resolvers.api_keys import authenticate_api_key
+from resolvers.sessions import authenticate_session
+
+MAX_CREDENTIAL_LENGTH = 512
+
+
+def credential_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The one credential a request carries, `""` when it is malformed or ambiguous,
+    or None when there is none."""
+    authorization = headers.get("authorization")
+    api_key_header = headers.get("x-api-key")
+    if authorization is not None and api_key_header is not None:
+        return ""
+    if api_key_header is not None:
+        api_key = api_key_header.strip()
+        return api_key if looks_like_api_key(api_key) else ""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return token.strip()
+
+
+async def authenticate(headers: Mapping[str, str]) -> Actor:
+    credential = credential_from_headers(headers)
+    if credential is None:
+        return Anonymous()
+    if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
+        return Anonymous(rejected=True)
+    if looks_like_api_key(credential):
+        principal = await authenticate_api_key(credential)
+    else:
+        principal = await authenticate_session(credential)
+    return principal or Anonymous(rejected=True)

@@ -1,0 +1,41 @@
+"""Who is calling: a portal user by session, automation by API key, or nobody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import ApiKey, Role, Scope, Session, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. With an API key it acts as the key's owner, narrowed by the
+    key's scopes; with a session it has every scope its roles allow."""
+
+    user: User
+    session: Session | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def role(self) -> Role | None:
+        return self.user.strongest_role
+
+    @property
+    def is_person(self) -> bool:
+        return self.api_key is None
+
+    def holds(self, scope: Scope) -> bool:
+        return self.api_key is None or scope in self.api_key.scopes
+
+    def can_grant(self, scopes: list[Scope]) -> bool:
+        return all(self.holds(scope) for scope in scopes)
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """No valid credential. `rejected` is set when one was sent but was not accepted."""
+
+    rejected: bool = False
+
+
+Actor = Principal | Anonymous

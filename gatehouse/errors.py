@@ -1,0 +1,36 @@
+"""The error codes of the contract, raised by domain code and mapped once in `schema.errors`."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class GatehouseError(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def bad_input(message: str) -> GatehouseError:
+    return GatehouseError(ErrorCode.BAD_USER_INPUT, message)
+
+
+def forbidden(message: str = "You are not allowed to do this.") -> GatehouseError:
+    return GatehouseError(ErrorCode.FORBIDDEN, message)
+
+
+def not_found(what: str) -> GatehouseError:
+    return GatehouseError(ErrorCode.NOT_FOUND, f"{what} not found.")
+
+
+def unauthenticated(message: str = "Authentication required.") -> GatehouseError:
+    return GatehouseError(ErrorCode.UNAUTHENTICATED, message)

@@ -1,0 +1,17 @@
+"""Tortoise models of every domain; Tortoise discovers them through this package."""
+
+from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
+from models.sessions import Session
+from models.users import Role, User, UserStatus
+
+__models__ = [User, Session, ApiKey, ApiKeyUsageDay]
+__all__ = [
+    "ApiKey",
+    "ApiKeyStatus",
+    "ApiKeyUsageDay",
+    "Role",
+    "Scope",
+    "Session",
+    "User",
+    "UserStatus",
+]

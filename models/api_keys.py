@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.users import User
+
+
+class Scope(StrEnum):
+    READ = "READ"
+    WRITE = "WRITE"
+    ADMIN = "ADMIN"
+
+
+class ApiKeyStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+def encode_scopes(scopes: Iterable[Scope]) -> str:
+    return "," + ",".join(sorted(set(scopes))) + ","
+
+
+class ApiKey(Model):
+    # Only the SHA-256 of the key is kept: a leak of this table leaks no usable key, and
+    # the key itself can be shown once only.
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    description = fields.TextField(null=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    key_prefix = fields.CharField(max_length=16)
+    key_last_four = fields.CharField(max_length=4)
+    scopes_encoded = fields.CharField(max_length=32, source_field="scopes")
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="api_keys", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+    revoked_at = fields.DatetimeField(null=True, db_index=True)
+    last_used_at = fields.DatetimeField(null=True)
+    total_calls = fields.BigIntField(default=0)
+
+    created_by_id: int | None
+
+    class Meta:
+        table = "api_keys"
+
+    @property
+    def scopes(self) -> list[Scope]:
+        return [Scope(name) for name in self.scopes_encoded.strip(",").split(",") if name]
+
+    @property
+    def masked_key(self) -> str:
+        return f"{self.key_prefix}…{self.key_last_four}"
+
+    def status_at(self, now: datetime) -> ApiKeyStatus:
+        if self.revoked_at is not None:
+            return ApiKeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return ApiKeyStatus.EXPIRED
+        return ApiKeyStatus.ACTIVE
+
+
+class ApiKeyUsageDay(Model):
+    # One row per key and UTC day, so usage and metrics cost the same however many calls.
+
+    id = fields.BigIntField(primary_key=True)
+    api_key: fields.ForeignKeyRelation[ApiKey] = fields.ForeignKeyField(
+        "models.ApiKey", related_name="usage_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField(db_index=True)
+    calls = fields.BigIntField(default=0)
+
+    api_key_id: int
+
+    class Meta:
+        table = "api_key_usage_days"
+        unique_together = (("api_key", "day"),)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    SUPER_ADMIN = "SUPER_ADMIN"
+    ADMIN = "ADMIN"
+    READ_ONLY = "READ_ONLY"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {Role.READ_ONLY: 1, Role.ADMIN: 2, Role.SUPER_ADMIN: 3}
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+def encode_roles(roles: Iterable[Role]) -> str:
+    # Delimited on both sides so that a filter for ",ADMIN," never matches SUPER_ADMIN.
+    ordered = sorted(set(roles), key=lambda role: -role.rank)
+    return "," + ",".join(ordered) + ","
+
+
+def role_filter(role: Role) -> dict[str, str]:
+    return {"roles__contains": f",{role},"}
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True)
+    email = fields.CharField(max_length=320, unique=True)
+    display_name = fields.CharField(max_length=200)
+    password_hash = fields.CharField(max_length=255)
+    roles_encoded = fields.CharField(max_length=64, source_field="roles")
+    status = fields.CharEnumField(UserStatus, max_length=16, default=UserStatus.ACTIVE)
+    last_login_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+
+    @property
+    def roles(self) -> list[Role]:
+        return [Role(name) for name in self.roles_encoded.strip(",").split(",") if name]
+
+    @property
+    def strongest_role(self) -> Role | None:
+        return max(self.roles, key=lambda role: role.rank, default=None)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_super_admin(self) -> bool:
+        return Role.SUPER_ADMIN in self.roles
+
+    def __str__(self) -> str:
+        return self.email

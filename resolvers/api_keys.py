@@ -1,0 +1,161 @@
+"""API keys: issuing them once, recognising them fast, revoking them and counting their calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+
+from auth.principal import Principal
+from auth.tokens import generate_api_key, hash_secret, is_well_formed_api_key
+from gatehouse.clock import utcnow
+from gatehouse.errors import bad_input, forbidden, not_found
+from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope, UserStatus
+from models.api_keys import encode_scopes
+from resolvers.pagination import Page, paginate
+from resolvers.users import parse_id
+
+MAX_NAME_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 1000
+MAX_USAGE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    secret: str = field(repr=False)
+
+
+def status_filter(status: ApiKeyStatus, now: datetime) -> Q:
+    if status == ApiKeyStatus.REVOKED:
+        return Q(revoked_at__isnull=False)
+    if status == ApiKeyStatus.EXPIRED:
+        return Q(revoked_at__isnull=True, expires_at__lte=now)
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+async def list_api_keys(
+    *, first: int | None, after: str | None, status: ApiKeyStatus | None = None, search: str | None = None
+) -> Page[ApiKey]:
+    queryset = ApiKey.all()
+    if status is not None:
+        queryset = queryset.filter(status_filter(status, utcnow()))
+    if search and search.strip():
+        queryset = queryset.filter(name__icontains=search.strip())
+    return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
+
+
+async def get_api_key(key_id: str | int) -> ApiKey | None:
+    pk = parse_id(key_id)
+    return None if pk is None else await ApiKey.get_or_none(id=pk)
+
+
+async def _require_api_key(key_id: str) -> ApiKey:
+    api_key = await get_api_key(key_id)
+    if api_key is None:
+        raise not_found("API key")
+    return api_key
+
+
+async def create_api_key(
+    actor: Principal,
+    *,
+    name: str,
+    scopes: list[Scope],
+    description: str | None = None,
+    expires_at: datetime | None = None,
+) -> CreatedApiKey:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise bad_input(f"`name` must be 1 to {MAX_NAME_LENGTH} characters long.")
+    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+        raise bad_input(f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters.")
+    if not scopes:
+        raise bad_input("`scopes` must name at least one scope.")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= utcnow():
+            raise bad_input("`expiresAt` must be in the future.")
+    if not actor.can_grant(scopes):
+        raise forbidden("A key cannot create a key with a scope it does not hold.")
+
+    new_key = generate_api_key()
+    api_key = await ApiKey.create(
+        name=name,
+        description=description,
+        key_hash=new_key.hash,
+        key_prefix=new_key.display_prefix,
+        key_last_four=new_key.last_four,
+        scopes_encoded=encode_scopes(scopes),
+        created_by_id=actor.user.id,
+        expires_at=expires_at,
+    )
+    return CreatedApiKey(api_key=api_key, secret=new_key.secret)
+
+
+async def revoke_key(key_id: str) -> ApiKey:
+    api_key = await _require_api_key(key_id)
+    # Conditional on revoked_at being unset, so the first revocation time is never moved.
+    await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(revoked_at=utcnow())
+    await api_key.refresh_from_db()
+    return api_key
+
+
+async def delete_api_key(key_id: str) -> str:
+    api_key = await _require_api_key(key_id)
+    await api_key.delete()
+    return str(api_key.id)
+
+
+async def authenticate_api_key(secret: str) -> Principal | None:
+    """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
+    owner is inactive or gone, are refused and not counted."""
+    if not is_well_formed_api_key(secret):
+        return None
+    api_key = await ApiKey.get_or_none(key_hash=hash_secret(secret)).select_related("created_by")
+    now = utcnow()
+    if api_key is None or api_key.status_at(now) != ApiKeyStatus.ACTIVE:
+        return None
+    owner = api_key.created_by
+    if owner is None or owner.status != UserStatus.ACTIVE:
+        return None
+    await record_call(api_key.id, now)
+    return Principal(user=owner, api_key=api_key)
+
+
+async def record_call(key_id: int, now: datetime) -> None:
+    # Increments run in the database, so concurrent requests and several server
+    # processes never lose a count the way read-modify-write in Python would.
+    await ApiKey.filter(id=key_id).update(total_calls=F("total_calls") + 1, last_used_at=now)
+    day = now.date()
+    usage = ApiKeyUsageDay.filter(api_key_id=key_id, day=day)
+    if await usage.update(calls=F("calls") + 1):
+        return
+    try:
+        await ApiKeyUsageDay.create(api_key_id=key_id, day=day, calls=1)
+    except IntegrityError:
+        # Another request created today's row first; count on it.
+        await usage.update(calls=F("calls") + 1)
+
+
+def check_usage_days(days: int) -> None:
+    if not 1 <= days <= MAX_USAGE_DAYS:
+        raise bad_input(f"`days` must be between 1 and {MAX_USAGE_DAYS}.")
+
+
+def usage_window(days: int, today: date) -> list[date]:
+    check_usage_days(days)
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+async def usage_by_key(key_ids: list[int], days: int) -> dict[int, list[tuple[date, int]]]:
+    """Calls per UTC day for each key, oldest first, zero days included."""
+    window = usage_window(days, utcnow().date())
+    rows = await ApiKeyUsageDay.filter(
+        api_key_id__in=key_ids, day__gte=window[0], day__lte=window[-1]
+    ).values_list("api_key_id", "day", "calls")
+    calls: dict[tuple[int, date], int] = {(key, day): count for key, day, count in rows}
+    return {key: [(day, calls.get((key, day), 0)) for day in window] for key in key_ids}

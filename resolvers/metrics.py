@@ -1,0 +1,40 @@
+"""The figures on the portal's API Keys page, from a fixed number of aggregate queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.functions import Sum
+
+from gatehouse.clock import utcnow
+from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay
+from resolvers.api_keys import status_filter
+
+
+@dataclass(frozen=True)
+class KeyMetrics:
+    total_keys: int
+    active_keys: int
+    expired_keys: int
+    revoked_keys: int
+    api_calls_today: int
+
+
+async def key_metrics() -> KeyMetrics:
+    now = utcnow()
+    total = await ApiKey.all().count()
+    revoked = await ApiKey.filter(status_filter(ApiKeyStatus.REVOKED, now)).count()
+    expired = await ApiKey.filter(status_filter(ApiKeyStatus.EXPIRED, now)).count()
+    today = await (
+        ApiKeyUsageDay.filter(day=now.date())
+        .annotate(total=Sum("calls"))
+        .first()
+        .values_list("total", flat=True)
+    )
+    return KeyMetrics(
+        total_keys=total,
+        active_keys=total - revoked - expired,
+        expired_keys=expired,
+        revoked_keys=revoked,
+        api_calls_today=int(today or 0),
+    )

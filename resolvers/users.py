@@ -1,0 +1,180 @@
+"""Portal users: listing, creating, changing and removing them, with the contract's row rules."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from auth.passwords import hash_password
+from auth.principal import Principal
+from gatehouse.clock import utcnow
+from gatehouse.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
+from models import ApiKey, Role, Session, User, UserStatus
+from models.users import encode_roles, role_filter
+from resolvers.pagination import Page, paginate
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
+MAX_EMAIL_LENGTH = 320
+MAX_DISPLAY_NAME_LENGTH = 200
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise bad_input("`email` is not a valid email address.")
+    return email
+
+
+def _display_name(display_name: str) -> str:
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
+        raise bad_input(f"`displayName` must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters long.")
+    return display_name
+
+
+def _roles(roles: list[Role]) -> str:
+    if not roles:
+        raise bad_input("`roles` must name at least one role.")
+    return encode_roles(roles)
+
+
+def parse_id(value: str | int) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+async def get_user(user_id: str | int) -> User | None:
+    pk = parse_id(user_id)
+    return None if pk is None else await User.get_or_none(id=pk)
+
+
+async def _require_user(user_id: str | int) -> User:
+    user = await get_user(user_id)
+    if user is None:
+        raise not_found("User")
+    return user
+
+
+async def list_users(
+    *,
+    first: int | None,
+    after: str | None,
+    status: UserStatus | None = None,
+    role: Role | None = None,
+    search: str | None = None,
+) -> Page[User]:
+    queryset = User.all()
+    if status is not None:
+        queryset = queryset.filter(status=status)
+    if role is not None:
+        queryset = queryset.filter(**role_filter(role))
+    if search and search.strip():
+        term = search.strip()
+        queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
+    return await paginate(queryset, kind="User", first=first, after=after, newest_first=False)
+
+
+async def create_user(
+    *, email: str, display_name: str, password: str, roles: list[Role]
+) -> User:
+    email = normalise_email(email)
+    fields = {"display_name": _display_name(display_name), "roles_encoded": _roles(roles)}
+    if await User.exists(email=email):
+        raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
+    password_hash = await hash_password(password)
+    try:
+        return await User.create(email=email, password_hash=password_hash, **fields)
+    except IntegrityError:
+        raise GatehouseError(
+            ErrorCode.CONFLICT, "A user with this email already exists."
+        ) from None
+
+
+async def update_user(
+    actor: Principal,
+    user_id: str,
+    *,
+    display_name: str | None = None,
+    roles: list[Role] | None = None,
+    status: UserStatus | None = None,
+) -> User:
+    changes: dict[str, object] = {}
+    if display_name is not None:
+        changes["display_name"] = _display_name(display_name)
+    if roles is not None:
+        changes["roles_encoded"] = _roles(roles)
+    if status is not None:
+        changes["status"] = status
+
+    async with in_transaction():
+        target = await _require_user(user_id)
+        if actor.role != Role.SUPER_ADMIN:
+            if target.is_super_admin:
+                raise forbidden("Only a super-admin may change a super-admin.")
+            if roles is not None and Role.SUPER_ADMIN in roles:
+                raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
+        loses_super_admin = target.is_super_admin and target.is_active and (
+            (roles is not None and Role.SUPER_ADMIN not in roles)
+            or status == UserStatus.INACTIVE
+        )
+        if loses_super_admin:
+            await _ensure_another_active_super_admin(target)
+        if changes:
+            target.update_from_dict(changes)
+            await target.save(update_fields=[*changes, "updated_at"])
+        if status == UserStatus.INACTIVE:
+            await Session.filter(user_id=target.id).delete()
+    return target
+
+
+async def reset_password(actor: Principal, user_id: str, new_password: str) -> User:
+    target = await _require_user(user_id)
+    if target.id == actor.user.id:
+        raise forbidden("Change your own password another way; resetPassword is for others.")
+    return await set_password(target, new_password)
+
+
+async def set_password(target: User, new_password: str) -> User:
+    """Set a password and end the user's sessions, so a stolen session dies with the reset."""
+    target.password_hash = await hash_password(new_password)
+    async with in_transaction():
+        await target.save(update_fields=["password_hash", "updated_at"])
+        await Session.filter(user_id=target.id).delete()
+    return target
+
+
+async def delete_user(actor: Principal, user_id: str) -> str:
+    async with in_transaction():
+        target = await _require_user(user_id)
+        if target.id == actor.user.id:
+            raise forbidden("You cannot delete yourself.")
+        if target.is_super_admin and target.is_active:
+            await _ensure_another_active_super_admin(target)
+        await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True).update(
+            revoked_at=utcnow()
+        )
+        await target.delete()
+    return str(target.id)
+
+
+async def _ensure_another_active_super_admin(target: User) -> None:
+    # Lock every active super-admin row, the target's included and in one order, so two
+    # concurrent demotions serialise instead of each seeing the other as the survivor.
+    active_super_admins = await (
+        User.filter(status=UserStatus.ACTIVE, **role_filter(Role.SUPER_ADMIN))
+        .order_by("id")
+        .select_for_update()
+        .values_list("id", flat=True)
+    )
+    if not set(active_super_admins) - {target.id}:
+        raise forbidden("The portal must keep at least one active super-admin.")
+
+
+async def has_users() -> bool:
+    return await User.exists()

@@ -1,0 +1,63 @@
+"""The GraphQL schema: each domain's Query and Mutation merged into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.errors import ErrorCodes, log_unexpected
+from schema.metrics import MetricsQuery
+from schema.sessions import SessionMutation, SessionQuery
+from schema.users import UserMutation, UserQuery
+
+Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
+Mutation = merge_types("Mutation", (SessionMutation, UserMutation, ApiKeyMutation))
+
+
+class GatehouseSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Refusals and bad input are answers, not incidents: log only the unexpected.
+        log_unexpected(errors)
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | SchemaExtension] = [
+        ErrorCodes,
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        QueryDepthLimiter(max_depth=12),
+        MaxAliasesLimiter(max_alias_count=30),
+        MaxTokensLimiter(max_token_count=4000),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return GatehouseSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def print_schema() -> str:
+    return build_schema().as_str() + "\n"
+
+
+__all__: list[Any] = ["build_schema", "print_schema"]

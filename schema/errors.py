@@ -1,0 +1,70 @@
+"""The one place where errors become the contract's `extensions.code`.
+
+Domain errors keep their code and message. Documents that fail to parse or validate, and
+arguments that fail coercion, are BAD_USER_INPUT. Anything else is a bug: it is logged
+with its traceback on the server and answered as a bare INTERNAL, with no trace, SQL or
+secret in the response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from gatehouse.errors import ErrorCode, GatehouseError
+
+log = logging.getLogger("gatehouse.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+_CODES = {code.value for code in ErrorCode}
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, GatehouseError):
+        return False
+    return not (isinstance(original, GraphQLError) and _has_code(original))
+
+
+def _has_code(error: GraphQLError) -> bool:
+    return (error.extensions or {}).get("code") in _CODES
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, GatehouseError):
+        code, message = original.code, original.message
+    elif _has_code(error):
+        return error
+    elif original is None or isinstance(original, GraphQLError):
+        code, message = ErrorCode.BAD_USER_INPUT, error.message
+    else:
+        code, message = ErrorCode.INTERNAL, INTERNAL_MESSAGE
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": code.value},
+    )
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

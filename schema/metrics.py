@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import strawberry
+
+from models import Scope
+from resolvers import metrics
+from schema.context import Context
+from schema.permissions import EVERY_ROLE, allow
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class KeyMetrics:
+    total_keys: int
+    active_keys: int
+    expired_keys: int
+    revoked_keys: int
+    api_calls_today: int = strawberry.field(description="Calls by every key since 00:00 UTC.")
+
+
+@strawberry.type
+class MetricsQuery:
+    @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
+    async def key_metrics(self, info: Info) -> KeyMetrics:
+        figures = await metrics.key_metrics()
+        return KeyMetrics(
+            total_keys=figures.total_keys,
+            active_keys=figures.active_keys,
+            expired_keys=figures.expired_keys,
+            revoked_keys=figures.revoked_keys,
+            api_calls_today=figures.api_calls_today,
+        )

@@ -1,0 +1,78 @@
+"""Who may call a field, declared on the field and printed in the SDL as a directive.
+
+`allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)` reads like a row of the contract's
+permission table: the roles that may call the field (the caller's strongest role counts),
+and the scope an API key must hold to call it on its owner's behalf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+
+from auth.principal import Principal
+from gatehouse.errors import ErrorCode
+from models import Role, Scope
+from schema.enums import RoleEnum, ScopeEnum
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requires",
+    description="Roles that may call this field, and the scope an API key needs for it.",
+)
+class RequiresDirective:
+    roles: list[RoleEnum]  # type: ignore[valid-type]
+    scope: ScopeEnum | None = None  # type: ignore[valid-type]
+
+
+class IsAuthenticated(BasePermission):
+    message = "Authentication required."
+    error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return isinstance(info.context.actor, Principal)
+
+
+class IsPerson(BasePermission):
+    """Signing in and out is for people; API keys are refused."""
+
+    message = "This operation is for portal users, not API keys."
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        return isinstance(actor, Principal) and actor.is_person
+
+
+class HasRoleAndScope(BasePermission):
+    message = "You are not allowed to do this."
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+
+    def __init__(self, roles: tuple[Role, ...], scope: Scope) -> None:
+        self.roles = frozenset(roles)
+        self.scope = scope
+        self._schema_directive = RequiresDirective(roles=list(roles), scope=scope)
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        return (
+            isinstance(actor, Principal) and actor.role in self.roles and actor.holds(self.scope)
+        )
+
+
+def allow(*roles: Role, scope: Scope) -> PermissionExtension:
+    return PermissionExtension(
+        permissions=[IsAuthenticated(), HasRoleAndScope(roles, scope)], use_directives=True
+    )
+
+
+def people_only() -> PermissionExtension:
+    return PermissionExtension(permissions=[IsAuthenticated(), IsPerson()], use_directives=True)
+
+
+SUPER_ADMIN, ADMIN, READ_ONLY = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
+EVERY_ROLE = (SUPER_ADMIN, ADMIN, READ_ONLY)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import strawberry
+
+from resolvers import sessions
+from schema.context import Context
+from schema.permissions import IsAuthenticated, people_only
+from schema.users import UserType
+from strawberry.permission import PermissionExtension
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class LoginPayload:
+    token: str = strawberry.field(
+        description="Send as `Authorization: Bearer <token>`; opaque, ends at logout or expiry."
+    )
+    expires_at: datetime
+    user: UserType
+
+
+@strawberry.type
+class SessionQuery:
+    @strawberry.field(
+        extensions=[PermissionExtension(permissions=[IsAuthenticated()])],
+        description="The signed-in user, or the owner of the API key.",
+    )
+    async def me(self, info: Info) -> UserType:
+        return UserType.from_model(info.context.principal.user)
+
+
+@strawberry.type
+class SessionMutation:
+    @strawberry.mutation(
+        description="Public. A wrong email, a wrong password and an inactive account all "
+        "answer UNAUTHENTICATED alike."
+    )
+    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+        ttl = timedelta(hours=info.context.settings.session_ttl_hours)
+        result = await sessions.login(email, password, ttl=ttl)
+        return LoginPayload(
+            token=result.token,
+            expires_at=result.expires_at,
+            user=UserType.from_model(result.user),
+        )
+
+    @strawberry.mutation(extensions=[people_only()], description="Ends the current session.")
+    async def logout(self, info: Info) -> bool:
+        return await sessions.logout(info.context.principal)

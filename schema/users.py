@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from models import Scope, User
+from resolvers import users
+from schema.context import Context
+from schema.enums import RoleEnum, UserStatusEnum
+from schema.pagination import Connection
+from schema.permissions import ADMIN, SUPER_ADMIN, allow
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(name="User")
+class UserType:
+    id: strawberry.ID
+    email: str
+    display_name: str
+    roles: list[RoleEnum]  # type: ignore[valid-type]
+    status: UserStatusEnum  # type: ignore[valid-type]
+    last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: User) -> UserType:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            display_name=user.display_name,
+            roles=user.roles,
+            status=user.status,
+            last_login_at=user.last_login_at,
+            created_at=user.created_at,
+        )
+
+
+@strawberry.input
+class UserFilter:
+    status: UserStatusEnum | None = None  # type: ignore[valid-type]
+    role: RoleEnum | None = None  # type: ignore[valid-type]
+    search: str | None = strawberry.field(
+        default=None, description="Matches part of the email or display name, in any case."
+    )
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    display_name: str
+    password: str = strawberry.field(description="12 to 1024 characters.")
+    roles: list[RoleEnum]  # type: ignore[valid-type]
+
+
+@strawberry.input
+class UpdateUserInput:
+    display_name: str | None = None
+    roles: list[RoleEnum] | None = None  # type: ignore[valid-type]
+    status: UserStatusEnum | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
+    async def users(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
+        after: str | None = None,
+        filter: UserFilter | None = None,  # noqa: A002 - the contract's name
+    ) -> Connection[UserType]:
+        criteria = filter or UserFilter()
+        page = await users.list_users(
+            first=first,
+            after=after,
+            status=criteria.status,
+            role=criteria.role,
+            search=criteria.search,
+        )
+        return Connection.from_page(page, UserType.from_model)
+
+    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
+    async def user(self, info: Info, id: strawberry.ID) -> UserType | None:  # noqa: A002
+        user = await users.get_user(id)
+        return UserType.from_model(user) if user else None
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)])
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:  # noqa: A002
+        user = await users.create_user(
+            email=input.email,
+            display_name=input.display_name,
+            password=input.password,
+            roles=input.roles,
+        )
+        return UserType.from_model(user)
+
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN)],
+        description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin.",
+    )
+    async def update_user(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002
+        input: UpdateUserInput,  # noqa: A002
+    ) -> UserType:
+        user = await users.update_user(
+            info.context.principal,
+            id,
+            display_name=input.display_name,
+            roles=input.roles,
+            status=input.status,
+        )
+        return UserType.from_model(user)
+
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
+        description="Ends every session of the user. Not on oneself.",
+    )
+    async def reset_password(self, info: Info, user_id: strawberry.ID, new_password: str) -> UserType:
+        user = await users.reset_password(info.context.principal, user_id, new_password)
+        return UserType.from_model(user)
+
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
+        description="Revokes the user's API keys. Not on oneself.",
+    )
+    async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
+        return strawberry.ID(await users.delete_user(info.context.principal, id))
