@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -38,13 +39,15 @@ class GatehouseSchema(strawberry.Schema):
 
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension] | SchemaExtension] = [
+    # Factories, so that each request gets fresh extension instances; the parser and
+    # validation caches themselves live at module level and are shared.
+    extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        QueryDepthLimiter(max_depth=12),
-        MaxAliasesLimiter(max_alias_count=30),
-        MaxTokensLimiter(max_token_count=4000),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: MaxTokensLimiter(max_token_count=4000),
     ]
     if production:
         extensions.append(DisableIntrospection)
