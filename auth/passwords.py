@@ -26,7 +26,7 @@ _dummy_hash = _hasher.hash("gatehouse-dummy-password")
 
 
 def configure(time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
-    global _hasher, _dummy_hash  # noqa: PLW0603
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(
         time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
     )

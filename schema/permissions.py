@@ -31,7 +31,7 @@ class RequiresDirective:
 
 class IsAuthenticated(BasePermission):
     message = "Authentication required."
-    error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}
+    error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         return isinstance(info.context.actor, Principal)
@@ -41,7 +41,7 @@ class IsPerson(BasePermission):
     """Signing in and out is for people; API keys are refused."""
 
     message = "This operation is for portal users, not API keys."
-    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
@@ -50,18 +50,20 @@ class IsPerson(BasePermission):
 
 class HasRoleAndScope(BasePermission):
     message = "You are not allowed to do this."
-    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
 
     def __init__(self, roles: tuple[Role, ...], scope: Scope) -> None:
         self.roles = frozenset(roles)
         self.scope = scope
-        self._schema_directive = RequiresDirective(roles=list(roles), scope=scope)
+        self._directive = RequiresDirective(roles=list(roles), scope=scope)
+
+    @property
+    def schema_directive(self) -> object:
+        return self._directive
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
-        return (
-            isinstance(actor, Principal) and actor.role in self.roles and actor.holds(self.scope)
-        )
+        return isinstance(actor, Principal) and actor.role in self.roles and actor.holds(self.scope)
 
 
 def allow(*roles: Role, scope: Scope) -> PermissionExtension:
