@@ -9,6 +9,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import passwords
 from auth.credentials import authenticate
+from gatehouse.body_limit import BodySizeLimit
 from gatehouse.config import Settings
 from gatehouse.database import tortoise_config
 from gatehouse.errors import ErrorCode
@@ -28,6 +30,7 @@ from schema.errors import INTERNAL_MESSAGE
 
 log = logging.getLogger("gatehouse.app")
 
+MAX_BODY_BYTES = 1024 * 1024
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
@@ -100,6 +103,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             yield
 
     return Starlette(
+        middleware=[Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -7,15 +7,17 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -28,6 +30,14 @@ from schema.users import UserMutation, UserQuery
 
 Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
 Mutation = merge_types("Mutation", (SessionMutation, UserMutation, ApiKeyMutation))
+
+
+# Built once: the validation cache is keyed by the rule classes, and the limiters' own
+# extensions would make new classes for every request and so never hit it.
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_validator(max_depth=12, should_ignore=None, callback=None),
+    aliases_validator(max_alias_count=30),
+]
 
 
 class GatehouseSchema(strawberry.Schema):
@@ -43,11 +53,10 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     # validation caches themselves live at module level and are shared.
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
+        lambda: ParserCache(maxsize=256),
+        lambda: AddValidationRules(LIMIT_RULES),
+        lambda: ValidationCache(maxsize=256),
     ]
     if production:
         extensions.append(DisableIntrospection)
