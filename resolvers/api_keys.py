@@ -37,7 +37,11 @@ def status_filter(status: ApiKeyStatus, now: datetime) -> Q:
 
 
 async def list_api_keys(
-    *, first: int | None, after: str | None, status: ApiKeyStatus | None = None, search: str | None = None
+    *,
+    first: int | None,
+    after: str | None,
+    status: ApiKeyStatus | None = None,
+    search: str | None = None,
 ) -> Page[ApiKey]:
     queryset = ApiKey.all()
     if status is not None:
@@ -100,8 +104,8 @@ async def revoke_key(key_id: str) -> ApiKey:
     api_key = await _require_api_key(key_id)
     # Conditional on revoked_at being unset, so the first revocation time is never moved.
     await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(revoked_at=utcnow())
-    await api_key.refresh_from_db()
-    return api_key
+    # Read back rather than `refresh_from_db()`, which trips over the `scopes` property.
+    return await ApiKey.get(id=api_key.id)
 
 
 async def delete_api_key(key_id: str) -> str:

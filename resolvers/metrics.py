@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.functions import Sum
+from tortoise.functions import Count, Sum
 
 from gatehouse.clock import utcnow
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay
@@ -22,19 +22,19 @@ class KeyMetrics:
 
 async def key_metrics() -> KeyMetrics:
     now = utcnow()
-    total = await ApiKey.all().count()
-    revoked = await ApiKey.filter(status_filter(ApiKeyStatus.REVOKED, now)).count()
-    expired = await ApiKey.filter(status_filter(ApiKeyStatus.EXPIRED, now)).count()
-    today = await (
-        ApiKeyUsageDay.filter(day=now.date())
-        .annotate(total=Sum("calls"))
-        .first()
-        .values_list("total", flat=True)
+    (counts,) = await ApiKey.annotate(
+        total=Count("id"),
+        revoked=Count("id", _filter=status_filter(ApiKeyStatus.REVOKED, now)),
+        expired=Count("id", _filter=status_filter(ApiKeyStatus.EXPIRED, now)),
+    ).values("total", "revoked", "expired")
+    (today,) = (
+        await ApiKeyUsageDay.filter(day=now.date()).annotate(calls=Sum("calls")).values("calls")
     )
+    total, revoked, expired = (int(counts[name] or 0) for name in ("total", "revoked", "expired"))
     return KeyMetrics(
         total_keys=total,
         active_keys=total - revoked - expired,
         expired_keys=expired,
         revoked_keys=revoked,
-        api_calls_today=int(today or 0),
+        api_calls_today=int(today["calls"] or 0),
     )

@@ -34,11 +34,12 @@ def encode_cursor(kind: str, pk: int) -> str:
 def decode_cursor(kind: str, cursor: str) -> int:
     try:
         label, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if label != kind:
-            raise ValueError(label)
-        return int(value)
+        pk = int(value)
+        if label != kind or not 0 < pk < 2**63:
+            raise ValueError(value)
     except (ValueError, binascii.Error, UnicodeError):
         raise bad_input("`after` is not a cursor of this list.") from None
+    return pk
 
 
 async def paginate(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import Any
 
 import strawberry
@@ -40,6 +41,19 @@ LIMIT_RULES: list[type[ASTValidationRule]] = [
 ]
 
 
+class ParserCacheKeepingErrors(ParserCache):
+    """ParserCache raises syntax errors from inside its hook, past Strawberry's own handling
+    and so past the error-code mapping; leave failing documents to Strawberry's parser."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 class GatehouseSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -54,7 +68,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=4000),
-        lambda: ParserCache(maxsize=256),
+        lambda: ParserCacheKeepingErrors(maxsize=256),
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: ValidationCache(maxsize=256),
     ]
