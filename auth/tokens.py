@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 
 API_KEY_PREFIX = "gk_"
-SESSION_TOKEN_PREFIX = "gs_"
+SESSION_TOKEN_PREFIX = "gs_"  # noqa: S105 - a public prefix, not a secret
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_LENGTH = 43  # 62**43 > 2**256
 _CHECKSUM_LENGTH = 6  # 62**6 > 2**32

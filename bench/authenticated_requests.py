@@ -52,7 +52,52 @@ async def _load(url: str, body: dict[str, str], headers: dict[str, str]) -> floa
         return done / (time.perf_counter() - started)
 
 
-async def main() -> None:
+async def measure(port: int) -> None:
+    url = f"http://127.0.0.1:{port}/graphql"
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(200):
+            try:
+                await client.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        login = await client.post(
+            url,
+            json={
+                "query": f'mutation {{ login(email: "{EMAIL}", password: "{PASSWORD}") '
+                "{ token } }"
+            },
+        )
+        token = login.json()["data"]["login"]["token"]
+        created = await client.post(
+            url,
+            json={
+                "query": 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) '
+                "{ secret } }"
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        key = created.json()["data"]["createApiKey"]["secret"]
+
+    kinds = {
+        "anonymous { __typename }": (ANONYMOUS, {}),
+        "session   { me }": (QUERY, {"Authorization": f"Bearer {token}"}),
+        "api key   { me } + counting": (QUERY, {"X-API-Key": key}),
+    }
+    await _load(url, QUERY, {"X-API-Key": key})  # warm-up
+    results: dict[str, list[float]] = {name: [] for name in kinds}
+    for _ in range(ROUNDS):
+        for name, (body, headers) in kinds.items():
+            results[name].append(await _load(url, body, headers))
+
+    baseline = statistics.median(results["anonymous { __typename }"])
+    print(f"{ROUNDS} rounds x {SECONDS:g} s, {CONCURRENCY} concurrent, one server process")
+    for name, rates in results.items():
+        median = statistics.median(rates)
+        print(f"  {name:30} {median:8.0f} req/s   {median / baseline:5.2f} x anonymous")
+
+
+def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -65,51 +110,14 @@ async def main() -> None:
         "ADMIN_PASSWORD": PASSWORD,
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [*_pin(0), sys.executable, "-m", "gatehouse", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/graphql"
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            for _ in range(200):
-                try:
-                    await client.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            login = await client.post(
-                url,
-                json={"query": f'mutation {{ login(email: "{EMAIL}", password: "{PASSWORD}") '
-                      "{ token } }"},
-            )
-            token = login.json()["data"]["login"]["token"]
-            created = await client.post(
-                url,
-                json={"query": 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) '
-                      "{ secret } }"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            key = created.json()["data"]["createApiKey"]["secret"]
-
-        kinds = {
-            "anonymous { __typename }": (ANONYMOUS, {}),
-            "session   { me }": (QUERY, {"Authorization": f"Bearer {token}"}),
-            "api key   { me } + counting": (QUERY, {"X-API-Key": key}),
-        }
-        await _load(url, QUERY, {"X-API-Key": key})  # warm-up
-        results: dict[str, list[float]] = {name: [] for name in kinds}
-        for _ in range(ROUNDS):
-            for name, (body, headers) in kinds.items():
-                results[name].append(await _load(url, body, headers))
-
-        baseline = statistics.median(results["anonymous { __typename }"])
-        print(f"{ROUNDS} rounds x {SECONDS:g} s, {CONCURRENCY} concurrent, one server process")
-        for name, rates in results.items():
-            median = statistics.median(rates)
-            print(f"  {name:30} {median:8.0f} req/s   {median / baseline:5.2f} x anonymous")
+        asyncio.run(measure(port))
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -117,4 +125,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

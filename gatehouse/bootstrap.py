@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 
-from gatehouse.config import Settings
+from gatehouse.config import ConfigError, Settings
+from gatehouse.errors import ErrorCode, GatehouseError
 from models import Role
 from resolvers.users import create_user, has_users
 
@@ -21,9 +22,15 @@ async def ensure_first_super_admin(settings: Settings) -> None:
         email, password, generated = settings.admin_email, str(settings.admin_password), False
     else:
         email, password, generated = DEFAULT_ADMIN_EMAIL, secrets.token_urlsafe(18), True
-    await create_user(
-        email=email, display_name="Administrator", password=password, roles=[Role.SUPER_ADMIN]
-    )
+    try:
+        await create_user(
+            email=email, display_name="Administrator", password=password, roles=[Role.SUPER_ADMIN]
+        )
+    except GatehouseError as exc:
+        if exc.code != ErrorCode.BAD_USER_INPUT:
+            raise
+        # Only ADMIN_EMAIL or ADMIN_PASSWORD can be malformed here; name them for the operator.
+        raise ConfigError(f"ADMIN_EMAIL and ADMIN_PASSWORD: {exc.message}") from None
     if generated:
         # The one time a password reaches a log: nobody could sign in otherwise. It is
         # never shown again; `gatehouse reset-password` replaces it.

@@ -8,8 +8,10 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import uvicorn
+from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
@@ -52,7 +54,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
     _configure_hasher(settings)
     asyncio.run(prepare())
     log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
-    options = {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
@@ -163,9 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--email", required=True)
     reset.set_defaults(run=reset_password)
-    commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(
-        run=print_schema
-    )
+    commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(run=print_schema)
     return parser
 
 
@@ -183,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, GatehouseError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 1
-    except (OSError, BaseORMException) as exc:
+    except (OSError, BaseORMException, PostgresError, InterfaceError) as exc:
+        # A wrong role, password or database name is the operator's to fix, not a crash.
         print(f"gatehouse: database error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

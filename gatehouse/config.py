@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
+
+from auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
@@ -78,6 +81,13 @@ class Settings:
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
+        if settings.admin_password is not None and not (
+            MIN_PASSWORD_LENGTH <= len(str(settings.admin_password)) <= MAX_PASSWORD_LENGTH
+        ):
+            raise ConfigError(
+                f"ADMIN_PASSWORD: must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} "
+                "characters long"
+            )
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
@@ -85,10 +95,18 @@ class Settings:
 
 def _database_url(value: str) -> str:
     try:
-        expand_db_url(value)
+        engine = expand_db_url(value)["engine"]
     except (TortoiseConfigurationError, ValueError, KeyError) as exc:
-        raise ValueError(f"not a database URL ({exc}); expected e.g. sqlite://data/db.sqlite3 "
-                         "or postgres://user@host:5432/name") from None
+        raise ValueError(
+            f"not a database URL ({exc}); expected e.g. sqlite://data/db.sqlite3 "
+            "or postgres://user@host:5432/name"
+        ) from None
+    # Tortoise knows more schemes than this install has drivers for (mysql://, mssql://);
+    # say so now rather than with an ImportError traceback at the first connection.
+    try:
+        importlib.import_module(engine)
+    except ImportError as exc:
+        raise ValueError(f"no driver installed for this database ({exc.name})") from None
     return value
 
 

@@ -38,7 +38,7 @@ class ApiKey(Model):
     key_hash = fields.CharField(max_length=64, unique=True)
     key_prefix = fields.CharField(max_length=16)
     key_last_four = fields.CharField(max_length=4)
-    scopes_encoded = fields.CharField(max_length=32, source_field="scopes")
+    scopes_encoded = fields.CharField(max_length=32)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_keys", null=True, on_delete=fields.SET_NULL
     )

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 
@@ -31,8 +32,8 @@ def encode_roles(roles: Iterable[Role]) -> str:
     return "," + ",".join(ordered) + ","
 
 
-def role_filter(role: Role) -> dict[str, str]:
-    return {"roles__contains": f",{role},"}
+def holds_role(role: Role) -> Q:
+    return Q(roles_encoded__contains=f",{role},")
 
 
 class User(Model):
@@ -40,7 +41,7 @@ class User(Model):
     email = fields.CharField(max_length=320, unique=True)
     display_name = fields.CharField(max_length=200)
     password_hash = fields.CharField(max_length=255)
-    roles_encoded = fields.CharField(max_length=64, source_field="roles")
+    roles_encoded = fields.CharField(max_length=64)
     status = fields.CharEnumField(UserStatus, max_length=16, default=UserStatus.ACTIVE)
     last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)

@@ -37,9 +37,7 @@ async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
 
     now = utcnow()
     token = generate_session_token()
-    session = await Session.create(
-        user=user, token_hash=hash_secret(token), expires_at=now + ttl
-    )
+    session = await Session.create(user=user, token_hash=hash_secret(token), expires_at=now + ttl)
     user.last_login_at = now
     update_fields = ["last_login_at"]
     if verification.new_hash:

@@ -13,17 +13,19 @@ from auth.principal import Principal
 from gatehouse.clock import utcnow
 from gatehouse.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
-from models.users import encode_roles, role_filter
+from models.users import encode_roles, holds_role
 from resolvers.pagination import Page, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
+# PostgreSQL refuses NUL in text and SQLite cuts strings at it; no name or email needs these.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 MAX_EMAIL_LENGTH = 320
 MAX_DISPLAY_NAME_LENGTH = 200
 
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email) or _CONTROL_CHARACTER.search(email):
         raise bad_input("`email` is not a valid email address.")
     return email
 
@@ -32,6 +34,8 @@ def _display_name(display_name: str) -> str:
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
         raise bad_input(f"`displayName` must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters long.")
+    if _CONTROL_CHARACTER.search(display_name):
+        raise bad_input("`displayName` must not contain control characters.")
     return display_name
 
 
@@ -73,27 +77,31 @@ async def list_users(
     if status is not None:
         queryset = queryset.filter(status=status)
     if role is not None:
-        queryset = queryset.filter(**role_filter(role))
+        queryset = queryset.filter(holds_role(role))
     if search and search.strip():
         term = search.strip()
+        if _CONTROL_CHARACTER.search(term):
+            raise bad_input("`search` must not contain control characters.")
         queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
     return await paginate(queryset, kind="User", first=first, after=after, newest_first=False)
 
 
-async def create_user(
-    *, email: str, display_name: str, password: str, roles: list[Role]
-) -> User:
+async def create_user(*, email: str, display_name: str, password: str, roles: list[Role]) -> User:
     email = normalise_email(email)
-    fields = {"display_name": _display_name(display_name), "roles_encoded": _roles(roles)}
+    display_name = _display_name(display_name)
+    roles_encoded = _roles(roles)
     if await User.exists(email=email):
         raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
     password_hash = await hash_password(password)
     try:
-        return await User.create(email=email, password_hash=password_hash, **fields)
+        return await User.create(
+            email=email,
+            display_name=display_name,
+            roles_encoded=roles_encoded,
+            password_hash=password_hash,
+        )
     except IntegrityError:
-        raise GatehouseError(
-            ErrorCode.CONFLICT, "A user with this email already exists."
-        ) from None
+        raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.") from None
 
 
 async def update_user(
@@ -119,9 +127,13 @@ async def update_user(
                 raise forbidden("Only a super-admin may change a super-admin.")
             if roles is not None and Role.SUPER_ADMIN in roles:
                 raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
-        loses_super_admin = target.is_super_admin and target.is_active and (
-            (roles is not None and Role.SUPER_ADMIN not in roles)
-            or status == UserStatus.INACTIVE
+        loses_super_admin = (
+            target.is_super_admin
+            and target.is_active
+            and (
+                (roles is not None and Role.SUPER_ADMIN not in roles)
+                or status == UserStatus.INACTIVE
+            )
         )
         if loses_super_admin:
             await _ensure_another_active_super_admin(target)
@@ -166,13 +178,13 @@ async def delete_user(actor: Principal, user_id: str) -> str:
 async def _ensure_another_active_super_admin(target: User) -> None:
     # Lock every active super-admin row, the target's included and in one order, so two
     # concurrent demotions serialise instead of each seeing the other as the survivor.
+    # Whole rows, not `values_list`: Tortoise drops FOR UPDATE from a values query.
     active_super_admins = await (
-        User.filter(status=UserStatus.ACTIVE, **role_filter(Role.SUPER_ADMIN))
+        User.filter(holds_role(Role.SUPER_ADMIN), status=UserStatus.ACTIVE)
         .order_by("id")
         .select_for_update()
-        .values_list("id", flat=True)
     )
-    if not set(active_super_admins) - {target.id}:
+    if not {user.id for user in active_super_admins} - {target.id}:
         raise forbidden("The portal must keep at least one active super-admin.")
 
 

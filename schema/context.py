@@ -66,4 +66,3 @@ class Context:
         if not isinstance(self.actor, Principal):
             raise unauthenticated()
         return self.actor
-

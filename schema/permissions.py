@@ -48,6 +48,17 @@ class IsPerson(BasePermission):
         return isinstance(actor, Principal) and actor.is_person
 
 
+class IsNotApiKey(BasePermission):
+    """`login` is public, but sessions are for people: a valid API key is refused."""
+
+    message = "This operation is for portal users, not API keys."
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        return not (isinstance(actor, Principal) and not actor.is_person)
+
+
 class HasRoleAndScope(BasePermission):
     message = "You are not allowed to do this."
     error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
@@ -70,6 +81,10 @@ def allow(*roles: Role, scope: Scope) -> PermissionExtension:
     return PermissionExtension(
         permissions=[IsAuthenticated(), HasRoleAndScope(roles, scope)], use_directives=True
     )
+
+
+def public_for_people() -> PermissionExtension:
+    return PermissionExtension(permissions=[IsNotApiKey()], use_directives=True)
 
 
 def people_only() -> PermissionExtension:

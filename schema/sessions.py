@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 import strawberry
 
+from models import Scope
 from resolvers import sessions
 from schema.context import Context
-from schema.permissions import IsAuthenticated, people_only
+from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
 from schema.users import UserType
-from strawberry.permission import PermissionExtension
 
 Info = strawberry.Info[Context, None]
 
@@ -25,7 +25,7 @@ class LoginPayload:
 @strawberry.type
 class SessionQuery:
     @strawberry.field(
-        extensions=[PermissionExtension(permissions=[IsAuthenticated()])],
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
         description="The signed-in user, or the owner of the API key.",
     )
     async def me(self, info: Info) -> UserType:
@@ -35,8 +35,9 @@ class SessionQuery:
 @strawberry.type
 class SessionMutation:
     @strawberry.mutation(
+        extensions=[public_for_people()],
         description="Public. A wrong email, a wrong password and an inactive account all "
-        "answer UNAUTHENTICATED alike."
+        "answer UNAUTHENTICATED alike.",
     )
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)

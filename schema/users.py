@@ -123,7 +123,9 @@ class UserMutation:
         extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
         description="Ends every session of the user. Not on oneself.",
     )
-    async def reset_password(self, info: Info, user_id: strawberry.ID, new_password: str) -> UserType:
+    async def reset_password(
+        self, info: Info, user_id: strawberry.ID, new_password: str
+    ) -> UserType:
         user = await users.reset_password(info.context.principal, user_id, new_password)
         return UserType.from_model(user)
 

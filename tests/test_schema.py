@@ -23,7 +23,7 @@ def test_sdl_shows_who_may_call_each_field() -> None:
         in sdl
     )
     assert "logout: Boolean! @isAuthenticated @isPerson" in sdl
-    assert "login(email: String!, password: String!): LoginPayload!\n" in sdl
+    assert "login(email: String!, password: String!): LoginPayload! @isNotApiKey\n" in sdl
 
 
 async def test_committed_migrations_match_the_models() -> None:

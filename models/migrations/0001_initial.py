@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ("email", fields.CharField(unique=True, max_length=320)),
                 ("display_name", fields.CharField(max_length=200)),
                 ("password_hash", fields.CharField(max_length=255)),
-                ("roles_encoded", fields.CharField(source_field="roles", max_length=64)),
+                ("roles_encoded", fields.CharField(max_length=64)),
                 (
                     "status",
                     fields.CharEnumField(
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ("key_hash", fields.CharField(unique=True, max_length=64)),
                 ("key_prefix", fields.CharField(max_length=16)),
                 ("key_last_four", fields.CharField(max_length=4)),
-                ("scopes_encoded", fields.CharField(source_field="scopes", max_length=32)),
+                ("scopes_encoded", fields.CharField(max_length=32)),
                 (
                     "created_by",
                     fields.ForeignKeyField(
