@@ -10,6 +10,7 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -102,8 +103,21 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
 
+    middleware = [Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)]
+    if settings.cors_origins:
+        # Credentials travel in headers, never cookies, so no allow_credentials.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                max_age=600,
+            ),
+        )
     return Starlette(
-        middleware=[Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)],
+        middleware=middleware,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -39,6 +39,7 @@ class Settings:
     argon2_memory_cost_kib: int = 65536
     argon2_parallelism: int = 4
     log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -78,6 +79,7 @@ class Settings:
                 "ARGON2_PARALLELISM", _bounded_int(1, 64), cls.argon2_parallelism
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
+            cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
@@ -142,6 +144,14 @@ def _one_of(
         return normalise(value)
 
     return cast
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
+    return origins
 
 
 def _email(value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,6 +20,9 @@ import pytest
 
 ADMIN_EMAIL = "Owner@Example.com"
 ADMIN_PASSWORD = "a long enough password"
+CONCURRENT_CALLS = 120
+CREATE_KEY = 'mutation { createApiKey(input: {name: "burst", scopes: [READ]}) { secret } }'
+KEY_FIGURES = "{ apiKeys { nodes { totalCalls } } keyMetrics { apiCallsToday } }"
 LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 
 
@@ -50,8 +55,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     await _execute(base_url, f'DROP DATABASE "{name}"')
 
 
-@pytest.fixture
-def server(database_url: str) -> Iterator[str]:
+@contextmanager
+def serving(database_url: str, **extra_env: str) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -62,6 +67,7 @@ def server(database_url: str) -> Iterator[str]:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST_KIB": "64",
         "ARGON2_PARALLELISM": "1",
+        **extra_env,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gatehouse", "serve"],
@@ -72,13 +78,14 @@ def server(database_url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         else:
             process.terminate()
             pytest.fail(f"server did not start:\n{process.communicate(timeout=10)[0]}")
@@ -87,6 +94,12 @@ def server(database_url: str) -> Iterator[str]:
         process.terminate()
         output = process.communicate(timeout=20)[0]
         assert ADMIN_PASSWORD not in output
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[str]:
+    with serving(database_url) as base:
+        yield base
 
 
 def test_first_start_migrates_and_creates_the_super_admin(server: str) -> None:
@@ -108,3 +121,35 @@ def test_graphiql_is_served_in_development(server: str) -> None:
 
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_calls_are_counted_exactly_across_several_server_processes(
+    database_url: str,
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("several processes need PostgreSQL; SQLite serves one")
+    with serving(database_url, WORKERS="3") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            login = await client.post("/graphql", json={"query": LOGIN % ADMIN_PASSWORD})
+            token = login.json()["data"]["login"]["token"]
+            created = await client.post(
+                "/graphql",
+                json={"query": CREATE_KEY},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            key = created.json()["data"]["createApiKey"]["secret"]
+            headers = {"X-API-Key": key}
+
+            answers = await asyncio.gather(
+                *(
+                    client.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
+                    for _ in range(CONCURRENT_CALLS)
+                )
+            )
+            figures = await client.post("/graphql", json={"query": KEY_FIGURES}, headers=headers)
+
+    assert all("errors" not in answer.json() for answer in answers)
+    key_figures = figures.json()["data"]
+    # The figures request is itself a call, counted before it runs.
+    assert key_figures["apiKeys"]["nodes"][0]["totalCalls"] == CONCURRENT_CALLS + 1
+    assert key_figures["keyMetrics"]["apiCallsToday"] == CONCURRENT_CALLS + 1
