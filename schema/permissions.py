@@ -13,8 +13,8 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from auth.principal import Principal
-from gatehouse.errors import ErrorCode
+from auth.principal import Anonymous, Principal
+from gatehouse.errors import ErrorCode, unauthenticated
 from models import Role, Scope
 from schema.enums import RoleEnum, ScopeEnum
 
@@ -34,7 +34,10 @@ class IsAuthenticated(BasePermission):
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return isinstance(info.context.actor, Principal)
+        actor = info.context.actor
+        if isinstance(actor, Anonymous) and actor.rejected:
+            raise unauthenticated("The credential is malformed, unknown, expired or revoked.")
+        return isinstance(actor, Principal)
 
 
 class IsPerson(BasePermission):
