@@ -1,10 +1,12 @@
-"""Throughput of one server process for anonymous, session and API-key requests.
+"""Cost of anonymous, session and API-key requests to one server process.
 
 Starts `python -m gatehouse serve` on a fresh SQLite file (pinned to core 0 where
 `taskset` exists, the load generator on core 1), warms up, then interleaves rounds of each
-kind and prints the median requests per second and its ratio to the anonymous baseline.
-Every key request also writes its usage counters, so the key/session ratio is the cost of
-exact counting. Bounded: ROUNDS x SECONDS per kind.
+kind. It reports the median requests per second and, because a Python load generator on
+one core may saturate before the server does, the server's own CPU time per request
+(from /proc, SQLite's thread included), each with its ratio to the anonymous baseline.
+Every key request also writes its usage counters, so key/session is the cost of exact
+counting. Bounded: ROUNDS x SECONDS per kind.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ def _pin(core: int) -> list[str]:
     return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() else []
 
 
-async def _load(url: str, body: dict[str, str], headers: dict[str, str]) -> float:
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(
+    url: str, body: dict[str, str], headers: dict[str, str], pid: int
+) -> tuple[float, float]:
+    """Requests per second, and server CPU microseconds per request."""
     done = 0
     deadline = time.perf_counter() + SECONDS
 
@@ -47,12 +58,13 @@ async def _load(url: str, body: dict[str, str], headers: dict[str, str]) -> floa
 
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _cpu_seconds(pid)
         await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
-        return done / (time.perf_counter() - started)
+        elapsed, cpu = time.perf_counter() - started, _cpu_seconds(pid) - cpu_before
+        return done / elapsed, cpu / done * 1e6
 
 
-async def measure(port: int) -> None:
+async def measure(port: int, pid: int) -> None:
     url = f"http://127.0.0.1:{port}/graphql"
     async with httpx.AsyncClient(timeout=30) as client:
         for _ in range(200):
@@ -84,17 +96,25 @@ async def measure(port: int) -> None:
         "session   { me }": (QUERY, {"Authorization": f"Bearer {token}"}),
         "api key   { me } + counting": (QUERY, {"X-API-Key": key}),
     }
-    await _load(url, QUERY, {"X-API-Key": key})  # warm-up
-    results: dict[str, list[float]] = {name: [] for name in kinds}
+    await _load(url, QUERY, {"X-API-Key": key}, pid)  # warm-up
+    rates: dict[str, list[float]] = {name: [] for name in kinds}
+    costs: dict[str, list[float]] = {name: [] for name in kinds}
     for _ in range(ROUNDS):
         for name, (body, headers) in kinds.items():
-            results[name].append(await _load(url, body, headers))
+            rate, cost = await _load(url, body, headers, pid)
+            rates[name].append(rate)
+            costs[name].append(cost)
 
-    baseline = statistics.median(results["anonymous { __typename }"])
+    base_rate = statistics.median(rates["anonymous { __typename }"])
+    base_cost = statistics.median(costs["anonymous { __typename }"])
     print(f"{ROUNDS} rounds x {SECONDS:g} s, {CONCURRENCY} concurrent, one server process")
-    for name, rates in results.items():
-        median = statistics.median(rates)
-        print(f"  {name:30} {median:8.0f} req/s   {median / baseline:5.2f} x anonymous")
+    print(f"  {'':30} {'req/s':>8} {'ratio':>6}   {'server CPU/req':>14} {'ratio':>6}")
+    for name in kinds:
+        rate, cost = statistics.median(rates[name]), statistics.median(costs[name])
+        print(
+            f"  {name:30} {rate:8.0f} {rate / base_rate:6.2f}   "
+            f"{cost:11.0f} µs {cost / base_cost:6.2f}"
+        )
 
 
 def main() -> None:
@@ -117,7 +137,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        asyncio.run(measure(port))
+        asyncio.run(measure(port, server.pid))
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from auth.principal import Principal
 from auth.tokens import generate_api_key, hash_secret, is_well_formed_api_key
@@ -133,11 +134,15 @@ async def authenticate_api_key(secret: str) -> Principal | None:
 async def record_call(key_id: int, now: datetime) -> None:
     # Increments run in the database, so concurrent requests and several server
     # processes never lose a count the way read-modify-write in Python would.
-    await ApiKey.filter(id=key_id).update(total_calls=F("total_calls") + 1, last_used_at=now)
     day = now.date()
     usage = ApiKeyUsageDay.filter(api_key_id=key_id, day=day)
-    if await usage.update(calls=F("calls") + 1):
-        return
+    # One transaction, so the usual case costs one commit.
+    async with in_transaction():
+        await ApiKey.filter(id=key_id).update(total_calls=F("total_calls") + 1, last_used_at=now)
+        if await usage.update(calls=F("calls") + 1):
+            return
+    # The day's first call; outside the transaction, because on PostgreSQL a failed
+    # insert would abort it.
     try:
         await ApiKeyUsageDay.create(api_key_id=key_id, day=day, calls=1)
     except IntegrityError:
