@@ -119,7 +119,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     return Starlette(
         middleware=middleware,
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # No method list: GraphQL itself answers other methods with a JSON error.
+            Route("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

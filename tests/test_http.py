@@ -121,6 +121,26 @@ async def test_a_json_body_without_one_operation_is_bad_user_input(
 
 
 @pytest.mark.parametrize(
+    ("method", "headers", "status"),
+    [
+        pytest.param("PUT", {}, 405, id="put"),
+        pytest.param("DELETE", {}, 405, id="delete"),
+        pytest.param("POST", {"Content-Type": "text/plain"}, 400, id="text-body"),
+        pytest.param("GET", {"Accept": "application/json"}, 400, id="query-over-get"),
+    ],
+)
+async def test_requests_graphql_cannot_serve_answer_with_a_json_error(
+    bare_client: AsyncClient, method: str, headers: dict[str, str], status: int
+) -> None:
+    response = await bare_client.request(
+        method, "/graphql", params={"query": ME}, content=b"x", headers=headers
+    )
+
+    assert response.status_code == status
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
     "query",
     [
         pytest.param("{ me ", id="unclosed"),
