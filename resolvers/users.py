@@ -148,7 +148,7 @@ async def update_user(
 async def reset_password(actor: Principal, user_id: str, new_password: str) -> User:
     target = await _require_user(user_id)
     if target.id == actor.user.id:
-        raise forbidden("Change your own password another way; resetPassword is for others.")
+        raise forbidden("resetPassword is for other users; ask another super-admin.")
     return await set_password(target, new_password)
 
 
