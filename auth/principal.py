@@ -20,10 +20,6 @@ class Principal:
     def role(self) -> Role | None:
         return self.user.strongest_role
 
-    @property
-    def is_person(self) -> bool:
-        return self.api_key is None
-
     def holds(self, scope: Scope) -> bool:
         return self.api_key is None or scope in self.api_key.scopes
 

@@ -80,7 +80,7 @@ async def healthz(_: Request) -> Response:
 async def readyz(_: Request) -> Response:
     try:
         await get_connection("default").execute_query("SELECT 1")
-    except Exception:
+    except Exception:  # any failure at all means "not ready"
         log.warning("readiness check failed: the database does not answer", exc_info=True)
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -40,26 +40,15 @@ class IsAuthenticated(BasePermission):
         return isinstance(actor, Principal)
 
 
-class IsPerson(BasePermission):
-    """Signing in and out is for people; API keys are refused."""
-
-    message = "This operation is for portal users, not API keys."
-    error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
-
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        actor = info.context.actor
-        return isinstance(actor, Principal) and actor.is_person
-
-
 class IsNotApiKey(BasePermission):
-    """`login` is public, but sessions are for people: a valid API key is refused."""
+    """Sessions are for people: `login` and `logout` refuse a valid API key."""
 
     message = "This operation is for portal users, not API keys."
     error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
-        return not (isinstance(actor, Principal) and not actor.is_person)
+        return not (isinstance(actor, Principal) and actor.api_key is not None)
 
 
 class HasRoleAndScope(BasePermission):
@@ -91,7 +80,7 @@ def public_for_people() -> PermissionExtension:
 
 
 def people_only() -> PermissionExtension:
-    return PermissionExtension(permissions=[IsAuthenticated(), IsPerson()], use_directives=True)
+    return PermissionExtension(permissions=[IsAuthenticated(), IsNotApiKey()], use_directives=True)
 
 
 SUPER_ADMIN, ADMIN, READ_ONLY = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY

@@ -22,7 +22,7 @@ def test_sdl_shows_who_may_call_each_field() -> None:
         "deleteApiKey(id: ID!): ID! @isAuthenticated @requires(roles: [SUPER_ADMIN], scope: ADMIN)"
         in sdl
     )
-    assert "logout: Boolean! @isAuthenticated @isPerson" in sdl
+    assert "logout: Boolean! @isAuthenticated @isNotApiKey" in sdl
     assert "login(email: String!, password: String!): LoginPayload! @isNotApiKey\n" in sdl
 
 
