@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from auth.api_keys import authenticate_api_key
 from auth.principal import Actor, Anonymous
+from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
-from resolvers.api_keys import authenticate_api_key
-from resolvers.sessions import authenticate_session
 
 MAX_CREDENTIAL_LENGTH = 512
 

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gatehouse.errors import bad_input
-
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
+from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from core.errors import bad_input
 
 
 @dataclass(frozen=True)

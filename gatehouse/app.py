@@ -21,10 +21,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import passwords
 from auth.credentials import authenticate
+from core.config import Settings
+from core.errors import ErrorCode
 from gatehouse.body_limit import BodySizeLimit
-from gatehouse.config import Settings
 from gatehouse.database import tortoise_config
-from gatehouse.errors import ErrorCode
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE

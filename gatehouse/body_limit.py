@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatehouse.errors import ErrorCode
+from core.errors import ErrorCode
 
 
 class BodySizeLimit:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 
-from gatehouse.config import ConfigError, Settings
-from gatehouse.errors import ErrorCode, GatehouseError
+from core.config import ConfigError, Settings
+from core.errors import ErrorCode, GatehouseError
 from models import Role
 from resolvers.users import create_user, has_users
 

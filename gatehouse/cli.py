@@ -16,10 +16,10 @@ from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
 from auth import passwords
+from core.config import ConfigError, Settings
+from core.errors import GatehouseError
 from gatehouse.bootstrap import ensure_first_super_admin
-from gatehouse.config import ConfigError, Settings
 from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
-from gatehouse.errors import GatehouseError
 from models import Role, User
 
 log = logging.getLogger("gatehouse")

@@ -10,7 +10,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
-from gatehouse.config import Settings
+from core.config import Settings
 
 log = logging.getLogger("gatehouse.database")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.functions import Count, Sum
 
-from gatehouse.clock import utcnow
+from core.clock import utcnow
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay
 from resolvers.api_keys import status_filter
 

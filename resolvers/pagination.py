@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from gatehouse.errors import bad_input
+from core.errors import bad_input
 
 M = TypeVar("M", bound=Model)
 DEFAULT_PAGE_SIZE = 20

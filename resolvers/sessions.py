@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from auth.passwords import verify_password
 from auth.principal import Principal
-from auth.tokens import generate_session_token, hash_secret, is_well_formed_session_token
-from gatehouse.clock import utcnow
-from gatehouse.errors import GatehouseError, unauthenticated
+from auth.tokens import generate_session_token, hash_secret
+from core.clock import utcnow
+from core.errors import GatehouseError, unauthenticated
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -53,14 +53,3 @@ async def logout(principal: Principal) -> bool:
         return False
     await Session.filter(id=principal.session.id).delete()
     return True
-
-
-async def authenticate_session(token: str) -> Principal | None:
-    if not is_well_formed_session_token(token):
-        return None
-    session = await Session.get_or_none(
-        token_hash=hash_secret(token), expires_at__gt=utcnow()
-    ).select_related("user")
-    if session is None or session.user.status != UserStatus.ACTIVE:
-        return None
-    return Principal(user=session.user, session=session)

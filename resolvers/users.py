@@ -10,8 +10,8 @@ from tortoise.transactions import in_transaction
 
 from auth.passwords import hash_password
 from auth.principal import Principal
-from gatehouse.clock import utcnow
-from gatehouse.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
+from core.clock import utcnow
+from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
 from resolvers.pagination import Page, paginate

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from gatehouse.clock import utcnow
+from core.clock import utcnow
 from models import ApiKey, Scope
 from resolvers import api_keys
 from schema.context import Context

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.principal import Actor, Principal
-from gatehouse.config import Settings
-from gatehouse.errors import unauthenticated
+from core.config import Settings
+from core.errors import unauthenticated
 from schema.loaders import Loaders
 
 

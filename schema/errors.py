@@ -16,7 +16,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from gatehouse.errors import ErrorCode, GatehouseError
+from core.errors import ErrorCode, GatehouseError
 
 log = logging.getLogger("gatehouse.errors")
 

@@ -14,7 +14,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
 from auth.principal import Anonymous, Principal
-from gatehouse.errors import ErrorCode, unauthenticated
+from core.errors import ErrorCode, unauthenticated
 from models import Role, Scope
 from schema.enums import RoleEnum, ScopeEnum
 

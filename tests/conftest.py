@@ -14,8 +14,8 @@ import pytest
 from tortoise.contrib.test import tortoise_test_context
 
 from auth.principal import Principal
+from core.config import Settings
 from gatehouse.app import create_app
-from gatehouse.config import Settings
 from models import ApiKey, Role, Scope, User, UserStatus
 from resolvers import api_keys, users
 

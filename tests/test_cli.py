@@ -16,8 +16,8 @@ from httpx import AsyncClient
 from starlette.datastructures import Secret
 
 from auth import passwords
+from core.config import ConfigError
 from gatehouse.bootstrap import ensure_first_super_admin
-from gatehouse.config import ConfigError
 from models import Role, User
 from tests.conftest import SETTINGS, login, make_user
 

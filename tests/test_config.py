@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,8 +4,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from core.config import ConfigError, Settings
 from gatehouse.app import create_app
-from gatehouse.config import ConfigError, Settings
 from tests.conftest import SETTINGS
 
 PORTAL = "https://portal.example.com"

@@ -9,8 +9,8 @@ import pytest
 from httpx import AsyncClient
 from tortoise.connection import get_connection
 
+from core.config import Settings
 from gatehouse.app import create_app
-from gatehouse.config import Settings
 from models import User
 from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login
 

@@ -14,11 +14,11 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
-from auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 
 
 class ConfigError(Exception):
