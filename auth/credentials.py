@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
 from auth.principal import Actor, Anonymous
@@ -30,14 +31,18 @@ def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
-async def authenticate(headers: Mapping[str, str]) -> Actor:
+async def authenticate(headers: Mapping[str, str], client_address: str | None = None) -> Actor:
+    """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
+    uvicorn resolves it; it travels with the actor into the audit log."""
     credential = credential_from_headers(headers)
     if credential is None:
-        return Anonymous()
+        return Anonymous(client_address=client_address)
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
-        return Anonymous(rejected=True)
+        return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(credential)
     else:
         principal = await authenticate_session(credential)
-    return principal or Anonymous(rejected=True)
+    if principal is None:
+        return Anonymous(rejected=True, client_address=client_address)
+    return replace(principal, client_address=client_address)

@@ -15,6 +15,7 @@ class Principal:
     user: User
     session: Session | None = None
     api_key: ApiKey | None = None
+    client_address: str | None = None
 
     @property
     def role(self) -> Role | None:
@@ -32,6 +33,7 @@ class Anonymous:
     """No valid credential. `rejected` is set when one was sent but was not accepted."""
 
     rejected: bool = False
+    client_address: str | None = None
 
 
 Actor = Principal | Anonymous

@@ -52,7 +52,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        actor = await authenticate(request.headers)
+        actor = await authenticate(request.headers, request.client.host if request.client else None)
         return Context(request=request, response=response, actor=actor, settings=self.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

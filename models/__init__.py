@@ -1,14 +1,16 @@
 """Tortoise models of every domain; Tortoise discovers them through this package."""
 
 from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
+from models.audit import AuditEvent
 from models.sessions import Session
 from models.users import Role, User, UserStatus
 
-__models__ = [User, Session, ApiKey, ApiKeyUsageDay]
+__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent]
 __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
+    "AuditEvent",
     "Role",
     "Scope",
     "Session",

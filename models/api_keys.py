@@ -46,7 +46,17 @@ class ApiKey(Model):
     expires_at = fields.DatetimeField(null=True, db_index=True)
     revoked_at = fields.DatetimeField(null=True, db_index=True)
     last_used_at = fields.DatetimeField(null=True)
+    last_used_ip = fields.CharField(max_length=45, null=True)
     total_calls = fields.BigIntField(default=0)
+    # Calls refused by the key's own rate limit: not calls, so kept apart from total_calls.
+    rate_limited_calls = fields.BigIntField(default=0)
+    rate_limit_per_minute = fields.IntField(null=True)
+    # Comma-separated networks in CIDR notation; null allows every address.
+    allowed_cidrs_encoded = fields.TextField(null=True)
+    # After a roll, the previous secret's hash stays valid until previous_secret_expires_at.
+    rolled_at = fields.DatetimeField(null=True)
+    previous_key_hash = fields.CharField(max_length=64, null=True, unique=True)
+    previous_secret_expires_at = fields.DatetimeField(null=True)
 
     created_by_id: int | None
 
@@ -56,6 +66,12 @@ class ApiKey(Model):
     @property
     def scopes(self) -> list[Scope]:
         return [Scope(name) for name in self.scopes_encoded.strip(",").split(",") if name]
+
+    @property
+    def allowed_cidrs(self) -> list[str] | None:
+        if self.allowed_cidrs_encoded is None:
+            return None
+        return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
 
     @property
     def masked_key(self) -> str:
