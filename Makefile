@@ -2,18 +2,27 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-postgres lint format migrations schema bench
+.PHONY: install playground-assets run test test-postgres test-browser lint format migrations schema bench
 
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(MAKE) playground-assets
+
+# GraphiQL's assets, pinned and integrity-checked by playground/package-lock.json.
+playground-assets:
+	@command -v npm >/dev/null || { echo "make install: npm not found; GraphiQL's assets need Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd playground && npm ci --no-audit --no-fund --ignore-scripts
 
 run:
 	$(BIN)/python -m gatehouse serve
 
 test:
 	$(BIN)/python -m pytest
+
+test-browser:
+	$(BIN)/python -m pytest -m browser tests/browser
 
 test-postgres:
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest

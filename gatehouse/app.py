@@ -25,6 +25,7 @@ from core.config import Settings
 from core.errors import ErrorCode
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.playground import Playground
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
@@ -50,6 +51,11 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.settings = settings
+        self.playground = Playground()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page and assets instead of Strawberry's, which loads them from a CDN.
+        return self.playground.page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)
@@ -116,16 +122,15 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 max_age=600,
             ),
         )
-    return Starlette(
-        middleware=middleware,
-        routes=[
-            # No method list: GraphQL itself answers other methods with a JSON error.
-            Route("/graphql", graphql),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        # No method list: GraphQL itself answers other methods with a JSON error.
+        Route("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if not settings.is_production:
+        routes += graphql.playground.routes()
+    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:
