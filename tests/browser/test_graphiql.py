@@ -112,6 +112,13 @@ def test_sign_in_and_query_offline_leaving_no_secret_behind(browser: Browser, se
     for secret in (ADMIN_PASSWORD, token):
         assert secret not in page.url
         assert secret not in stored
+    assert context.cookies() == []
     assert left_this_machine == []
     assert page.evaluate("window.__cspViolations") == []
+
+    page.reload()
+    page.locator(".graphiql-query-editor .CodeMirror").wait_for()
+    restored = page.locator(".graphiql-query-editor .CodeMirror-code").inner_text()
+    assert ADMIN_PASSWORD not in restored
+    assert ME not in restored
     context.close()
