@@ -13,7 +13,7 @@ install:
 # GraphiQL's assets, pinned and integrity-checked by playground/package-lock.json.
 playground-assets:
 	@command -v npm >/dev/null || { echo "make install: npm not found; GraphiQL's assets need Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
-	cd playground && npm ci --no-audit --no-fund --ignore-scripts
+	cd playground && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
 run:
 	$(BIN)/python -m gatehouse serve
