@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from httpx import AsyncClient
 
+from core.errors import ErrorCode, GatehouseError
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, WebhookEvent
 from models.webhooks import configure_outbox
@@ -231,3 +232,41 @@ async def test_no_expiry_events_while_webhooks_are_off(
 
     assert await key_sweep.enqueue_expiry_events(7) == 0
     assert await WebhookEvent.all().count() == 0
+
+
+@pytest.mark.parametrize("form", ["masked", "masked-ascii", "prefix", "whole key"])
+async def test_operator_finds_a_key_by_what_was_leaked(db: None, form: str) -> None:
+    owner = await make_user()
+    key, secret = await make_api_key(owner, name="leaked")
+    await make_api_key(owner, name="other")
+    given = {
+        "masked": f"{secret[:7]}…{secret[-4:]}",
+        "masked-ascii": f"{secret[:7]}...{secret[-4:]}",
+        "prefix": secret[:7],
+        "whole key": secret,
+    }[form]
+
+    found = await key_sweep.find_keys_by_mask(given)
+
+    assert [match.id for match in found] == [key.id]
+
+
+@pytest.mark.parametrize("given", ["gk_", "…abcd", "gk_Ab12…"])
+async def test_operator_must_give_enough_of_the_key(db: None, given: str) -> None:
+    with pytest.raises(GatehouseError) as refused:
+        await key_sweep.find_keys_by_mask(given)
+
+    assert refused.value.code == ErrorCode.BAD_USER_INPUT
+
+
+async def test_operator_revocation_is_audited_once_and_announced(db: None, outbox: None) -> None:
+    key, _ = await make_api_key(await make_user())
+
+    first = await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"})
+    second = await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"})
+
+    assert (first, second) == (True, False)
+    event = await AuditEvent.get(action="api_key.revoke")
+    assert (event.actor_type, event.actor_id, event.target_id) == ("system", None, key.id)
+    assert event.details == {"reason": "operator", "via": "cli"}
+    assert await WebhookEvent.filter(type="key.revoked").count() == 1

@@ -26,7 +26,7 @@ mutation Create($name: String!) {
   createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
 }
 """
-ROLL = 'mutation Roll($id: ID!) { rollKey(id: $id, gracePeriodSeconds: 60) { secret } }'
+ROLL = "mutation Roll($id: ID!) { rollKey(id: $id, gracePeriodSeconds: 60) { secret } }"
 REVOKE = "mutation Revoke($id: ID!) { revokeKey(id: $id) { id } }"
 
 
