@@ -21,6 +21,9 @@ from models.webhooks import enqueue_key_event, new_event, outbox_enabled
 from resolvers.api_keys import expiring_filter, status_filter
 
 
+EXPIRED_EVENT_HORIZON = timedelta(days=30)
+
+
 @dataclass(frozen=True)
 class SweepReport:
     revoked: list[ApiKey]
@@ -56,12 +59,16 @@ async def sweep_unused_keys(unused_days: int) -> list[ApiKey]:
 
 async def enqueue_expiry_events(warning_days: int) -> int:
     """`key.expiring` once per key and expiry date, within `warning_days` of it, and
-    `key.expired` once per key that expired unrevoked. Returns how many were new."""
+    `key.expired` once per key that expired unrevoked in the last 30 days. Returns how many
+    were queued (a process racing this one may have queued some of them first)."""
     if not outbox_enabled():
         return 0
     now = utcnow()
     expiring = await ApiKey.filter(expiring_filter(now, timedelta(days=warning_days)))
-    expired = await ApiKey.filter(status_filter(ApiKeyStatus.EXPIRED, now))
+    # Keys long dead before webhooks were turned on are not announced.
+    expired = await ApiKey.filter(
+        status_filter(ApiKeyStatus.EXPIRED, now), expires_at__gt=now - EXPIRED_EVENT_HORIZON
+    )
     wanted = {
         f"key.expiring:{key.id}:{_stamp(key.expires_at)}": ("key.expiring", key) for key in expiring
     } | {f"key.expired:{key.id}": ("key.expired", key) for key in expired}

@@ -270,3 +270,11 @@ async def test_operator_revocation_is_audited_once_and_announced(db: None, outbo
     assert (event.actor_type, event.actor_id, event.target_id) == ("system", None, key.id)
     assert event.details == {"reason": "operator", "via": "cli"}
     assert await WebhookEvent.filter(type="key.revoked").count() == 1
+
+
+async def test_keys_long_expired_are_not_announced(db: None, outbox: None) -> None:
+    with time_machine.travel(NOW - timedelta(days=60), tick=False):
+        await make_api_key(await make_user(), expires_at=NOW - timedelta(days=31))
+
+    with time_machine.travel(NOW, tick=False):
+        assert await key_sweep.enqueue_expiry_events(7) == 0
