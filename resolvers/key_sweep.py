@@ -20,7 +20,6 @@ from models.api_keys import ApiKeyStatus
 from models.webhooks import enqueue_key_event, new_event, outbox_enabled
 from resolvers.api_keys import expiring_filter, status_filter
 
-
 EXPIRED_EVENT_HORIZON = timedelta(days=30)
 
 

@@ -25,7 +25,6 @@ from tests.conftest import (
     make_user,
 )
 
-
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
