@@ -100,9 +100,10 @@ def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
         for key in report.revoked:
             log.info("revoked unused key %s (%s, %s)", key.id, key.masked_key, key.name)
         log.info(
-            "sweep done: %d keys revoked, %d expiry events queued",
+            "sweep done: %d keys revoked, %d expiry events queued, %d old delivered events pruned",
             len(report.revoked),
             report.expiry_events,
+            report.pruned_events,
         )
 
     _run(settings, work)

@@ -21,12 +21,16 @@ from models.webhooks import enqueue_key_event, new_event, outbox_enabled
 from resolvers.api_keys import expiring_filter, status_filter
 
 EXPIRED_EVENT_HORIZON = timedelta(days=30)
+# Delivered events are kept a while for inspection; those with a dedupe key stay for good,
+# since they are what keeps `key.expiring` and `key.expired` from being sent twice.
+DELIVERED_EVENTS_KEPT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
 class SweepReport:
     revoked: list[ApiKey]
     expiry_events: int
+    pruned_events: int = 0
 
 
 async def revoke_by_system(api_key: ApiKey, details: dict[str, Any]) -> bool:
@@ -96,7 +100,11 @@ def _stamp(moment: datetime | None) -> str:
 
 async def sweep(*, unused_days: int | None, warning_days: int) -> SweepReport:
     revoked = await sweep_unused_keys(unused_days) if unused_days is not None else []
-    return SweepReport(revoked=revoked, expiry_events=await enqueue_expiry_events(warning_days))
+    expiry_events = await enqueue_expiry_events(warning_days)
+    pruned = await WebhookEvent.filter(
+        delivered_at__lt=utcnow() - DELIVERED_EVENTS_KEPT, dedupe_key__isnull=True
+    ).delete()
+    return SweepReport(revoked=revoked, expiry_events=expiry_events, pruned_events=pruned)
 
 
 async def find_keys_by_mask(value: str) -> list[ApiKey]:

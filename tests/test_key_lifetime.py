@@ -278,3 +278,21 @@ async def test_keys_long_expired_are_not_announced(db: None, outbox: None) -> No
 
     with time_machine.travel(NOW, tick=False):
         assert await key_sweep.enqueue_expiry_events(7) == 0
+
+
+async def test_sweep_prunes_old_delivered_events_but_keeps_expiry_records(
+    db: None, outbox: None, clock: time_machine.Traveller
+) -> None:
+    owner = await make_user()
+    await make_api_key(owner, name="announced")
+    await make_api_key(owner, name="warned", expires_at=NOW + timedelta(days=3))
+    await key_sweep.enqueue_expiry_events(7)
+    await WebhookEvent.all().update(delivered_at=NOW)
+    await make_api_key(owner, name="pending")
+    clock.shift(timedelta(days=31))
+
+    report = await key_sweep.sweep(unused_days=None, warning_days=7)
+
+    assert report.pruned_events == 2
+    remaining = await WebhookEvent.all().order_by("id").values_list("type", flat=True)
+    assert list(remaining) == ["key.expiring", "key.created", "key.expired"]

@@ -17,6 +17,7 @@ from httpx import AsyncClient
 from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, retry_delay, signature
 from models import ApiKey, Role, WebhookEvent
+from models.webhooks import configure_outbox
 from tests.conftest import SETTINGS, error_codes, graphql, login, make_user
 from tests.webhook_receiver import SECRET, Receiver
 
@@ -46,7 +47,7 @@ async def webhook_client(db: None, receiver: Receiver) -> AsyncIterator[AsyncCli
         async with AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        create_app(SETTINGS, manage_database=False)  # webhooks off again for other tests
+        configure_outbox(enabled=False)  # as the other tests' app has it
 
 
 @pytest.fixture
