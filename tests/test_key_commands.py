@@ -222,3 +222,26 @@ def test_live_server_delivers_after_the_receiver_comes_back_and_a_restart(
 
     assert sorted(event["data"]["name"] for event in events) == ["after", "before"]  # type: ignore[index]
     assert len(set(receiver.ids())) == len(receiver.ids()) == 2
+
+
+def test_several_server_processes_deliver_each_event_once(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("several processes need PostgreSQL; SQLite serves one")
+    receiver = Receiver()
+    receiver.start()
+    create = 'mutation { createApiKey(input: {name: "k%d", scopes: [READ]}) { apiKey { id } } }'
+    try:
+        with serving(
+            database_url, WORKERS="2", WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=SECRET
+        ) as base:
+            token = httpx.post(f"{base}/graphql", json={"query": LOGIN % ADMIN_PASSWORD}).json()
+            headers = {"Authorization": f"Bearer {token['data']['login']['token']}"}
+            for number in range(10):
+                httpx.post(f"{base}/graphql", json={"query": create % number}, headers=headers)
+            assert wait_for(lambda: len(receiver.ids()) >= 10), receiver.ids()
+        events = receiver.verified_events()
+    finally:
+        receiver.stop()
+
+    assert sorted(event["data"]["name"] for event in events) == [f"k{n}" for n in range(10)]  # type: ignore[index]
+    assert len(set(receiver.ids())) == len(receiver.ids()) == 10
