@@ -40,7 +40,7 @@ async def authenticate(headers: Mapping[str, str], client_address: str | None = 
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
         return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
-        principal = await authenticate_api_key(credential)
+        principal = await authenticate_api_key(credential, client_address)
     else:
         principal = await authenticate_session(credential)
     if principal is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -40,6 +43,12 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    max_roll_grace_seconds: int = 604_800
+    max_key_lifetime_days: int | None = None
+    expiry_warning_days: int = 7
+    revoke_unused_after_days: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
 
     @property
     def is_production(self) -> bool:
@@ -80,7 +89,24 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            max_roll_grace_seconds=read(
+                "MAX_ROLL_GRACE_SECONDS", _bounded_int(0, 31_536_000), cls.max_roll_grace_seconds
+            ),
+            max_key_lifetime_days=read("MAX_KEY_LIFETIME_DAYS", _bounded_int(1, 36_500), None),
+            expiry_warning_days=read(
+                "EXPIRY_WARNING_DAYS", _bounded_int(1, 3650), cls.expiry_warning_days
+            ),
+            revoke_unused_after_days=read(
+                "REVOKE_UNUSED_AFTER_DAYS", _bounded_int(1, 36_500), None
+            ),
+            webhook_url=read("WEBHOOK_URL", _http_url, None),
+            webhook_secret=read("WEBHOOK_SECRET", _webhook_secret, None),
         )
+        if settings.webhook_url is not None and settings.webhook_secret is None:
+            raise ConfigError(
+                "WEBHOOK_SECRET: required when WEBHOOK_URL is set "
+                "(a Standard Webhooks secret, whsec_ followed by base64)"
+            )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
         if settings.admin_password is not None and not (
@@ -152,6 +178,27 @@ def _origins(value: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
     return origins
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value.strip()
+
+
+def _webhook_secret(value: str) -> Secret:
+    # Standard Webhooks: "whsec_" + base64 of 24 to 64 random bytes. The value itself never
+    # goes into the message: it is a secret.
+    prefix = "whsec_"
+    encoded = value.strip().removeprefix(prefix)
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"not {prefix} followed by base64") from None
+    if not value.strip().startswith(prefix) or not 24 <= len(key) <= 64:
+        raise ValueError(f"must be {prefix} followed by base64 of 24 to 64 random bytes")
+    return Secret(value.strip())
 
 
 def _email(value: str) -> str:

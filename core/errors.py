@@ -34,3 +34,23 @@ def not_found(what: str) -> GatehouseError:
 
 def unauthenticated(message: str = "Authentication required.") -> GatehouseError:
     return GatehouseError(ErrorCode.UNAUTHENTICATED, message)
+
+
+class CredentialRefused(GatehouseError):  # noqa: N818 - names the refusal, like the codes
+    """A valid credential refused before the operation runs (an address outside the key's
+    allow-list, a key over its rate limit): the whole request is answered with this error,
+    with `status_code`, `extensions` beside the code and `headers` such as Retry-After."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        status_code: int,
+        extensions: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(code, message)
+        self.status_code = status_code
+        self.extensions = extensions or {}
+        self.headers = headers or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +23,12 @@ from tortoise.contrib.starlette import RegisterTortoise
 from auth import passwords
 from auth.credentials import authenticate
 from core.config import Settings
-from core.errors import ErrorCode
+from core.errors import CredentialRefused, ErrorCode
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.playground import Playground
+from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
+from models.webhooks import configure_outbox
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
@@ -40,6 +43,16 @@ def _error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
+    )
+
+
+def _refusal_response(refusal: CredentialRefused) -> JSONResponse:
+    # The whole request is refused before it runs, so the answer is one error and no data.
+    extensions = {"code": refusal.code.value, **refusal.extensions}
+    return JSONResponse(
+        {"errors": [{"message": refusal.message, "extensions": extensions}]},
+        status_code=refusal.status_code,
+        headers=refusal.headers,
     )
 
 
@@ -68,6 +81,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         request = Request(scope, receive)
         try:
             response = await self.run(request)
+        except CredentialRefused as exc:
+            response = _refusal_response(exc)
         except HTTPException as exc:
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
@@ -92,6 +107,22 @@ async def readyz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+@asynccontextmanager
+async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
+    """Deliver webhook events in the background while the server runs, when configured."""
+    if settings.webhook_url is None:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_sender(settings, stop), name="webhook-sender")
+    try:
+        yield
+    finally:
+        stop.set()
+        # An event in flight when the server stops is sent again after the restart.
+        await asyncio.wait_for(task, timeout=REQUEST_TIMEOUT_SECONDS + 5)
+
+
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` leaves the database to the caller (the tests' own context)."""
     passwords.configure(
@@ -99,6 +130,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
     )
+    configure_outbox(enabled=settings.webhook_url is not None)
     graphql = GatehouseGraphQL(settings)
 
     @asynccontextmanager
@@ -106,7 +138,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         if not manage_database:
             yield
             return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            webhook_sender(settings),
+        ):
             yield
 
     middleware = [Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)]

@@ -18,6 +18,7 @@ from tortoise.exceptions import BaseORMException
 from auth import passwords
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
+from gatehouse import cli_keys
 from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
 from models import Role, User
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--email", required=True)
     reset.set_defaults(run=reset_password)
     commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(run=print_schema)
+    cli_keys.register(commands)
     return parser
 
 
@@ -180,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gatehouse: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, GatehouseError) as exc:
+    except (CommandError, cli_keys.KeyCommandError, GatehouseError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 1
     except (OSError, BaseORMException, PostgresError, InterfaceError) as exc:

@@ -4,8 +4,9 @@ from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.audit import AuditEvent
 from models.sessions import Session
 from models.users import Role, User, UserStatus
+from models.webhooks import WebhookEvent
 
-__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent]
+__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent, WebhookEvent]
 __all__ = [
     "ApiKey",
     "ApiKeyStatus",
@@ -16,4 +17,5 @@ __all__ = [
     "Session",
     "User",
     "UserStatus",
+    "WebhookEvent",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from auth.principal import Principal
 from auth.tokens import generate_api_key
@@ -13,11 +14,18 @@ from core.clock import utcnow
 from core.errors import bad_input, forbidden, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
+from models.webhooks import enqueue_key_event
+from resolvers.key_rules import (
+    check_description,
+    check_expiring_within_days,
+    check_rate_limit,
+    checked_expiry,
+    checked_name,
+    encode_cidrs,
+)
 from resolvers.pagination import Page, paginate
 from resolvers.users import parse_id
 
-MAX_NAME_LENGTH = 100
-MAX_DESCRIPTION_LENGTH = 1000
 MAX_USAGE_DAYS = 90
 
 
@@ -35,16 +43,26 @@ def status_filter(status: ApiKeyStatus, now: datetime) -> Q:
     return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
+def expiring_filter(now: datetime, within: timedelta) -> Q:
+    """Active keys whose expiry falls in the next `within`."""
+    return Q(revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within)
+
+
 async def list_api_keys(
     *,
     first: int | None,
     after: str | None,
     status: ApiKeyStatus | None = None,
     search: str | None = None,
+    expiring_within_days: int | None = None,
 ) -> Page[ApiKey]:
+    now = utcnow()
     queryset = ApiKey.all()
     if status is not None:
-        queryset = queryset.filter(status_filter(status, utcnow()))
+        queryset = queryset.filter(status_filter(status, now))
+    if expiring_within_days is not None:
+        check_expiring_within_days(expiring_within_days)
+        queryset = queryset.filter(expiring_filter(now, timedelta(days=expiring_within_days)))
     if search and search.strip():
         queryset = queryset.filter(name__icontains=search.strip())
     return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
@@ -55,7 +73,7 @@ async def get_api_key(key_id: str | int) -> ApiKey | None:
     return None if pk is None else await ApiKey.get_or_none(id=pk)
 
 
-async def _require_api_key(key_id: str) -> ApiKey:
+async def require_api_key(key_id: str) -> ApiKey:
     api_key = await get_api_key(key_id)
     if api_key is None:
         raise not_found("API key")
@@ -69,46 +87,54 @@ async def create_api_key(
     scopes: list[Scope],
     description: str | None = None,
     expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+    allowed_cidrs: list[str] | None = None,
+    max_lifetime_days: int | None = None,
 ) -> CreatedApiKey:
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise bad_input(f"`name` must be 1 to {MAX_NAME_LENGTH} characters long.")
-    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-        raise bad_input(f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters.")
+    name = checked_name(name)
+    check_description(description)
     if not scopes:
         raise bad_input("`scopes` must name at least one scope.")
-    if expires_at is not None:
-        if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
-        if expires_at <= utcnow():
-            raise bad_input("`expiresAt` must be in the future.")
+    expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
+    check_rate_limit(rate_limit_per_minute)
+    allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
     if not actor.can_grant(scopes):
         raise forbidden("A key cannot create a key with a scope it does not hold.")
 
     new_key = generate_api_key()
-    api_key = await ApiKey.create(
-        name=name,
-        description=description,
-        key_hash=new_key.hash,
-        key_prefix=new_key.display_prefix,
-        key_last_four=new_key.last_four,
-        scopes_encoded=encode_scopes(scopes),
-        created_by_id=actor.user.id,
-        expires_at=expires_at,
-    )
+    async with in_transaction():
+        api_key = await ApiKey.create(
+            name=name,
+            description=description,
+            key_hash=new_key.hash,
+            key_prefix=new_key.display_prefix,
+            key_last_four=new_key.last_four,
+            scopes_encoded=encode_scopes(scopes),
+            created_by_id=actor.user.id,
+            expires_at=expires_at,
+            rate_limit_per_minute=rate_limit_per_minute,
+            allowed_cidrs_encoded=allowed_cidrs_encoded,
+        )
+        await enqueue_key_event("key.created", api_key)
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
 async def revoke_key(key_id: str) -> ApiKey:
-    api_key = await _require_api_key(key_id)
-    # Conditional on revoked_at being unset, so the first revocation time is never moved.
-    await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(revoked_at=utcnow())
-    # Read back rather than `refresh_from_db()`, which trips over the `scopes` property.
-    return await ApiKey.get(id=api_key.id)
+    api_key = await require_api_key(key_id)
+    async with in_transaction():
+        # Conditional on revoked_at being unset, so the first revocation time is never moved.
+        revoked = await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(
+            revoked_at=utcnow()
+        )
+        # Read back rather than `refresh_from_db()`, which trips over the `scopes` property.
+        api_key = await ApiKey.get(id=api_key.id)
+        if revoked:
+            await enqueue_key_event("key.revoked", api_key)
+    return api_key
 
 
 async def delete_api_key(key_id: str) -> str:
-    api_key = await _require_api_key(key_id)
+    api_key = await require_api_key(key_id)
     await api_key.delete()
     return str(api_key.id)
 

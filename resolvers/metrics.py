@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tortoise.functions import Count, Sum
 
 from core.clock import utcnow
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay
-from resolvers.api_keys import status_filter
+from resolvers.api_keys import expiring_filter, status_filter
 
 
 @dataclass(frozen=True)
@@ -18,15 +19,17 @@ class KeyMetrics:
     expired_keys: int
     revoked_keys: int
     api_calls_today: int
+    expiring_soon: int
 
 
-async def key_metrics() -> KeyMetrics:
+async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
     now = utcnow()
     (counts,) = await ApiKey.annotate(
         total=Count("id"),
         revoked=Count("id", _filter=status_filter(ApiKeyStatus.REVOKED, now)),
         expired=Count("id", _filter=status_filter(ApiKeyStatus.EXPIRED, now)),
-    ).values("total", "revoked", "expired")
+        expiring=Count("id", _filter=expiring_filter(now, timedelta(days=expiry_warning_days))),
+    ).values("total", "revoked", "expired", "expiring")
     (today,) = (
         await ApiKeyUsageDay.filter(day=now.date()).annotate(calls=Sum("calls")).values("calls")
     )
@@ -37,4 +40,5 @@ async def key_metrics() -> KeyMetrics:
         expired_keys=expired,
         revoked_keys=revoked,
         api_calls_today=int(today["calls"] or 0),
+        expiring_soon=int(counts["expiring"] or 0),
     )

@@ -25,12 +25,15 @@ from strawberry.types import ExecutionContext
 
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.errors import ErrorCodes, log_unexpected
+from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
 Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
-Mutation = merge_types("Mutation", (SessionMutation, UserMutation, ApiKeyMutation))
+Mutation = merge_types(
+    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+)
 
 
 # Built once: the validation cache is keyed by the rule classes, and the limiters' own

@@ -36,6 +36,18 @@ class ApiKeyType:
     created_at: datetime
     revoked_at: datetime | None
     total_calls: int
+    rolled_at: datetime | None = strawberry.field(description="When the secret was last rolled.")
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        description="Until then the secret replaced by the last roll still works."
+    )
+    rate_limit_per_minute: int | None = strawberry.field(description="Null means no limit.")
+    rate_limited_calls: int = strawberry.field(
+        description="Requests refused by the rate limit; not counted in totalCalls."
+    )
+    allowed_cidrs: list[str] | None = strawberry.field(
+        description="Networks the key may be used from; null means anywhere."
+    )
+    last_used_ip: str | None = strawberry.field(description="Where the last call came from.")
     created_by_id: strawberry.Private[int | None]
 
     @classmethod
@@ -52,6 +64,12 @@ class ApiKeyType:
             created_at=api_key.created_at,
             revoked_at=api_key.revoked_at,
             total_calls=api_key.total_calls,
+            rolled_at=api_key.rolled_at,
+            previous_secret_expires_at=api_key.previous_secret_expires_at,
+            rate_limit_per_minute=api_key.rate_limit_per_minute,
+            rate_limited_calls=api_key.rate_limited_calls,
+            allowed_cidrs=api_key.allowed_cidrs,
+            last_used_ip=api_key.last_used_ip,
             created_by_id=api_key.created_by_id,
         )
 
@@ -75,6 +93,9 @@ class ApiKeyType:
 class ApiKeyFilter:
     status: ApiKeyStatusEnum | None = None  # type: ignore[valid-type]
     search: str | None = strawberry.field(default=None, description="Matches part of the name.")
+    expiring_within_days: int | None = strawberry.field(
+        default=None, description="Active keys expiring within this many days; 1 to 3650."
+    )
 
 
 @strawberry.input
@@ -83,7 +104,17 @@ class CreateApiKeyInput:
     description: str | None = None
     scopes: list[ScopeEnum]  # type: ignore[valid-type]
     expires_at: datetime | None = strawberry.field(
-        default=None, description="In the future; null means the key never expires."
+        default=None,
+        description="In the future; null means the key never expires (refused when "
+        "MAX_KEY_LIFETIME_DAYS is set).",
+    )
+    rate_limit_per_minute: int | None = strawberry.field(
+        default=None, description="1 to 100000 requests a minute; null means no limit."
+    )
+    allowed_cidrs: list[str] | None = strawberry.field(
+        default=None,
+        description="IPv4/IPv6 networks or addresses the key may be used from (at most 50); "
+        "null means anywhere.",
     )
 
 
@@ -114,12 +145,25 @@ class ApiKeyQuery:
             after=after,
             status=criteria.status,
             search=criteria.search,
+            expiring_within_days=criteria.expiring_within_days,
         )
         return Connection.from_page(page, ApiKeyType.from_model)
 
     @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
     async def api_key(self, info: Info, id: strawberry.ID) -> ApiKeyType | None:  # noqa: A002
         api_key = await api_keys.get_api_key(id)
+        return ApiKeyType.from_model(api_key) if api_key else None
+
+    @strawberry.field(
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        description="The key making this request; null for a session.",
+    )
+    async def current_api_key(self, info: Info) -> ApiKeyType | None:
+        calling_key = info.context.principal.api_key
+        if calling_key is None:
+            return None
+        # Read again: the principal's copy predates the count of this very call.
+        api_key = await api_keys.get_api_key(calling_key.id)
         return ApiKeyType.from_model(api_key) if api_key else None
 
 
@@ -140,6 +184,9 @@ class ApiKeyMutation:
             description=input.description,
             scopes=input.scopes,
             expires_at=input.expires_at,
+            rate_limit_per_minute=input.rate_limit_per_minute,
+            allowed_cidrs=input.allowed_cidrs,
+            max_lifetime_days=info.context.settings.max_key_lifetime_days,
         )
         return CreateApiKeyPayload(
             api_key=ApiKeyType.from_model(created.api_key), secret=created.secret

@@ -17,17 +17,21 @@ class KeyMetrics:
     expired_keys: int
     revoked_keys: int
     api_calls_today: int = strawberry.field(description="Calls by every key since 00:00 UTC.")
+    expiring_soon: int = strawberry.field(
+        description="Active keys expiring within EXPIRY_WARNING_DAYS (default 7)."
+    )
 
 
 @strawberry.type
 class MetricsQuery:
     @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
     async def key_metrics(self, info: Info) -> KeyMetrics:
-        figures = await metrics.key_metrics()
+        figures = await metrics.key_metrics(info.context.settings.expiry_warning_days)
         return KeyMetrics(
             total_keys=figures.total_keys,
             active_keys=figures.active_keys,
             expired_keys=figures.expired_keys,
             revoked_keys=figures.revoked_keys,
             api_calls_today=figures.api_calls_today,
+            expiring_soon=figures.expiring_soon,
         )

@@ -1,0 +1,131 @@
+"""`python -m gatehouse keys list|revoke` and `sweep-keys`: key work for an operator with a
+shell and no session, e.g. killing a key found leaked in a log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tortoise import Tortoise
+
+from core.clock import utcnow
+from core.config import Settings
+from gatehouse.database import ensure_sqlite_directory, tortoise_config
+from models import ApiKey
+from models.webhooks import configure_outbox
+from resolvers import key_sweep
+
+log = logging.getLogger("gatehouse")
+
+
+class KeyCommandError(Exception):
+    pass
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+    async def main() -> None:
+        configure_outbox(enabled=settings.webhook_url is not None)
+        ensure_sqlite_directory(settings.database_url)
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            await work()
+        finally:
+            await Tortoise.close_connections()
+
+    asyncio.run(main())
+
+
+def _when(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"
+
+
+def list_keys(settings: Settings, _: argparse.Namespace) -> None:
+    async def work() -> None:
+        now = utcnow()
+        keys = await ApiKey.all().order_by("id").select_related("created_by")
+        rows = [("ID", "NAME", "KEY", "STATUS", "OWNER", "LAST USED")]
+        for key in keys:
+            owner = key.created_by.email if key.created_by is not None else "(deleted)"
+            rows.append(
+                (
+                    str(key.id),
+                    key.name,
+                    key.masked_key,
+                    key.status_at(now).value,
+                    owner,
+                    _when(key.last_used_at),
+                )
+            )
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            sys.stdout.write(line.rstrip() + "\n")
+
+    _run(settings, work)
+
+
+def revoke_key(settings: Settings, args: argparse.Namespace) -> None:
+    async def work() -> None:
+        if args.id is not None:
+            key = await ApiKey.get_or_none(id=args.id)
+            matches = [key] if key is not None else []
+        else:
+            matches = await key_sweep.find_keys_by_mask(args.prefix)
+        if not matches:
+            raise KeyCommandError("no key matches")
+        if len(matches) > 1:
+            found = ", ".join(f"{key.id} ({key.masked_key}, {key.name})" for key in matches)
+            raise KeyCommandError(f"ambiguous: {len(matches)} keys match: {found}; use --id")
+        (key,) = matches
+        if await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"}):
+            log.info("revoked key %s (%s, %s)", key.id, key.masked_key, key.name)
+        else:
+            log.info("key %s (%s) was already revoked", key.id, key.masked_key)
+
+    _run(settings, work)
+
+
+def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
+    async def work() -> None:
+        report = await key_sweep.sweep(
+            unused_days=settings.revoke_unused_after_days,
+            warning_days=settings.expiry_warning_days,
+        )
+        if settings.revoke_unused_after_days is None:
+            log.info("REVOKE_UNUSED_AFTER_DAYS is unset: no key revoked for disuse")
+        for key in report.revoked:
+            log.info("revoked unused key %s (%s, %s)", key.id, key.masked_key, key.name)
+        log.info(
+            "sweep done: %d keys revoked, %d expiry events queued, %d old delivered events pruned",
+            len(report.revoked),
+            report.expiry_events,
+            report.pruned_events,
+        )
+
+    _run(settings, work)
+
+
+def register(commands: Any) -> None:
+    """Add `keys` and `sweep-keys` to the parser's subcommands."""
+    keys = commands.add_parser("keys", help="list or revoke API keys without a session")
+    actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every key: id, name, masked key, status, owner, last use")
+    actions.choices["list"].set_defaults(run=list_keys)
+    revoke = actions.add_parser(
+        "revoke", help="revoke one key, found by id, masked key, prefix, or the key itself"
+    )
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int)
+    which.add_argument(
+        "--prefix", help='the masked key ("gk_Ab12…wXyZ"), its prefix ("gk_Ab12") or the key'
+    )
+    revoke.set_defaults(run=revoke_key)
+    commands.add_parser(
+        "sweep-keys",
+        help="revoke keys unused for REVOKE_UNUSED_AFTER_DAYS and queue expiry webhook events; "
+        "safe to run from cron on several hosts at once",
+    ).set_defaults(run=sweep_keys)

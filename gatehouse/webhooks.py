@@ -1,0 +1,137 @@
+"""Delivering the webhook outbox: signed in the Standard Webhooks format, retried with
+exponential backoff, and claimed with a lease so several server processes never send the
+same event at the same time. Delivery is at least once: a receiver that answers after the
+lease ran out may see an event twice, with the same `webhook-id` to drop the repeat."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from tortoise.expressions import Q
+
+from core.clock import utcnow
+from core.config import Settings
+from models import WebhookEvent
+from resolvers.key_sweep import enqueue_expiry_events
+
+log = logging.getLogger("gatehouse.webhooks")
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+# Longer than a request may take, so a live sender never loses its claim mid-request.
+LEASE = timedelta(seconds=60)
+FIRST_RETRY_SECONDS = 5
+MAX_RETRY_SECONDS = 3600
+BATCH_SIZE = 20
+POLL_SECONDS = 1.0
+EXPIRY_SCAN_SECONDS = 60.0
+
+
+def signature(secret: str, event_id: str, timestamp: int, body: str) -> str:
+    """`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` keyed with the secret's bytes."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{event_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … doubling up to an hour; an event is never given up on."""
+    return timedelta(
+        seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    )
+
+
+@dataclass
+class WebhookSender:
+    url: str
+    secret: str
+    http: httpx.AsyncClient
+
+    async def deliver_due(self) -> int:
+        """One pass over the due events; returns how many were delivered."""
+        now = utcnow()
+        due = await (
+            WebhookEvent.filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .order_by("id")
+            .limit(BATCH_SIZE)
+            .values_list("id", flat=True)
+        )
+        delivered = 0
+        for event_id in due:
+            event = await self._claim(int(event_id))  # type: ignore[call-overload]
+            if event is not None and await self._send(event):
+                delivered += 1
+        return delivered
+
+    async def _claim(self, event_pk: int) -> WebhookEvent | None:
+        now = utcnow()
+        claimed = await (
+            WebhookEvent.filter(id=event_pk, delivered_at__isnull=True)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .update(locked_until=now + LEASE)
+        )
+        return await WebhookEvent.get(id=event_pk) if claimed else None
+
+    async def _send(self, event: WebhookEvent) -> bool:
+        body = json.dumps(event.payload, separators=(",", ":"))
+        timestamp = int(utcnow().timestamp())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": event.event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(self.secret, event.event_id, timestamp, body),
+        }
+        error = None
+        try:
+            response = await self.http.post(self.url, content=body, headers=headers)
+            if not response.is_success:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
+        now = utcnow()
+        if error is None:
+            await WebhookEvent.filter(id=event.id).update(
+                delivered_at=now, locked_until=None, attempts=event.attempts + 1, last_error=None
+            )
+            return True
+        attempts = event.attempts + 1
+        log.warning(
+            "webhook %s (%s) attempt %d failed: %s", event.event_id, event.type, attempts, error
+        )
+        await WebhookEvent.filter(id=event.id).update(
+            attempts=attempts,
+            next_attempt_at=now + retry_delay(attempts),
+            locked_until=None,
+            last_error=error,
+        )
+        return False
+
+
+async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
+    """The server's background task: deliver due events, and look for keys entering their
+    expiry warning window or expiring, until `stop` is set."""
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        return
+    last_scan: datetime | None = None
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS) as http:
+        sender = WebhookSender(settings.webhook_url, str(settings.webhook_secret), http)
+        while not stop.is_set():
+            try:
+                now = utcnow()
+                if last_scan is None or now - last_scan >= timedelta(seconds=EXPIRY_SCAN_SECONDS):
+                    await enqueue_expiry_events(settings.expiry_warning_days)
+                    last_scan = now
+                await sender.deliver_due()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("webhook delivery pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)

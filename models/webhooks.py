@@ -1,0 +1,93 @@
+"""The webhook outbox: events are written in the transaction of the change they report and
+delivered later by the server, so a crash or an unreachable receiver loses nothing."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from core.clock import utcnow
+from models.api_keys import ApiKey
+
+
+class WebhookEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    # The Standard Webhooks `webhook-id`: the same on every attempt, so receivers can
+    # drop a repeat delivery.
+    event_id = fields.CharField(max_length=40, unique=True)
+    type = fields.CharField(max_length=32)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    # Events that must be sent once only (`key.expiring`, `key.expired`) carry a key that
+    # makes a second insert, from another process or a second sweep, a no-op.
+    dedupe_key = fields.CharField(max_length=100, null=True, unique=True)
+    created_at = fields.DatetimeField(db_index=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    # A process that claims the event owns it until then; another may take over after.
+    locked_until = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True, db_index=True)
+    last_error = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "webhook_events"
+
+
+class _Outbox:
+    enabled = False
+
+
+def configure_outbox(*, enabled: bool) -> None:
+    """Events are written only while webhooks are configured: turning WEBHOOK_URL on later
+    does not flood the receiver with the backlog of a time it was off."""
+    _Outbox.enabled = enabled
+
+
+def outbox_enabled() -> bool:
+    return _Outbox.enabled
+
+
+def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
+    """What receivers learn about a key: never its secret or hash."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": str(api_key.id),
+        "name": api_key.name,
+        "maskedKey": api_key.masked_key,
+        "scopes": [str(scope) for scope in api_key.scopes],
+        "status": str(api_key.status_at(now)),
+        "createdBy": str(api_key.created_by_id) if api_key.created_by_id else None,
+        "expiresAt": iso(api_key.expires_at),
+        "revokedAt": iso(api_key.revoked_at),
+        "rolledAt": iso(api_key.rolled_at),
+        "previousSecretExpiresAt": iso(api_key.previous_secret_expires_at),
+    }
+
+
+def new_event(event_type: str, api_key: ApiKey, dedupe_key: str | None = None) -> WebhookEvent:
+    now = utcnow()
+    event_id = "msg_" + secrets.token_urlsafe(24)
+    return WebhookEvent(
+        event_id=event_id,
+        type=event_type,
+        payload={
+            "type": event_type,
+            "timestamp": now.isoformat(),
+            "data": key_event_data(api_key, now),
+        },
+        dedupe_key=dedupe_key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+async def enqueue_key_event(event_type: str, api_key: ApiKey) -> None:
+    """Call inside the transaction of the change, so both land or neither does."""
+    if outbox_enabled():
+        await new_event(event_type, api_key).save()

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from models import Scope
+from resolvers import key_changes
+from schema.api_keys import ApiKeyType, CreateApiKeyPayload
+from schema.context import Context
+from schema.permissions import ADMIN, SUPER_ADMIN, allow
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.input(description="Only the fields given change; null clears the optional ones.")
+class UpdateApiKeyInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100 characters."
+    )
+    description: str | None = strawberry.UNSET
+    rate_limit_per_minute: int | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100000; null removes the limit."
+    )
+    allowed_cidrs: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At most 50 IPv4/IPv6 networks or addresses; null allows every address.",
+    )
+
+
+def _given(value: Any) -> Any:
+    return key_changes.UNCHANGED if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class KeyChangeMutation:
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
+        description="A new secret for the same key, shown this once. The old secret keeps "
+        "working for gracePeriodSeconds (0 ends it now; at most MAX_ROLL_GRACE_SECONDS; never "
+        "past the key's expiry). Revoked and expired keys cannot be rolled (CONFLICT).",
+    )
+    async def roll_key(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002
+        grace_period_seconds: int = 0,
+    ) -> CreateApiKeyPayload:
+        rolled = await key_changes.roll_key(
+            info.context.principal,
+            id,
+            grace_period_seconds=grace_period_seconds,
+            max_grace_seconds=info.context.settings.max_roll_grace_seconds,
+        )
+        return CreateApiKeyPayload(
+            api_key=ApiKeyType.from_model(rolled.api_key), secret=rolled.secret
+        )
+
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
+        description="Name, description, rate limit and allow-list; never scopes or secret.",
+    )
+    async def update_api_key(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002
+        input: UpdateApiKeyInput,  # noqa: A002
+    ) -> ApiKeyType:
+        api_key = await key_changes.update_api_key(
+            info.context.principal,
+            id,
+            name=_given(input.name),
+            description=_given(input.description),
+            rate_limit_per_minute=_given(input.rate_limit_per_minute),
+            allowed_cidrs=_given(input.allowed_cidrs),
+        )
+        return ApiKeyType.from_model(api_key)

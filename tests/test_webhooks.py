@@ -1,0 +1,194 @@
+"""Webhook events: written in the change's transaction, signed in the Standard Webhooks
+format, retried with backoff until a real receiver on 127.0.0.1 takes them, once each."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import standardwebhooks
+import time_machine
+from httpx import AsyncClient
+
+from gatehouse.app import create_app
+from gatehouse.webhooks import WebhookSender, retry_delay, signature
+from models import ApiKey, Role, WebhookEvent
+from models.webhooks import configure_outbox
+from tests.conftest import SETTINGS, error_codes, graphql, login, make_user
+from tests.webhook_receiver import SECRET, Receiver
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+CREATE = """
+mutation Create($name: String!) {
+  createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
+}
+"""
+ROLL = "mutation Roll($id: ID!) { rollKey(id: $id, gracePeriodSeconds: 60) { secret } }"
+REVOKE = "mutation Revoke($id: ID!) { revokeKey(id: $id) { id } }"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+async def webhook_client(db: None, receiver: Receiver) -> AsyncIterator[AsyncClient]:
+    settings = replace(SETTINGS, webhook_url=receiver.url)
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        configure_outbox(enabled=False)  # as the other tests' app has it
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
+
+
+async def key_lifecycle(client: AsyncClient) -> str:
+    """Create, roll and revoke a key over GraphQL; returns the key's id."""
+    token = await login(client, await make_user(roles=(Role.ADMIN,)))
+    created = await graphql(client, CREATE, {"name": "hooked"}, token=token)
+    key_id: str = created["data"]["createApiKey"]["apiKey"]["id"]
+    await graphql(client, ROLL, {"id": key_id}, token=token)
+    await graphql(client, REVOKE, {"id": key_id}, token=token)
+    return key_id
+
+
+def test_signature_is_the_standard_webhooks_one() -> None:
+    body = '{"type":"key.created"}'
+    timestamp = int(NOW.timestamp())
+
+    mine = signature(SECRET, "msg_1", timestamp, body)
+
+    reference = standardwebhooks.Webhook(SECRET).sign("msg_1", NOW, body)
+    assert mine == reference
+
+
+def test_retries_back_off_exponentially_up_to_an_hour() -> None:
+    delays = [retry_delay(attempt).total_seconds() for attempt in (1, 2, 3, 4, 12, 50)]
+
+    assert delays == [5, 10, 20, 40, 3600, 3600]
+
+
+async def test_events_wait_for_a_receiver_that_is_down_and_arrive_once_signed(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    sender = WebhookSender(receiver.url, SECRET, http)
+    with time_machine.travel(NOW, tick=False) as clock:
+        key_id = await key_lifecycle(webhook_client)
+
+        # Down: nothing listens on the port. Every attempt fails and is rescheduled.
+        assert await sender.deliver_due() == 0
+        assert await WebhookEvent.filter(attempts=1, delivered_at__isnull=True).count() == 3
+        clock.shift(timedelta(seconds=4))
+        assert await sender.deliver_due() == 0  # not due before the backoff ends
+        assert await WebhookEvent.filter(attempts=1).count() == 3
+
+        receiver.start()
+        clock.shift(timedelta(seconds=1))
+        assert await sender.deliver_due() == 3
+        clock.shift(timedelta(hours=2))
+        assert await sender.deliver_due() == 0
+
+    events = receiver.verified_events()
+    assert [event["type"] for event in events] == ["key.created", "key.rolled", "key.revoked"]
+    assert {event["data"]["id"] for event in events} == {key_id}  # type: ignore[index]
+    assert len(set(receiver.ids())) == 3
+    assert await WebhookEvent.filter(delivered_at__isnull=True).count() == 0
+
+
+async def test_a_receiver_error_is_retried(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.failures_left = 2
+    receiver.start()
+    sender = WebhookSender(receiver.url, SECRET, http)
+    with time_machine.travel(NOW, tick=False) as clock:
+        token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+        await graphql(webhook_client, CREATE, {"name": "retried"}, token=token)
+
+        assert await sender.deliver_due() == 0
+        clock.shift(timedelta(seconds=5))
+        assert await sender.deliver_due() == 0
+        clock.shift(timedelta(seconds=10))
+        assert await sender.deliver_due() == 1
+
+    event = await WebhookEvent.get(type="key.created")
+    assert (event.attempts, event.last_error) == (3, None)
+    assert [event["type"] for event in receiver.verified_events()] == ["key.created"]
+
+
+async def test_several_senders_at_once_deliver_each_event_once(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.start()
+    token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+    for number in range(8):
+        await graphql(webhook_client, CREATE, {"name": f"key {number}"}, token=token)
+    senders = [WebhookSender(receiver.url, SECRET, http) for _ in range(3)]
+
+    delivered = await asyncio.gather(*(sender.deliver_due() for sender in senders))
+
+    assert sum(delivered) == 8
+    assert sorted(receiver.ids()) == sorted(
+        await WebhookEvent.all().values_list("event_id", flat=True)
+    )
+    assert len(receiver.ids()) == 8
+
+
+async def test_a_claimed_event_is_left_alone_until_its_lease_ends(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.start()
+    sender = WebhookSender(receiver.url, SECRET, http)
+    with time_machine.travel(NOW, tick=False) as clock:
+        token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+        await graphql(webhook_client, CREATE, {"name": "claimed"}, token=token)
+        # Another process claimed it and then died mid-delivery.
+        await WebhookEvent.all().update(locked_until=NOW + timedelta(seconds=60))
+
+        assert await sender.deliver_due() == 0
+        clock.shift(timedelta(seconds=61))
+        assert await sender.deliver_due() == 1
+
+    assert len(receiver.ids()) == 1
+
+
+async def test_no_event_for_a_refused_change(webhook_client: AsyncClient) -> None:
+    token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+
+    body = await graphql(webhook_client, CREATE, {"name": ""}, token=token)
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert await WebhookEvent.all().count() == 0
+
+
+async def test_events_carry_no_secret_or_hash(webhook_client: AsyncClient) -> None:
+    token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+    created = await graphql(webhook_client, CREATE, {"name": "quiet"}, token=token)
+    secret = created["data"]["createApiKey"]["secret"]
+    stored = await ApiKey.get(name="quiet")
+
+    payload = str((await WebhookEvent.get(type="key.created")).payload)
+
+    assert secret not in payload
+    assert stored.key_hash not in payload
+    assert stored.masked_key in payload
+
+
+async def test_no_events_are_written_while_webhooks_are_off(client: AsyncClient) -> None:
+    await key_lifecycle(client)
+
+    assert await WebhookEvent.all().count() == 0
