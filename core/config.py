@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,13 @@ ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class ConfigError(Exception):
@@ -40,6 +47,9 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    shutdown_grace_seconds: float = 10.0
+    password_hash_concurrency: int = field(default_factory=available_cores)
+    password_hash_queue_seconds: float = 5.0
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +90,15 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            shutdown_grace_seconds=read(
+                "SHUTDOWN_GRACE_SECONDS", _positive_float, cls.shutdown_grace_seconds
+            ),
+            password_hash_concurrency=read(
+                "PASSWORD_HASH_CONCURRENCY", _bounded_int(1, 256), available_cores()
+            ),
+            password_hash_queue_seconds=read(
+                "PASSWORD_HASH_QUEUE_SECONDS", _positive_float, cls.password_hash_queue_seconds
+            ),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")

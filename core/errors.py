@@ -34,3 +34,11 @@ def not_found(what: str) -> GatehouseError:
 
 def unauthenticated(message: str = "Authentication required.") -> GatehouseError:
     return GatehouseError(ErrorCode.UNAUTHENTICATED, message)
+
+
+class RateLimited(GatehouseError):  # noqa: N818 - the name the limiter shares
+    """Too much at once; `retry_after` (whole seconds) becomes `extensions.retryAfter`."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, message)
+        self.retry_after = retry_after

@@ -8,9 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
-import uvicorn
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
@@ -18,8 +16,10 @@ from tortoise.exceptions import BaseORMException
 from auth import passwords
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
+from gatehouse import server
 from gatehouse.bootstrap import ensure_first_super_admin
-from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
+from gatehouse.database import apply_migrations, tortoise_config
+from gatehouse.startup import DatabaseUnusableError, startup_lock
 from models import Role, User
 
 log = logging.getLogger("gatehouse")
@@ -38,7 +38,6 @@ def configure_logging(level: str) -> None:
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
-    ensure_sqlite_directory(settings.database_url)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         await work()
@@ -46,34 +45,30 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
         await Tortoise.close_connections()
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> None:
-    async def prepare() -> None:
+async def _prepare_database(settings: Settings, *, first_super_admin: bool) -> None:
+    """Migrations (and the first super-admin) one process at a time; the others find the
+    work done and carry on."""
+    async with startup_lock(settings.database_url):
         await apply_migrations(settings.database_url)
-        await _with_database(settings, lambda: ensure_first_super_admin(settings))
+        if first_super_admin:
+            await _with_database(settings, lambda: ensure_first_super_admin(settings))
 
+
+def serve(settings: Settings, _: argparse.Namespace) -> None:
     _configure_hasher(settings)
-    asyncio.run(prepare())
-    log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "log_level": settings.log_level.lower(),
-        "proxy_headers": False,
-    }
-    if settings.workers > 1:
-        uvicorn.run(
-            "gatehouse.app:app_from_environment", factory=True, workers=settings.workers, **options
-        )
-    else:
-        from gatehouse.app import create_app
-
-        uvicorn.run(create_app(settings), **options)
+    sock = server.bind(settings.host, settings.port)
+    try:
+        asyncio.run(_prepare_database(settings, first_super_admin=True))
+        log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
+        exit_code = server.run(settings, sock, proxy_headers=False)
+    finally:
+        sock.close()
+    if exit_code:
+        raise SystemExit(exit_code)
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     log.info("database is up to date")
 
 
@@ -92,7 +87,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> None:
         )
         log.info("created user %s (id %s) with roles %s", user.email, user.id, ",".join(user.roles))
 
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
 
 
@@ -109,6 +104,7 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
         await users.set_password(user, password)
         log.info("password of %s replaced; its sessions have ended", user.email)
 
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
 
 
@@ -120,7 +116,11 @@ def print_schema(_: Settings, __: argparse.Namespace) -> None:
 
 def _configure_hasher(settings: Settings) -> None:
     passwords.configure(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+        settings.argon2_time_cost,
+        settings.argon2_memory_cost_kib,
+        settings.argon2_parallelism,
+        concurrency=settings.password_hash_concurrency,
+        queue_seconds=settings.password_hash_queue_seconds,
     )
 
 
@@ -180,8 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gatehouse: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, GatehouseError) as exc:
+    except (CommandError, GatehouseError, server.ListenError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnusableError as exc:
+        print(f"gatehouse: database error: {exc}", file=sys.stderr)
         return 1
     except (OSError, BaseORMException, PostgresError, InterfaceError) as exc:
         # A wrong role, password or database name is the operator's to fix, not a crash.
