@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib.metadata
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -135,22 +136,59 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+_SERVE_HELP = """\
+Serve the GraphQL API on http://HOST:PORT/graphql (with /healthz and /readyz beside it).
+
+In order: bind the socket (a port in use stops here, before anything is written); check
+that the database can be used (a clear one-line error within seconds if not); apply pending
+migrations and, on an empty database, create the first super-admin, one replica at a time;
+then serve with WORKERS processes. The super-admin is ADMIN_EMAIL / ADMIN_PASSWORD, or
+admin@localhost with a random password printed once.
+
+SIGTERM or Ctrl-C: /readyz answers 503 at once, requests in flight get up to
+SHUTDOWN_GRACE_SECONDS, the database is closed and the process exits 0.
+Settings come from the environment or ./.env (see the README's Configuration table)."""
+_MIGRATE_HELP = """\
+Apply pending database migrations to DATABASE_URL and exit. Safe to run while other
+replicas start or serve: migrations run under a lock, one process at a time."""
+_CREATE_USER_HELP = """\
+Create a portal user on DATABASE_URL (migrating it first if needed). The password is read
+from a prompt, or from the first line of standard input when that is not a terminal;
+never from the command line, where shell history and `ps` would keep it."""
+_RESET_HELP = """\
+Replace a user's password and end all of their sessions: the way back in when every
+super-admin is locked out. The new password is read like create-user's."""
+_PRINT_SCHEMA_HELP = "Print the GraphQL schema (SDL) to standard output."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gatehouse", description="Gatehouse: users and API keys for an admin portal."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
-        "serve", help="apply migrations, create the first super-admin if needed, serve the API"
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    command(
+        "serve",
+        "apply migrations, create the first super-admin if needed, serve the API",
+        _SERVE_HELP,
     ).set_defaults(run=serve)
-    commands.add_parser("migrate", help="apply pending database migrations").set_defaults(
-        run=migrate
+    command("migrate", "apply pending database migrations", _MIGRATE_HELP).set_defaults(run=migrate)
+    create = command(
+        "create-user",
+        "create a user; the password is read from a prompt or stdin",
+        _CREATE_USER_HELP,
     )
-    create = commands.add_parser(
-        "create-user", help="create a user; the password is read from a prompt or stdin"
-    )
-    create.add_argument("--email", required=True)
-    create.add_argument("--display-name")
+    create.add_argument("--email", required=True, help="the user's email, their sign-in name")
+    create.add_argument("--display-name", help="shown in the portal (default: the email's name)")
     create.add_argument(
         "--role",
         action="append",
@@ -159,14 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several roles (default SUPER_ADMIN)",
     )
     create.set_defaults(run=create_user)
-    reset = commands.add_parser(
+    reset = command(
         "reset-password",
-        help="replace a user's password and end their sessions; read from a prompt or stdin",
+        "replace a user's password and end their sessions; read from a prompt or stdin",
+        _RESET_HELP,
     )
-    reset.add_argument("--email", required=True)
+    reset.add_argument("--email", required=True, help="whose password to replace")
     reset.set_defaults(run=reset_password)
-    commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(run=print_schema)
+    command("print-schema", "print the GraphQL SDL", _PRINT_SCHEMA_HELP).set_defaults(
+        run=print_schema
+    )
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("gatehouse")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
