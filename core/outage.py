@@ -6,6 +6,7 @@ says nothing the message does not, and an outage would print one per request.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from asyncpg import exceptions as pg  # type: ignore[import-untyped]
@@ -37,6 +38,10 @@ def database_unavailable(error: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, (OSError, DBConnectionError, *_PG_UNAVAILABLE)):
             return _describe(current)
+        if isinstance(current, pg.ObjectNotInPrerequisiteStateError) and (
+            "accepting connections" in str(current)  # ALTER DATABASE … ALLOW_CONNECTIONS false
+        ):
+            return _describe(current)
         if isinstance(current, sqlite3.OperationalError) and any(
             text in str(current).lower() for text in _SQLITE_UNAVAILABLE
         ):
@@ -48,3 +53,24 @@ def database_unavailable(error: BaseException) -> str | None:
 def _describe(error: BaseException) -> str:
     message = " ".join(str(error).split()) or "no message"
     return f"{type(error).__name__}: {message}"
+
+
+class OneLineOutages(logging.Filter):
+    """Shortens a library's log record about an outage (asyncpg's pool logs a traceback
+    each time it fails to reconnect) to its message and one line of cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            outage = database_unavailable(record.exc_info[1])
+            if outage is not None:
+                record.msg = f"{record.getMessage()}: {outage}"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
+def shorten_library_outage_logs() -> None:
+    pool_log = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(existing, OneLineOutages) for existing in pool_log.filters):
+        pool_log.addFilter(OneLineOutages())

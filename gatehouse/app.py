@@ -24,7 +24,7 @@ from auth import passwords
 from auth.credentials import authenticate
 from core.config import Settings
 from core.errors import ErrorCode
-from core.outage import database_unavailable
+from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.draining import Drain
@@ -115,6 +115,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         concurrency=settings.password_hash_concurrency,
         queue_seconds=settings.password_hash_queue_seconds,
     )
+    shorten_library_outage_logs()
     graphql = GatehouseGraphQL(settings)
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)

@@ -3,6 +3,7 @@ server: start-up, shutdown, replicas and outages."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -86,12 +87,25 @@ def launch(database_url: str, cwd: Path, **extra: str) -> LiveServer:
     return LiveServer(process=process, base=f"http://127.0.0.1:{port}")
 
 
-async def execute(url: str, statement: str) -> None:
+async def execute(url: str, statement: str, *arguments: object) -> None:
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
-        await connection.execute(statement)
+        await connection.execute(statement, *arguments)
     finally:
         await connection.close()
+
+
+def admin_sql(url: str, statement: str, *arguments: object) -> None:
+    """For synchronous tests: one statement on its own connection."""
+    asyncio.run(execute(url, statement, *arguments))
+
+
+def end_sessions(admin_url: str, database: str) -> None:
+    admin_sql(
+        admin_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        database,
+    )
 
 
 def postgres_base_url() -> str:
