@@ -100,6 +100,10 @@ def configure(
         _pool = HashPool(size, queue)
 
 
+def hash_pool() -> HashPool:
+    return _pool
+
+
 def pool_stats() -> PoolStats:
     """Operations hashing now and waiting for a slot, for metrics."""
     return PoolStats(size=_pool.size, in_use=_pool.in_use, waiting=_pool.waiting)

@@ -12,6 +12,8 @@ import sqlite3
 from asyncpg import exceptions as pg  # type: ignore[import-untyped]
 from tortoise.exceptions import DBConnectionError
 
+from core.errors import GatehouseError
+
 _PG_UNAVAILABLE = (
     pg.PostgresConnectionError,  # SQLSTATE class 08
     pg.OperatorInterventionError,  # class 57: shutdown, terminated backend, starting up
@@ -46,7 +48,11 @@ def database_unavailable(error: BaseException) -> str | None:
             text in str(current).lower() for text in _SQLITE_UNAVAILABLE
         ):
             return _describe(current)
-        current = current.__cause__ or current.__context__
+        if isinstance(current, GatehouseError):  # an answer, whatever led to it
+            return None
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
     return None
 
 
