@@ -8,7 +8,10 @@ busy for `PASSWORD_HASH_QUEUE_SECONDS`, the caller gets RATE_LIMITED instead of 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import os
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +44,9 @@ class HashPool:
     def __init__(self, size: int, queue_seconds: float) -> None:
         self.size = size
         self.queue_seconds = queue_seconds
-        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="argon2")
+        self._executor = ThreadPoolExecutor(
+            max_workers=size, thread_name_prefix="argon2", initializer=_yield_to_requests
+        )
         # One semaphore per event loop: the tests run many loops, a server one.
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -72,6 +77,19 @@ class HashPool:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# Argon2 runs `parallelism` threads of its own per hash, which would take the CPU from the
+# event loop serving every other request. At the lowest priority (inherited by those
+# threads) it still runs at full speed on an idle machine, and gives way when requests wait.
+ARGON2_NICENESS = 19
+
+
+def _yield_to_requests() -> None:
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            # On Linux, PRIO_PROCESS with a thread id sets that thread's niceness alone.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICENESS)
 
 
 _hasher = PasswordHasher()
