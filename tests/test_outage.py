@@ -4,6 +4,7 @@ one log line per request, never a traceback."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from core.errors import RateLimited
+from core.outage import database_unavailable
 from tests.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -151,3 +154,29 @@ def test_readyz_turns_503_while_postgres_is_read_only(
     assert "PostgreSQL is read-only" in server.output
     assert "ready again" in server.output
     assert "Traceback" not in server.output
+
+
+def _raised_from(error: Exception, cause: BaseException) -> Exception:
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise error from inner
+    except Exception as outer:  # noqa: BLE001 - returned for inspection
+        return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "is_outage"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (sqlite3.OperationalError("attempt to write a readonly database"), True),
+        (_raised_from(RuntimeError("wrapped"), OSError(5, "I/O error")), True),
+        (sqlite3.OperationalError("no such column: nope"), False),
+        (ValueError("a bug"), False),
+        (_raised_from(RateLimited("busy", retry_after=1), TimeoutError()), False),
+    ],
+    ids=["refused", "sqlite-read-only", "wrapped", "sql-bug", "bug", "rate-limited"],
+)
+def test_outages_are_told_apart_from_bugs_and_answers(error: Exception, is_outage: bool) -> None:
+    assert (database_unavailable(error) is not None) == is_outage
