@@ -7,7 +7,7 @@ import binascii
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +22,13 @@ ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class ConfigError(Exception):
@@ -49,6 +56,9 @@ class Settings:
     revoke_unused_after_days: int | None = None
     webhook_url: str | None = None
     webhook_secret: Secret | None = None
+    shutdown_grace_seconds: float = 10.0
+    password_hash_concurrency: int = field(default_factory=available_cores)
+    password_hash_queue_seconds: float = 5.0
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +111,15 @@ class Settings:
             ),
             webhook_url=read("WEBHOOK_URL", _http_url, None),
             webhook_secret=read("WEBHOOK_SECRET", _webhook_secret, None),
+            shutdown_grace_seconds=read(
+                "SHUTDOWN_GRACE_SECONDS", _positive_float, cls.shutdown_grace_seconds
+            ),
+            password_hash_concurrency=read(
+                "PASSWORD_HASH_CONCURRENCY", _bounded_int(1, 256), available_cores()
+            ),
+            password_hash_queue_seconds=read(
+                "PASSWORD_HASH_QUEUE_SECONDS", _positive_float, cls.password_hash_queue_seconds
+            ),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(

@@ -54,3 +54,11 @@ class CredentialRefused(GatehouseError):  # noqa: N818 - names the refusal, like
         self.status_code = status_code
         self.extensions = extensions or {}
         self.headers = headers or {}
+
+
+class RateLimited(GatehouseError):  # noqa: N818 - the name the limiter shares
+    """Too much at once; `retry_after` (whole seconds) becomes `extensions.retryAfter`."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, message)
+        self.retry_after = retry_after

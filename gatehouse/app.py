@@ -24,9 +24,13 @@ from auth import passwords
 from auth.credentials import authenticate
 from core.config import Settings
 from core.errors import CredentialRefused, ErrorCode
+from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.draining import Drain
 from gatehouse.playground import Playground
+from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
+from gatehouse.startup import sqlite_path
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
 from schema import build_schema
@@ -88,9 +92,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # the same `errors` shape as everything else.
             code = _HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT)
             response = _error_response(exc.status_code, code, exc.reason)
-        except Exception:
-            log.exception("request failed before execution")
-            response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+        except Exception as exc:
+            outage = database_unavailable(exc)
+            if outage is None:
+                log.exception("request failed before execution")
+                response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+            else:
+                # An outage, not a bug: one line per request and a 503 a client may retry.
+                log.error("database unavailable: %s", outage)
+                response = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
         await response(scope, receive, send)
 
 
@@ -98,13 +108,22 @@ async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(_: Request) -> Response:
-    try:
+def readiness_probe(readiness: Readiness) -> Route:
+    async def readyz(_: Request) -> Response:
+        # The reason goes to the log only: it names files and hosts.
+        if await readiness.check() is not None:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return Route("/readyz", readyz, methods=["GET"])
+
+
+async def _open_database(readiness: Readiness) -> None:
+    """Connect now rather than at the first request, and bounded: a connection that fails
+    inside Tortoise leaves its lock taken and every later query waiting for ever."""
+    async with asyncio.timeout(PROBE_TIMEOUT_SECONDS * 5):
         await get_connection("default").execute_query("SELECT 1")
-    except Exception:  # any failure at all means "not ready"
-        log.warning("readiness check failed: the database does not answer", exc_info=True)
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    readiness.record_opened()
 
 
 @asynccontextmanager
@@ -129,26 +148,35 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         time_cost=settings.argon2_time_cost,
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hash_concurrency,
+        queue_seconds=settings.password_hash_queue_seconds,
     )
     configure_outbox(enabled=settings.webhook_url is not None)
+    shorten_library_outage_logs()
     graphql = GatehouseGraphQL(settings)
+    drain = Drain(settings.shutdown_grace_seconds)
+    readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_database:
             yield
             return
-        async with (
-            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
-            webhook_sender(settings),
-        ):
-            yield
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await _open_database(readiness)
+            drain.install()
+            async with webhook_sender(settings):
+                yield
+        log.info("database closed")
 
-    middleware = [Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)]
+    middleware = [
+        Middleware(drain.middleware),
+        Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+    ]
     if settings.cors_origins:
         # Credentials travel in headers, never cookies, so no allow_credentials.
         middleware.insert(
-            0,
+            1,
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -161,7 +189,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         # No method list: GraphQL itself answers other methods with a JSON error.
         Route("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+        readiness_probe(readiness),
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()

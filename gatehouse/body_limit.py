@@ -6,16 +6,25 @@ its body anyway, and the app never sees a request it would have to abandon half-
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import ErrorCode
 
+# A client that stops sending half-way through its body is cut after this long, so that it
+# holds neither a connection for ever nor a shutdown beyond its grace.
+BODY_READ_TIMEOUT_SECONDS = 15.0
+
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, read_timeout: float = BODY_READ_TIMEOUT_SECONDS
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -23,19 +32,26 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, 413, self._too_large)
             return
 
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
+            except TimeoutError:
+                await self._refuse(
+                    scope, receive, send, 408, "The request body did not arrive in time."
+                )
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, 413, self._too_large)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -52,16 +68,21 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @property
+    def _too_large(self) -> str:
+        return f"Request body is larger than {self.max_bytes} bytes."
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str
+    ) -> None:
         response = JSONResponse(
             {
                 "errors": [
-                    {
-                        "message": f"Request body is larger than {self.max_bytes} bytes.",
-                        "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
-                    }
+                    {"message": message, "extensions": {"code": ErrorCode.BAD_USER_INPUT.value}}
                 ]
             },
-            status_code=413,
+            status_code=status,
+            # The rest of the body is never read: the connection cannot carry another request.
+            headers={"Connection": "close"},
         )
         await response(scope, receive, send)

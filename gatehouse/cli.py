@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib.metadata
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
-import uvicorn
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
@@ -18,9 +17,10 @@ from tortoise.exceptions import BaseORMException
 from auth import passwords
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
-from gatehouse import cli_keys
+from gatehouse import cli_keys, server
 from gatehouse.bootstrap import ensure_first_super_admin
-from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
+from gatehouse.database import apply_migrations, tortoise_config
+from gatehouse.startup import DatabaseUnusableError, startup_lock
 from models import Role, User
 
 log = logging.getLogger("gatehouse")
@@ -39,7 +39,6 @@ def configure_logging(level: str) -> None:
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
-    ensure_sqlite_directory(settings.database_url)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         await work()
@@ -47,34 +46,30 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
         await Tortoise.close_connections()
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> None:
-    async def prepare() -> None:
+async def _prepare_database(settings: Settings, *, first_super_admin: bool) -> None:
+    """Migrations (and the first super-admin) one process at a time; the others find the
+    work done and carry on."""
+    async with startup_lock(settings.database_url):
         await apply_migrations(settings.database_url)
-        await _with_database(settings, lambda: ensure_first_super_admin(settings))
+        if first_super_admin:
+            await _with_database(settings, lambda: ensure_first_super_admin(settings))
 
+
+def serve(settings: Settings, _: argparse.Namespace) -> None:
     _configure_hasher(settings)
-    asyncio.run(prepare())
-    log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "log_level": settings.log_level.lower(),
-        "proxy_headers": False,
-    }
-    if settings.workers > 1:
-        uvicorn.run(
-            "gatehouse.app:app_from_environment", factory=True, workers=settings.workers, **options
-        )
-    else:
-        from gatehouse.app import create_app
-
-        uvicorn.run(create_app(settings), **options)
+    sock = server.bind(settings.host, settings.port)
+    try:
+        asyncio.run(_prepare_database(settings, first_super_admin=True))
+        log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
+        exit_code = server.run(settings, sock, proxy_headers=False)
+    finally:
+        sock.close()
+    if exit_code:
+        raise SystemExit(exit_code)
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     log.info("database is up to date")
 
 
@@ -93,7 +88,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> None:
         )
         log.info("created user %s (id %s) with roles %s", user.email, user.id, ",".join(user.roles))
 
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
 
 
@@ -110,6 +105,7 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
         await users.set_password(user, password)
         log.info("password of %s replaced; its sessions have ended", user.email)
 
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
 
 
@@ -121,7 +117,11 @@ def print_schema(_: Settings, __: argparse.Namespace) -> None:
 
 def _configure_hasher(settings: Settings) -> None:
     passwords.configure(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+        settings.argon2_time_cost,
+        settings.argon2_memory_cost_kib,
+        settings.argon2_parallelism,
+        concurrency=settings.password_hash_concurrency,
+        queue_seconds=settings.password_hash_queue_seconds,
     )
 
 
@@ -136,22 +136,59 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+_SERVE_HELP = """\
+Serve the GraphQL API on http://HOST:PORT/graphql (with /healthz and /readyz beside it).
+
+In order: bind the socket (a port in use stops here, before anything is written); check
+that the database can be used (a clear one-line error within seconds if not); apply pending
+migrations and, on an empty database, create the first super-admin, one replica at a time;
+then serve with WORKERS processes. The super-admin is ADMIN_EMAIL / ADMIN_PASSWORD, or
+admin@localhost with a random password printed once.
+
+SIGTERM or Ctrl-C: /readyz answers 503 at once, requests in flight get up to
+SHUTDOWN_GRACE_SECONDS, the database is closed and the process exits 0.
+Settings come from the environment or ./.env (see the README's Configuration table)."""
+_MIGRATE_HELP = """\
+Apply pending database migrations to DATABASE_URL and exit. Safe to run while other
+replicas start or serve: migrations run under a lock, one process at a time."""
+_CREATE_USER_HELP = """\
+Create a portal user on DATABASE_URL (migrating it first if needed). The password is read
+from a prompt, or from the first line of standard input when that is not a terminal;
+never from the command line, where shell history and `ps` would keep it."""
+_RESET_HELP = """\
+Replace a user's password and end all of their sessions: the way back in when every
+super-admin is locked out. The new password is read like create-user's."""
+_PRINT_SCHEMA_HELP = "Print the GraphQL schema (SDL) to standard output."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gatehouse", description="Gatehouse: users and API keys for an admin portal."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
-        "serve", help="apply migrations, create the first super-admin if needed, serve the API"
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    command(
+        "serve",
+        "apply migrations, create the first super-admin if needed, serve the API",
+        _SERVE_HELP,
     ).set_defaults(run=serve)
-    commands.add_parser("migrate", help="apply pending database migrations").set_defaults(
-        run=migrate
+    command("migrate", "apply pending database migrations", _MIGRATE_HELP).set_defaults(run=migrate)
+    create = command(
+        "create-user",
+        "create a user; the password is read from a prompt or stdin",
+        _CREATE_USER_HELP,
     )
-    create = commands.add_parser(
-        "create-user", help="create a user; the password is read from a prompt or stdin"
-    )
-    create.add_argument("--email", required=True)
-    create.add_argument("--display-name")
+    create.add_argument("--email", required=True, help="the user's email, their sign-in name")
+    create.add_argument("--display-name", help="shown in the portal (default: the email's name)")
     create.add_argument(
         "--role",
         action="append",
@@ -160,15 +197,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several roles (default SUPER_ADMIN)",
     )
     create.set_defaults(run=create_user)
-    reset = commands.add_parser(
+    reset = command(
         "reset-password",
-        help="replace a user's password and end their sessions; read from a prompt or stdin",
+        "replace a user's password and end their sessions; read from a prompt or stdin",
+        _RESET_HELP,
     )
-    reset.add_argument("--email", required=True)
+    reset.add_argument("--email", required=True, help="whose password to replace")
     reset.set_defaults(run=reset_password)
-    commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(run=print_schema)
+    command("print-schema", "print the GraphQL SDL", _PRINT_SCHEMA_HELP).set_defaults(
+        run=print_schema
+    )
     cli_keys.register(commands)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("gatehouse")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,8 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gatehouse: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, cli_keys.KeyCommandError, GatehouseError) as exc:
+    except (CommandError, cli_keys.KeyCommandError, GatehouseError, server.ListenError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnusableError as exc:
+        print(f"gatehouse: database error: {exc}", file=sys.stderr)
         return 1
     except (OSError, BaseORMException, PostgresError, InterfaceError) as exc:
         # A wrong role, password or database name is the operator's to fix, not a crash.

@@ -16,11 +16,25 @@ log = logging.getLogger("gatehouse.database")
 
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
+# WAL lets readers go on while one writer commits; NORMAL syncs at checkpoints rather than at
+# every commit (a power cut can lose the last commits, never corrupt the file); the busy
+# timeout makes another process's write wait instead of failing at once. A URL parameter
+# (`sqlite://db.sqlite3?synchronous=FULL`) overrides each.
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL", "busy_timeout": 5000}
+
+
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    if not database_url.startswith("sqlite"):
+        return database_url
+    expanded: dict[str, Any] = expand_db_url(database_url)
+    for pragma, value in SQLITE_PRAGMAS.items():
+        expanded["credentials"].setdefault(pragma, value)
+    return expanded
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -16,7 +16,8 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from core.errors import ErrorCode, GatehouseError
+from core.errors import ErrorCode, GatehouseError, RateLimited
+from core.outage import database_unavailable
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -37,8 +38,11 @@ def _has_code(error: GraphQLError) -> bool:
 
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
+    extensions: dict[str, object] = {}
     if isinstance(original, GatehouseError):
         code, message = original.code, original.message
+        if isinstance(original, RateLimited):
+            extensions["retryAfter"] = original.retry_after
     elif _has_code(error):
         return error
     elif original is None or isinstance(original, GraphQLError):
@@ -52,14 +56,29 @@ def with_code(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={"code": code.value},
+        extensions={"code": code.value, **extensions},
     )
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
+    outage_logged = False
     for error in errors:
-        if is_unexpected(error):
+        if not is_unexpected(error):
+            continue
+        outage = database_unavailable(error.original_error) if error.original_error else None
+        if outage is None:
             log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        elif not outage_logged:
+            # An outage is not a bug: one line per request, no traceback.
+            log.error("database unavailable at %s: %s", error.path, outage)
+            outage_logged = True
+
+
+def any_database_unavailable(errors: list[GraphQLError]) -> bool:
+    return any(
+        error.original_error is not None and database_unavailable(error.original_error)
+        for error in errors
+    )
 
 
 class ErrorCodes(SchemaExtension):
@@ -67,4 +86,8 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+            response = getattr(self.execution_context.context, "response", None)
+            if response is not None and any_database_unavailable(result.errors):
+                # A load balancer or client retries a 503 elsewhere or later; a 200 it would not.
+                response.status_code = 503
             result.errors = [with_code(error) for error in result.errors]

@@ -1,0 +1,130 @@
+"""Real `python -m gatehouse serve` processes on 127.0.0.1, for the tests that need a live
+server: start-up, shutdown, replicas and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_EMAIL = "owner@example.com"
+ADMIN_PASSWORD = "a long enough password"
+START_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def environment(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "64",
+        "ARGON2_PARALLELISM": "1",
+        **extra,
+    }
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[str]
+    base: str
+    output: str = field(default="")
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"server did not start:\n{self.output}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        self.output += self.process.communicate(timeout=timeout)[0]
+        assert ADMIN_PASSWORD not in self.output
+        return self.process.returncode
+
+
+def launch(database_url: str, cwd: Path, **extra: str) -> LiveServer:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gatehouse", "serve"],
+        cwd=cwd,
+        env=environment(database_url, port, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return LiveServer(process=process, base=f"http://127.0.0.1:{port}")
+
+
+async def execute(url: str, statement: str, *arguments: object) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement, *arguments)
+    finally:
+        await connection.close()
+
+
+def admin_sql(url: str, statement: str, *arguments: object) -> None:
+    """For synchronous tests: one statement on its own connection."""
+    asyncio.run(execute(url, statement, *arguments))
+
+
+def end_sessions(admin_url: str, database: str) -> None:
+    admin_sql(
+        admin_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        database,
+    )
+
+
+def postgres_base_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL NOT TESTED: set TEST_DATABASE_URL to run this on PostgreSQL")
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards (with its sessions)."""
+    base = postgres_base_url()
+    name = f"gatehouse_live_{uuid.uuid4().hex}"
+    await execute(base, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(base, name)
+    finally:
+        await execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,87 @@
+"""The settings and commands an operator meets: shutdown grace, the Argon2 pool, the
+version and each command's help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from core.config import ConfigError, Settings, available_cores
+from tests.live_server import ROOT
+
+
+def load(**environ: str) -> Settings:
+    return Settings.load(environ=environ, env_file=None)
+
+
+def test_operations_defaults() -> None:
+    settings = load()
+
+    assert settings.shutdown_grace_seconds == 10
+    assert settings.password_hash_concurrency == available_cores()
+    assert settings.password_hash_queue_seconds == 5
+
+
+def test_operations_settings_are_read_and_cast() -> None:
+    settings = load(
+        SHUTDOWN_GRACE_SECONDS="2.5",
+        PASSWORD_HASH_CONCURRENCY="3",
+        PASSWORD_HASH_QUEUE_SECONDS="0.5",
+    )
+
+    assert settings.shutdown_grace_seconds == 2.5
+    assert settings.password_hash_concurrency == 3
+    assert settings.password_hash_queue_seconds == 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SHUTDOWN_GRACE_SECONDS", "0"),
+        ("SHUTDOWN_GRACE_SECONDS", "soon"),
+        ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ("PASSWORD_HASH_CONCURRENCY", "1.5"),
+        ("PASSWORD_HASH_QUEUE_SECONDS", "-1"),
+    ],
+)
+def test_a_bad_operations_setting_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load(**{name: value})
+
+
+def gatehouse(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "gatehouse", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version_prints_the_installed_version() -> None:
+    finished = gatehouse("--version")
+
+    assert finished.returncode == 0
+    assert finished.stdout.strip().startswith("gatehouse ")
+    assert finished.stdout.split()[1][0].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("command", "explains"),
+    [
+        ("serve", "SHUTDOWN_GRACE_SECONDS"),
+        ("migrate", "one process at a time"),
+        ("create-user", "standard input"),
+        ("reset-password", "end all of their sessions"),
+        ("print-schema", "SDL"),
+    ],
+)
+def test_each_command_explains_itself_in_its_help(command: str, explains: str) -> None:
+    finished = gatehouse(command, "--help")
+
+    assert finished.returncode == 0
+    assert explains in finished.stdout

@@ -1,0 +1,95 @@
+"""Argon2 runs in a bounded pool: when every slot stays busy, a login waits a bounded time
+and is then refused RATE_LIMITED, while key-authenticated requests go on unaffected."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+from httpx import AsyncClient
+
+from auth import passwords
+from core.config import Settings, available_cores
+from tests.conftest import LOGIN, SETTINGS, error_codes, graphql, login, make_api_key, make_user
+
+QUEUE_SECONDS = 0.2
+
+
+def configure(concurrency: int, queue_seconds: float) -> None:
+    passwords.configure(
+        SETTINGS.argon2_time_cost,
+        SETTINGS.argon2_memory_cost_kib,
+        SETTINGS.argon2_parallelism,
+        concurrency=concurrency,
+        queue_seconds=queue_seconds,
+    )
+
+
+@pytest.fixture
+def one_slot() -> Iterator[None]:
+    configure(1, QUEUE_SECONDS)
+    yield
+    configure(available_cores(), Settings.password_hash_queue_seconds)
+
+
+@asynccontextmanager
+async def every_slot_taken() -> AsyncIterator[None]:
+    """The only slot busy with work that ends with the block."""
+    release = threading.Event()
+    busy = asyncio.create_task(passwords.hash_pool().run(release.wait))
+    await asyncio.sleep(0)  # the task takes the free slot before its first real wait
+    assert passwords.pool_stats().in_use == 1
+    try:
+        yield
+    finally:
+        release.set()
+        await busy
+
+
+async def test_a_login_waiting_too_long_for_argon2_is_rate_limited_with_retry_after(
+    client: AsyncClient, one_slot: None
+) -> None:
+    user = await make_user()
+
+    async with every_slot_taken():
+        body = await graphql(client, LOGIN, {"email": user.email, "password": "wrong password!"})
+        stats = passwords.pool_stats()
+
+    assert error_codes(body) == ["RATE_LIMITED"]
+    assert body["errors"][0]["extensions"]["retryAfter"] >= 1
+    assert body["data"] is None
+    assert stats == passwords.PoolStats(size=1, in_use=1, waiting=0)
+
+
+async def test_key_requests_are_served_while_the_argon2_pool_is_saturated(
+    client: AsyncClient, one_slot: None
+) -> None:
+    owner = await make_user()
+    _, secret = await make_api_key(owner)
+
+    async with every_slot_taken():
+        body = await graphql(client, "{ me { email } }", headers={"X-API-Key": secret})
+
+    assert body == {"data": {"me": {"email": owner.email}}}
+
+
+async def test_a_login_that_gets_a_slot_in_time_succeeds(
+    client: AsyncClient, one_slot: None
+) -> None:
+    user = await make_user()
+    configure(1, 60)  # long enough never to run out here
+
+    async with every_slot_taken():
+        waiting_login = asyncio.create_task(login(client, user))
+        for _ in range(10_000):  # until the login is queued for a slot
+            if passwords.pool_stats().waiting:
+                break
+            await asyncio.sleep(0.001)
+        assert passwords.pool_stats().waiting == 1
+    token = await waiting_login
+
+    assert token.startswith("gs_")
+    assert passwords.pool_stats().in_use == 0
