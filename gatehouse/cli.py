@@ -85,6 +85,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work() -> None:
         user = await users.create_user(
+            None,
             email=args.email,
             display_name=args.display_name or args.email.split("@")[0],
             password=password,
@@ -106,7 +107,7 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
         user = await User.get_or_none(email=users.normalise_email(args.email))
         if user is None:
             raise CommandError(f"no user with email {args.email}")
-        await users.set_password(user, password)
+        await users.set_password(None, user, password)
         log.info("password of %s replaced; its sessions have ended", user.email)
 
     asyncio.run(_with_database(settings, work))

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
+from auth.audit import API_KEY_CREATE, API_KEY_DELETE, API_KEY_REVOKE, TARGET_API_KEY, audited
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
@@ -14,7 +16,7 @@ from core.errors import bad_input, forbidden, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
 from resolvers.pagination import Page, paginate
-from resolvers.users import parse_id
+from resolvers.users import parse_id, search_term
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
@@ -45,8 +47,9 @@ async def list_api_keys(
     queryset = ApiKey.all()
     if status is not None:
         queryset = queryset.filter(status_filter(status, utcnow()))
-    if search and search.strip():
-        queryset = queryset.filter(name__icontains=search.strip())
+    term = search_term(search)
+    if term is not None:
+        queryset = queryset.filter(name__icontains=term)
     return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
 
 
@@ -70,46 +73,74 @@ async def create_api_key(
     description: str | None = None,
     expires_at: datetime | None = None,
 ) -> CreatedApiKey:
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise bad_input(f"`name` must be 1 to {MAX_NAME_LENGTH} characters long.")
-    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-        raise bad_input(f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters.")
-    if not scopes:
-        raise bad_input("`scopes` must name at least one scope.")
-    if expires_at is not None:
-        if expires_at.tzinfo is None:
+    async with audited(actor, API_KEY_CREATE, target_type=TARGET_API_KEY) as event:
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_NAME_LENGTH:
+            raise bad_input(f"`name` must be 1 to {MAX_NAME_LENGTH} characters long.")
+        if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+            raise bad_input(
+                f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters long."
+            )
+        if not scopes:
+            raise bad_input("`scopes` must name at least one scope.")
+        if expires_at is not None and expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
-        if expires_at <= utcnow():
+        event.details = {
+            "name": name,
+            "scopes": [scope.value for scope in scopes],
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+        }
+        if expires_at is not None and expires_at <= utcnow():
             raise bad_input("`expiresAt` must be in the future.")
-    if not actor.can_grant(scopes):
-        raise forbidden("A key cannot create a key with a scope it does not hold.")
+        if not actor.can_grant(scopes):
+            raise forbidden("A key cannot create a key with a scope it does not hold.")
 
-    new_key = generate_api_key()
-    api_key = await ApiKey.create(
-        name=name,
-        description=description,
-        key_hash=new_key.hash,
-        key_prefix=new_key.display_prefix,
-        key_last_four=new_key.last_four,
-        scopes_encoded=encode_scopes(scopes),
-        created_by_id=actor.user.id,
-        expires_at=expires_at,
-    )
+        new_key = generate_api_key()
+        async with in_transaction():
+            api_key = await ApiKey.create(
+                name=name,
+                description=description,
+                key_hash=new_key.hash,
+                key_prefix=new_key.display_prefix,
+                key_last_four=new_key.last_four,
+                scopes_encoded=encode_scopes(scopes),
+                created_by_id=actor.user.id,
+                expires_at=expires_at,
+            )
+            event.target_id = api_key.id
+            await event.record()
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
-async def revoke_key(key_id: str) -> ApiKey:
-    api_key = await _require_api_key(key_id)
-    # Conditional on revoked_at being unset, so the first revocation time is never moved.
-    await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(revoked_at=utcnow())
+async def revoke_key(actor: Principal, key_id: str) -> ApiKey:
+    async with (
+        audited(
+            actor, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
+        ) as event,
+        in_transaction(),
+    ):
+        api_key = await _require_api_key(key_id)
+        # Conditional on revoked_at being unset, so the first revocation time is never moved.
+        revoked = await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(
+            revoked_at=utcnow()
+        )
+        event.details = {"name": api_key.name, "alreadyRevoked": not revoked}
+        await event.record()
     # Read back rather than `refresh_from_db()`, which trips over the `scopes` property.
     return await ApiKey.get(id=api_key.id)
 
 
-async def delete_api_key(key_id: str) -> str:
-    api_key = await _require_api_key(key_id)
-    await api_key.delete()
+async def delete_api_key(actor: Principal, key_id: str) -> str:
+    async with (
+        audited(
+            actor, API_KEY_DELETE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
+        ) as event,
+        in_transaction(),
+    ):
+        api_key = await _require_api_key(key_id)
+        await api_key.delete()
+        event.details = {"name": api_key.name}
+        await event.record()
     return str(api_key.id)
 
 
