@@ -40,6 +40,7 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    audit_retention_days: int = 365
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +81,9 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            audit_retention_days=read(
+                "AUDIT_RETENTION_DAYS", _bounded_int(1, 36500), cls.audit_retention_days
+            ),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")

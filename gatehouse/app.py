@@ -25,6 +25,8 @@ from core.config import Settings
 from core.errors import ErrorCode
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from gatehouse.security_headers import SecurityHeaders
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
@@ -50,6 +52,13 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Checked before parsing: the parser itself would fail deep documents with a
+        # RecursionError, answered as a 500.
+        if nests_deeper_than(data, MAX_JSON_DEPTH):
+            raise HTTPException(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+        return super().decode_json(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)
@@ -116,6 +125,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 max_age=600,
             ),
         )
+    # Outermost, so that every answer gets them, refusals by the other middleware included.
+    middleware.insert(0, Middleware(SecurityHeaders))
     return Starlette(
         middleware=middleware,
         routes=[

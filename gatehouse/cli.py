@@ -113,6 +113,15 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_database(settings, work))
 
 
+def prune_audit(settings: Settings, _: argparse.Namespace) -> None:
+    from resolvers.audit import prune_audit_events
+
+    async def work() -> None:
+        await prune_audit_events(settings.audit_retention_days)
+
+    asyncio.run(_with_database(settings, work))
+
+
 def print_schema(_: Settings, __: argparse.Namespace) -> None:
     from schema import print_schema as printed
 
@@ -166,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--email", required=True)
     reset.set_defaults(run=reset_password)
+    commands.add_parser(
+        "prune-audit",
+        help="delete audit events older than AUDIT_RETENTION_DAYS; safe to run from cron on "
+        "several hosts at once",
+    ).set_defaults(run=prune_audit)
     commands.add_parser("print-schema", help="print the GraphQL SDL").set_defaults(run=print_schema)
     return parser
 
