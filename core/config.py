@@ -59,6 +59,7 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     password_hash_concurrency: int = field(default_factory=available_cores)
     password_hash_queue_seconds: float = 5.0
+    audit_retention_days: int = 365
 
     @property
     def is_production(self) -> bool:
@@ -119,6 +120,9 @@ class Settings:
             ),
             password_hash_queue_seconds=read(
                 "PASSWORD_HASH_QUEUE_SECONDS", _positive_float, cls.password_hash_queue_seconds
+            ),
+            audit_retention_days=read(
+                "AUDIT_RETENTION_DAYS", _bounded_int(1, 36500), cls.audit_retention_days
             ),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:

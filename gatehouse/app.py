@@ -28,8 +28,10 @@ from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.draining import Drain
+from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.playground import Playground
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
+from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
@@ -73,6 +75,13 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our own page and assets instead of Strawberry's, which loads them from a CDN.
         return self.playground.page()
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Checked before parsing: the parser itself would fail deep documents with a
+        # RecursionError, answered as a 500.
+        if nests_deeper_than(data, MAX_JSON_DEPTH):
+            raise HTTPException(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+        return super().decode_json(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)
@@ -193,6 +202,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()
+    # Outermost, so that every answer gets them, refusals by the other middleware included.
+    middleware.insert(0, Middleware(SecurityHeaders))
     return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
 
 

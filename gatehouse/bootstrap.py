@@ -24,7 +24,11 @@ async def ensure_first_super_admin(settings: Settings) -> None:
         email, password, generated = DEFAULT_ADMIN_EMAIL, secrets.token_urlsafe(18), True
     try:
         await create_user(
-            email=email, display_name="Administrator", password=password, roles=[Role.SUPER_ADMIN]
+            None,
+            email=email,
+            display_name="Administrator",
+            password=password,
+            roles=[Role.SUPER_ADMIN],
         )
     except GatehouseError as exc:
         if exc.code != ErrorCode.BAD_USER_INPUT:

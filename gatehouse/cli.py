@@ -81,6 +81,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work() -> None:
         user = await users.create_user(
+            None,
             email=args.email,
             display_name=args.display_name or args.email.split("@")[0],
             password=password,
@@ -102,10 +103,19 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
         user = await User.get_or_none(email=users.normalise_email(args.email))
         if user is None:
             raise CommandError(f"no user with email {args.email}")
-        await users.set_password(user, password)
+        await users.set_password(None, user, password)
         log.info("password of %s replaced; its sessions have ended", user.email)
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))
+    asyncio.run(_with_database(settings, work))
+
+
+def prune_audit(settings: Settings, _: argparse.Namespace) -> None:
+    from resolvers.audit import prune_audit_events
+
+    async def work() -> None:
+        await prune_audit_events(settings.audit_retention_days)
+
     asyncio.run(_with_database(settings, work))
 
 
@@ -204,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--email", required=True, help="whose password to replace")
     reset.set_defaults(run=reset_password)
+    command(
+        "prune-audit",
+        "delete audit events older than AUDIT_RETENTION_DAYS",
+        "Delete audit events older than AUDIT_RETENTION_DAYS (default 365), in batches,\n"
+        "and log how many went. Safe to run from cron on several hosts at once: each\n"
+        "batch deletes by age, so two runs never remove an event twice or skip one.",
+    ).set_defaults(run=prune_audit)
     command("print-schema", "print the GraphQL SDL", _PRINT_SCHEMA_HELP).set_defaults(
         run=print_schema
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from auth.audit import API_KEY_CREATE, API_KEY_DELETE, API_KEY_REVOKE, TARGET_API_KEY, audited
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
@@ -24,7 +25,7 @@ from resolvers.key_rules import (
     encode_cidrs,
 )
 from resolvers.pagination import Page, paginate
-from resolvers.users import parse_id
+from resolvers.users import parse_id, search_term
 
 MAX_USAGE_DAYS = 90
 
@@ -63,8 +64,9 @@ async def list_api_keys(
     if expiring_within_days is not None:
         check_expiring_within_days(expiring_within_days)
         queryset = queryset.filter(expiring_filter(now, timedelta(days=expiring_within_days)))
-    if search and search.strip():
-        queryset = queryset.filter(name__icontains=search.strip())
+    term = search_term(search)
+    if term is not None:
+        queryset = queryset.filter(name__icontains=term)
     return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
 
 
@@ -91,37 +93,52 @@ async def create_api_key(
     allowed_cidrs: list[str] | None = None,
     max_lifetime_days: int | None = None,
 ) -> CreatedApiKey:
-    name = checked_name(name)
-    check_description(description)
-    if not scopes:
-        raise bad_input("`scopes` must name at least one scope.")
-    expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
-    check_rate_limit(rate_limit_per_minute)
-    allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
-    if not actor.can_grant(scopes):
-        raise forbidden("A key cannot create a key with a scope it does not hold.")
+    async with audited(actor, API_KEY_CREATE, target_type=TARGET_API_KEY) as event:
+        name = checked_name(name)
+        check_description(description)
+        if not scopes:
+            raise bad_input("`scopes` must name at least one scope.")
+        event.details = {
+            "name": name,
+            "scopes": [str(scope) for scope in scopes],
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+            "rateLimitPerMinute": rate_limit_per_minute,
+            "allowedCidrs": allowed_cidrs,
+        }
+        expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
+        check_rate_limit(rate_limit_per_minute)
+        allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
+        if not actor.can_grant(scopes):
+            raise forbidden("A key cannot create a key with a scope it does not hold.")
 
-    new_key = generate_api_key()
-    async with in_transaction():
-        api_key = await ApiKey.create(
-            name=name,
-            description=description,
-            key_hash=new_key.hash,
-            key_prefix=new_key.display_prefix,
-            key_last_four=new_key.last_four,
-            scopes_encoded=encode_scopes(scopes),
-            created_by_id=actor.user.id,
-            expires_at=expires_at,
-            rate_limit_per_minute=rate_limit_per_minute,
-            allowed_cidrs_encoded=allowed_cidrs_encoded,
-        )
-        await enqueue_key_event("key.created", api_key)
+        new_key = generate_api_key()
+        async with in_transaction():
+            api_key = await ApiKey.create(
+                name=name,
+                description=description,
+                key_hash=new_key.hash,
+                key_prefix=new_key.display_prefix,
+                key_last_four=new_key.last_four,
+                scopes_encoded=encode_scopes(scopes),
+                created_by_id=actor.user.id,
+                expires_at=expires_at,
+                rate_limit_per_minute=rate_limit_per_minute,
+                allowed_cidrs_encoded=allowed_cidrs_encoded,
+            )
+            await enqueue_key_event("key.created", api_key)
+            event.target_id = api_key.id
+            await event.record()
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
-async def revoke_key(key_id: str) -> ApiKey:
-    api_key = await require_api_key(key_id)
-    async with in_transaction():
+async def revoke_key(actor: Principal, key_id: str) -> ApiKey:
+    async with (
+        audited(
+            actor, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
+        ) as event,
+        in_transaction(),
+    ):
+        api_key = await require_api_key(key_id)
         # Conditional on revoked_at being unset, so the first revocation time is never moved.
         revoked = await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(
             revoked_at=utcnow()
@@ -130,12 +147,22 @@ async def revoke_key(key_id: str) -> ApiKey:
         api_key = await ApiKey.get(id=api_key.id)
         if revoked:
             await enqueue_key_event("key.revoked", api_key)
+        event.details = {"name": api_key.name, "alreadyRevoked": not revoked}
+        await event.record()
     return api_key
 
 
-async def delete_api_key(key_id: str) -> str:
-    api_key = await require_api_key(key_id)
-    await api_key.delete()
+async def delete_api_key(actor: Principal, key_id: str) -> str:
+    async with (
+        audited(
+            actor, API_KEY_DELETE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
+        ) as event,
+        in_transaction(),
+    ):
+        api_key = await require_api_key(key_id)
+        await api_key.delete()
+        event.details = {"name": api_key.name}
+        await event.record()
     return str(api_key.id)
 
 

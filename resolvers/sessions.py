@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
+from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, audit
 from auth.passwords import verify_password
-from auth.principal import Principal
+from auth.principal import Actor, Principal
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import GatehouseError, unauthenticated
+from core.errors import ErrorCode, GatehouseError, unauthenticated
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -23,33 +26,69 @@ class LoginResult:
     user: User
 
 
-async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
+async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> LoginResult:
     """Open a session. A wrong email, a wrong password and an inactive account fail alike,
     and a password is verified even for an unknown email, so that neither the answer nor
-    its timing tells an attacker which emails exist."""
+    its timing tells an attacker which emails exist. Every attempt is audited; only the
+    audit log, read by super-admins, says why one failed."""
     try:
-        user = await User.get_or_none(email=normalise_email(email))
+        normalised: str | None = normalise_email(email)
     except GatehouseError:  # a malformed email is just a failed login
-        user = None
+        normalised = None
+    user = None if normalised is None else await User.get_or_none(email=normalised)
     verification = await verify_password(user.password_hash if user else None, password)
-    if user is None or not verification.ok or user.status != UserStatus.ACTIVE:
+    failure = _failure_reason(normalised, user, verification.ok)
+    if failure is not None or user is None:
+        # Only a well-formed email is kept: a password typed into the email box is not.
+        await audit(
+            actor,
+            SESSION_LOGIN,
+            outcome=ErrorCode.UNAUTHENTICATED.value,
+            target_type=TARGET_USER if user else None,
+            target_id=user.id if user else None,
+            details={"email": normalised, "reason": failure},
+        )
         raise unauthenticated(LOGIN_FAILED)
 
     now = utcnow()
     token = generate_session_token()
-    session = await Session.create(user=user, token_hash=hash_secret(token), expires_at=now + ttl)
-    user.last_login_at = now
-    update_fields = ["last_login_at"]
-    if verification.new_hash:
-        user.password_hash = verification.new_hash
-        update_fields.append("password_hash")
-    await user.save(update_fields=update_fields)
+    async with in_transaction():
+        session = await Session.create(
+            user=user, token_hash=hash_secret(token), expires_at=now + ttl
+        )
+        user.last_login_at = now
+        update_fields = ["last_login_at"]
+        if verification.new_hash:
+            user.password_hash = verification.new_hash
+            update_fields.append("password_hash")
+        await user.save(update_fields=update_fields)
+        await audit(
+            Principal(user=user, session=session, client_address=actor.client_address),
+            SESSION_LOGIN,
+            target_type=TARGET_USER,
+            target_id=user.id,
+            details={"email": user.email},
+        )
     await Session.filter(expires_at__lte=now).delete()
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
+
+
+def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> str | None:
+    if email is None:
+        return "malformed_email"
+    if user is None:
+        return "unknown_email"
+    if not password_ok:
+        return "wrong_password"
+    if user.status != UserStatus.ACTIVE:
+        return "inactive"
+    return None
 
 
 async def logout(principal: Principal) -> bool:
     if principal.session is None:
         return False
-    await Session.filter(id=principal.session.id).delete()
+    async with in_transaction():
+        await Session.filter(id=principal.session.id).delete()
+        await audit(principal, SESSION_LOGOUT, target_type=TARGET_USER, target_id=principal.user.id)
     return True

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from auth.audit import (
+    TARGET_USER,
+    USER_CREATE,
+    USER_DELETE,
+    USER_RESET_PASSWORD,
+    USER_UPDATE,
+    audited,
+)
 from auth.passwords import hash_password
-from auth.principal import Principal
+from auth.principal import Actor, Principal
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
@@ -21,13 +30,29 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 MAX_EMAIL_LENGTH = 320
 MAX_DISPLAY_NAME_LENGTH = 200
+MAX_SEARCH_LENGTH = 320  # the longest email; nothing longer can match
 
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email) or _CONTROL_CHARACTER.search(email):
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise bad_input(f"`email` must be at most {MAX_EMAIL_LENGTH} characters long.")
+    if not _EMAIL.match(email) or _CONTROL_CHARACTER.search(email):
         raise bad_input("`email` is not a valid email address.")
     return email
+
+
+def search_term(search: str | None) -> str | None:
+    """The trimmed search text, or None for no search. Bounded, because SQLite refuses
+    LIKE patterns over 50,000 bytes and no name or email is that long anyway."""
+    if search is None or not search.strip():
+        return None
+    term = search.strip()
+    if len(term) > MAX_SEARCH_LENGTH:
+        raise bad_input(f"`search` must be at most {MAX_SEARCH_LENGTH} characters long.")
+    if _CONTROL_CHARACTER.search(term):
+        raise bad_input("`search` must not contain control characters.")
+    return term
 
 
 def _display_name(display_name: str) -> str:
@@ -78,30 +103,39 @@ async def list_users(
         queryset = queryset.filter(status=status)
     if role is not None:
         queryset = queryset.filter(holds_role(role))
-    if search and search.strip():
-        term = search.strip()
-        if _CONTROL_CHARACTER.search(term):
-            raise bad_input("`search` must not contain control characters.")
+    term = search_term(search)
+    if term is not None:
         queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
     return await paginate(queryset, kind="User", first=first, after=after, newest_first=False)
 
 
-async def create_user(*, email: str, display_name: str, password: str, roles: list[Role]) -> User:
-    email = normalise_email(email)
-    display_name = _display_name(display_name)
-    roles_encoded = _roles(roles)
-    if await User.exists(email=email):
-        raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
-    password_hash = await hash_password(password)
-    try:
-        return await User.create(
-            email=email,
-            display_name=display_name,
-            roles_encoded=roles_encoded,
-            password_hash=password_hash,
-        )
-    except IntegrityError:
-        raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.") from None
+async def create_user(
+    actor: Actor | None, *, email: str, display_name: str, password: str, roles: list[Role]
+) -> User:
+    """`actor=None` is the system: the CLI and the first start."""
+    async with audited(actor, USER_CREATE, target_type=TARGET_USER) as event:
+        email = normalise_email(email)
+        display_name = _display_name(display_name)
+        roles_encoded = _roles(roles)
+        event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
+        if await User.exists(email=email):
+            raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
+        password_hash = await hash_password(password)
+        try:
+            async with in_transaction():
+                user = await User.create(
+                    email=email,
+                    display_name=display_name,
+                    roles_encoded=roles_encoded,
+                    password_hash=password_hash,
+                )
+                event.target_id = user.id
+                await event.record()
+        except IntegrityError:
+            raise GatehouseError(
+                ErrorCode.CONFLICT, "A user with this email already exists."
+            ) from None
+    return user
 
 
 async def update_user(
@@ -112,66 +146,113 @@ async def update_user(
     roles: list[Role] | None = None,
     status: UserStatus | None = None,
 ) -> User:
-    changes: dict[str, object] = {}
-    if display_name is not None:
-        changes["display_name"] = _display_name(display_name)
-    if roles is not None:
-        changes["roles_encoded"] = _roles(roles)
-    if status is not None:
-        changes["status"] = status
+    async with audited(
+        actor, USER_UPDATE, target_type=TARGET_USER, target_id=parse_id(user_id)
+    ) as event:
+        changes: dict[str, object] = {}
+        if display_name is not None:
+            changes["display_name"] = _display_name(display_name)
+        if roles is not None:
+            changes["roles_encoded"] = _roles(roles)
+        if status is not None:
+            changes["status"] = status
+        event.details = _requested_changes(display_name=display_name, roles=roles, status=status)
 
-    async with in_transaction():
-        target = await _require_user(user_id)
-        if actor.role != Role.SUPER_ADMIN:
-            if target.is_super_admin:
-                raise forbidden("Only a super-admin may change a super-admin.")
-            if roles is not None and Role.SUPER_ADMIN in roles:
-                raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
-        loses_super_admin = (
-            target.is_super_admin
-            and target.is_active
-            and (
-                (roles is not None and Role.SUPER_ADMIN not in roles)
-                or status == UserStatus.INACTIVE
+        async with in_transaction():
+            target = await _require_user(user_id)
+            event.details = _changes_from(target, event.details)
+            if actor.role != Role.SUPER_ADMIN:
+                if target.is_super_admin:
+                    raise forbidden("Only a super-admin may change a super-admin.")
+                if roles is not None and Role.SUPER_ADMIN in roles:
+                    raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
+            loses_super_admin = (
+                target.is_super_admin
+                and target.is_active
+                and (
+                    (roles is not None and Role.SUPER_ADMIN not in roles)
+                    or status == UserStatus.INACTIVE
+                )
             )
-        )
-        if loses_super_admin:
-            await _ensure_another_active_super_admin(target)
-        if changes:
-            target.update_from_dict(changes)
-            await target.save(update_fields=[*changes, "updated_at"])
-        if status == UserStatus.INACTIVE:
-            await Session.filter(user_id=target.id).delete()
+            if loses_super_admin:
+                await _ensure_another_active_super_admin(target)
+            if changes:
+                target.update_from_dict(changes)
+                await target.save(update_fields=[*changes, "updated_at"])
+            if status == UserStatus.INACTIVE:
+                await Session.filter(user_id=target.id).delete()
+            await event.record()
     return target
 
 
+def _names(values: list[Role]) -> list[str]:
+    return [value.value for value in values]
+
+
+def _requested_changes(
+    *, display_name: str | None, roles: list[Role] | None, status: UserStatus | None
+) -> dict[str, dict[str, object]]:
+    requested: dict[str, dict[str, object]] = {}
+    if display_name is not None:
+        requested["displayName"] = {"to": display_name.strip()}
+    if roles is not None:
+        requested["roles"] = {"to": _names(roles)}
+    if status is not None:
+        requested["status"] = {"to": status.value}
+    return requested
+
+
+def _changes_from(target: User, requested: dict[str, dict[str, object]] | None) -> dict[str, Any]:
+    before: dict[str, object] = {
+        "displayName": target.display_name,
+        "roles": _names(target.roles),
+        "status": target.status.value,
+    }
+    return {name: {"from": before[name], **change} for name, change in (requested or {}).items()}
+
+
 async def reset_password(actor: Principal, user_id: str, new_password: str) -> User:
-    target = await _require_user(user_id)
-    if target.id == actor.user.id:
-        raise forbidden("resetPassword is for other users; ask another super-admin.")
-    return await set_password(target, new_password)
+    async with audited(
+        actor, USER_RESET_PASSWORD, target_type=TARGET_USER, target_id=parse_id(user_id)
+    ):
+        target = await _require_user(user_id)
+        if target.id == actor.user.id:
+            raise forbidden("resetPassword is for other users; ask another super-admin.")
+    return await set_password(actor, target, new_password)
 
 
-async def set_password(target: User, new_password: str) -> User:
-    """Set a password and end the user's sessions, so a stolen session dies with the reset."""
-    target.password_hash = await hash_password(new_password)
-    async with in_transaction():
-        await target.save(update_fields=["password_hash", "updated_at"])
-        await Session.filter(user_id=target.id).delete()
+async def set_password(
+    actor: Actor | None, target: User, new_password: str, *, action: str = USER_RESET_PASSWORD
+) -> User:
+    """Set a password and end the user's sessions, so a stolen session dies with the reset;
+    audited as `action` (`actor=None` is the CLI)."""
+    async with audited(actor, action, target_type=TARGET_USER, target_id=target.id) as event:
+        target.password_hash = await hash_password(new_password)
+        async with in_transaction():
+            await target.save(update_fields=["password_hash", "updated_at"])
+            ended = await Session.filter(user_id=target.id).delete()
+            event.details = {"sessionsEnded": ended}
+            await event.record()
     return target
 
 
 async def delete_user(actor: Principal, user_id: str) -> str:
-    async with in_transaction():
+    async with (
+        audited(actor, USER_DELETE, target_type=TARGET_USER, target_id=parse_id(user_id)) as event,
+        in_transaction(),
+    ):
         target = await _require_user(user_id)
+        event.details = {"email": target.email}
         if target.id == actor.user.id:
             raise forbidden("You cannot delete yourself.")
         if target.is_super_admin and target.is_active:
             await _ensure_another_active_super_admin(target)
-        await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True).update(
+        revoked = await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True).update(
             revoked_at=utcnow()
         )
         await target.delete()
+        event.details["revokedKeys"] = revoked
+        await event.record()
     return str(target.id)
 
 

@@ -24,13 +24,14 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.audit import AuditQuery
 from schema.errors import ErrorCodes, log_unexpected
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
+Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery))
 Mutation = merge_types(
     "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
 )

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import strawberry
 
+from auth import audit
 from core.clock import utcnow
 from models import ApiKey, Scope
 from resolvers import api_keys
@@ -73,7 +74,10 @@ class ApiKeyType:
             created_by_id=api_key.created_by_id,
         )
 
-    @strawberry.field(description="Null once that user is deleted.")
+    @strawberry.field(
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)],
+        description="Null once that user is deleted. Needs the permission of `users`.",
+    )
     async def created_by(self, info: Info) -> UserType | None:
         if self.created_by_id is None:
             return None
@@ -170,7 +174,7 @@ class ApiKeyQuery:
 @strawberry.type
 class ApiKeyMutation:
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_CREATE)],
         description="A key can only create keys with scopes it holds itself.",
     )
     async def create_api_key(
@@ -193,12 +197,14 @@ class ApiKeyMutation:
         )
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_REVOKE)],
         description="Immediate and final.",
     )
     async def revoke_key(self, info: Info, id: strawberry.ID) -> ApiKeyType:  # noqa: A002
-        return ApiKeyType.from_model(await api_keys.revoke_key(id))
+        return ApiKeyType.from_model(await api_keys.revoke_key(info.context.principal, id))
 
-    @strawberry.mutation(extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.API_KEY_DELETE)]
+    )
     async def delete_api_key(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
-        return strawberry.ID(await api_keys.delete_api_key(id))
+        return strawberry.ID(await api_keys.delete_api_key(info.context.principal, id))

@@ -2,7 +2,8 @@
 
 `allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)` reads like a row of the contract's
 permission table: the roles that may call the field (the caller's strongest role counts),
-and the scope an API key must hold to call it on its owner's behalf.
+and the scope an API key must hold to call it on its owner's behalf. With `audited_as`, a
+signed-in caller refused by that rule is recorded in the audit log under that action.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
+from auth.audit import audit
 from auth.principal import Anonymous, Principal
 from core.errors import ErrorCode, unauthenticated
 from models import Role, Scope
+from resolvers.users import parse_id
 from schema.enums import RoleEnum, ScopeEnum
 
 
@@ -65,14 +68,51 @@ class HasRoleAndScope(BasePermission):
         return self._directive
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        actor = info.context.actor
+        return self.allows(info.context.actor)
+
+    def allows(self, actor: Any) -> bool:
         return isinstance(actor, Principal) and actor.role in self.roles and actor.holds(self.scope)
 
 
-def allow(*roles: Role, scope: Scope) -> PermissionExtension:
-    return PermissionExtension(
-        permissions=[IsAuthenticated(), HasRoleAndScope(roles, scope)], use_directives=True
+class HasRoleAndScopeAudited(BasePermission):
+    """HasRoleAndScope for a mutation whose refusals the audit log keeps: a security team
+    wants to see who tried what. Only signed-in callers get here (IsAuthenticated runs
+    first), so anonymous traffic cannot fill the log."""
+
+    message = HasRoleAndScope.message
+    error_extensions = HasRoleAndScope.error_extensions
+
+    def __init__(self, roles: tuple[Role, ...], scope: Scope, action: str) -> None:
+        self.rule = HasRoleAndScope(roles, scope)
+        self.action = action
+
+    @property
+    def schema_directive(self) -> object:
+        return self.rule.schema_directive
+
+    async def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        if self.rule.allows(actor):
+            return True
+        target = kwargs.get("id", kwargs.get("user_id"))
+        await audit(
+            actor,
+            self.action,
+            outcome=ErrorCode.FORBIDDEN.value,
+            # Action names read "<target type>.<verb>".
+            target_type=self.action.partition(".")[0],
+            target_id=None if target is None else parse_id(target),
+        )
+        return False
+
+
+def allow(*roles: Role, scope: Scope, audited_as: str | None = None) -> PermissionExtension:
+    rule: BasePermission = (
+        HasRoleAndScope(roles, scope)
+        if audited_as is None
+        else HasRoleAndScopeAudited(roles, scope, audited_as)
     )
+    return PermissionExtension(permissions=[IsAuthenticated(), rule], use_directives=True)
 
 
 def public_for_people() -> PermissionExtension:

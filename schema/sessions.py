@@ -41,7 +41,7 @@ class SessionMutation:
     )
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
-        result = await sessions.login(email, password, ttl=ttl)
+        result = await sessions.login(info.context.actor, email, password, ttl=ttl)
         return LoginPayload(
             token=result.token,
             expires_at=result.expires_at,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import strawberry
 
+from auth import audit
 from models import Scope, User
 from resolvers import users
 from schema.context import Context
@@ -90,9 +91,12 @@ class UserQuery:
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)])
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_CREATE)]
+    )
     async def create_user(self, info: Info, input: CreateUserInput) -> UserType:  # noqa: A002
         user = await users.create_user(
+            info.context.principal,
             email=input.email,
             display_name=input.display_name,
             password=input.password,
@@ -101,7 +105,7 @@ class UserMutation:
         return UserType.from_model(user)
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN)],
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_UPDATE)],
         description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin.",
     )
     async def update_user(
@@ -120,7 +124,7 @@ class UserMutation:
         return UserType.from_model(user)
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_RESET_PASSWORD)],
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
@@ -130,7 +134,7 @@ class UserMutation:
         return UserType.from_model(user)
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_DELETE)],
         description="Revokes the user's API keys. Not on oneself.",
     )
     async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002

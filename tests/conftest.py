@@ -95,6 +95,7 @@ async def make_user(
 ) -> User:
     number = next(_counter)
     user = await users.create_user(
+        None,
         email=email or f"user{number}@example.com",
         display_name=display_name or f"User {number}",
         password=password,

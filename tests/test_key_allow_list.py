@@ -73,7 +73,8 @@ async def test_request_from_elsewhere_is_forbidden_uncounted_and_audited(
     event = await AuditEvent.get(action="api_key.denied_address")
     assert (event.outcome, event.target_type, event.target_id) == ("FORBIDDEN", "api_key", key.id)
     assert (event.actor_type, event.client_address) == ("api_key", address)
-    assert event.details == {"address": address}
+    assert event.details is not None
+    assert event.details["address"] == address
     assert secret not in response.text
 
 

@@ -358,7 +358,7 @@ async def test_setting_a_password_outside_graphql_also_ends_the_sessions(
     user = await make_user()
     token = await login(client, user)
 
-    await users.set_password(user, NEW_PASSWORD)
+    await users.set_password(None, user, NEW_PASSWORD)
 
     assert await me_email(client, token=token) == ["UNAUTHENTICATED"]
 
