@@ -9,8 +9,10 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from auth.principal import Principal
+from auth.rate_limits import seconds_until_key_may_call
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
+from core.errors import RateLimitedError
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
 
 
@@ -26,8 +28,22 @@ async def authenticate_api_key(secret: str) -> Principal | None:
     owner = api_key.created_by
     if owner is None or owner.status != UserStatus.ACTIVE:
         return None
+    if api_key.rate_limit_per_minute is not None:
+        await enforce_rate_limit(api_key.id, api_key.rate_limit_per_minute)
     await record_call(api_key.id, now)
     return Principal(user=owner, api_key=api_key)
+
+
+async def enforce_rate_limit(key_id: int, calls_per_minute: int) -> None:
+    """Refuse the request when the key is over its limit. A refused request is not a call:
+    it counts in rate_limited_calls only, never in total_calls or usage."""
+    wait = await seconds_until_key_may_call(key_id, calls_per_minute)
+    if wait is None:
+        return
+    await ApiKey.filter(id=key_id).update(rate_limited_calls=F("rate_limited_calls") + 1)
+    raise RateLimitedError(
+        wait, f"This API key is over its rate limit of {calls_per_minute} calls per minute."
+    )
 
 
 async def record_call(key_id: int, now: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    redis_url: Secret | None = None
+    redis_key_prefix: str = "gatehouse"
+    trusted_proxies: tuple[str, ...] = ()
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    login_failure_window_seconds: int = 900
+    login_lock_seconds: int = 900
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +88,27 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            redis_url=read("REDIS_URL", _redis_url, None),
+            redis_key_prefix=read("REDIS_KEY_PREFIX", _key_prefix, cls.redis_key_prefix),
+            trusted_proxies=read("TRUSTED_PROXIES", _networks, cls.trusted_proxies),
+            login_max_failures_per_account=read(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                _bounded_int(1, 1000),
+                cls.login_max_failures_per_account,
+            ),
+            login_max_failures_per_address=read(
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                _bounded_int(1, 100_000),
+                cls.login_max_failures_per_address,
+            ),
+            login_failure_window_seconds=read(
+                "LOGIN_FAILURE_WINDOW_SECONDS",
+                _bounded_int(1, 86_400),
+                cls.login_failure_window_seconds,
+            ),
+            login_lock_seconds=read(
+                "LOGIN_LOCK_SECONDS", _bounded_int(1, 86_400), cls.login_lock_seconds
+            ),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
@@ -152,6 +181,35 @@ def _origins(value: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
     return origins
+
+
+def _redis_url(value: str) -> Secret:
+    # A Secret, because the URL may carry the Redis password.
+    if not value.startswith(("redis://", "rediss://")):
+        raise ValueError("expected redis://[:password@]host:6379/0 or rediss://…")
+    return Secret(value)
+
+
+def _key_prefix(value: str) -> str:
+    if not value.replace("-", "").replace("_", "").replace(":", "").isalnum():
+        raise ValueError(f"{value!r} may hold only letters, digits, '-', '_' and ':'")
+    return value
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    # uvicorn quietly treats a mistyped address as a literal that never matches; refuse it
+    # here instead. No "*": trusting everyone lets any client choose its own address.
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 def _email(value: str) -> str:

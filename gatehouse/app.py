@@ -19,10 +19,10 @@ from strawberry.asgi import GraphQL
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth import passwords
+from auth import passwords, rate_limits, throttle
 from auth.credentials import authenticate
 from core.config import Settings
-from core.errors import ErrorCode
+from core.errors import ErrorCode, RateLimitedError
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from schema import build_schema
@@ -39,6 +39,17 @@ def _error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
+    )
+
+
+def _rate_limited_response(error: RateLimitedError) -> JSONResponse:
+    # Refused while authenticating, before any operation ran: a request error, so HTTP 429
+    # (GraphQL over HTTP allows non-200 answers there) with the standard Retry-After.
+    extensions = {"code": error.code.value, "retryAfter": error.retry_after}
+    return JSONResponse(
+        {"errors": [{"message": error.message, "extensions": extensions}]},
+        status_code=429,
+        headers={"Retry-After": str(error.retry_after)},
     )
 
 
@@ -62,6 +73,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         request = Request(scope, receive)
         try:
             response = await self.run(request)
+        except RateLimitedError as exc:
+            response = _rate_limited_response(exc)
         except HTTPException as exc:
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
@@ -83,6 +96,9 @@ async def readyz(_: Request) -> Response:
     except Exception:  # any failure at all means "not ready"
         log.warning("readiness check failed: the database does not answer", exc_info=True)
         return JSONResponse({"status": "unavailable"}, status_code=503)
+    if not await rate_limits.storage_ready():
+        log.warning("readiness check failed: Redis (REDIS_URL) does not answer")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
@@ -93,6 +109,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
     )
+    rate_limits.configure(settings)
+    throttle.configure(settings)
     graphql = GatehouseGraphQL(settings)
 
     @asynccontextmanager

@@ -2,15 +2,17 @@
 
 from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.audit import AuditEvent
+from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import Role, User, UserStatus
 
-__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent]
+__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent, RateLimitCounter]
 __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
     "AuditEvent",
+    "RateLimitCounter",
     "Role",
     "Scope",
     "Session",

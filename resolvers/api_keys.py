@@ -19,6 +19,7 @@ from resolvers.users import parse_id
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_USAGE_DAYS = 90
+MAX_RATE_LIMIT_PER_MINUTE = 100_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ async def _require_api_key(key_id: str) -> ApiKey:
     return api_key
 
 
+def check_rate_limit_per_minute(calls: int | None) -> None:
+    if calls is not None and not 1 <= calls <= MAX_RATE_LIMIT_PER_MINUTE:
+        raise bad_input(
+            f"`rateLimitPerMinute` must be 1 to {MAX_RATE_LIMIT_PER_MINUTE}, or null for none."
+        )
+
+
 async def create_api_key(
     actor: Principal,
     *,
@@ -69,6 +77,7 @@ async def create_api_key(
     scopes: list[Scope],
     description: str | None = None,
     expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
 ) -> CreatedApiKey:
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
@@ -77,6 +86,7 @@ async def create_api_key(
         raise bad_input(f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters.")
     if not scopes:
         raise bad_input("`scopes` must name at least one scope.")
+    check_rate_limit_per_minute(rate_limit_per_minute)
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
@@ -95,6 +105,7 @@ async def create_api_key(
         scopes_encoded=encode_scopes(scopes),
         created_by_id=actor.user.id,
         expires_at=expires_at,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from auth.audit import audit
 from auth.passwords import verify_password
-from auth.principal import Principal
+from auth.principal import Actor, Principal
+from auth.throttle import PasswordAttempt, start_password_attempt
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import GatehouseError, unauthenticated
+from core.errors import GatehouseError, RateLimitedError, unauthenticated
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -23,10 +25,14 @@ class LoginResult:
     user: User
 
 
-async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
+async def login(
+    email: str, password: str, *, ttl: timedelta, actor: Actor | None = None
+) -> LoginResult:
     """Open a session. A wrong email, a wrong password and an inactive account fail alike,
     and a password is verified even for an unknown email, so that neither the answer nor
-    its timing tells an attacker which emails exist."""
+    its timing tells an attacker which emails exist. Throttled per account and per address
+    before any verification (see `auth.throttle`)."""
+    attempt = await _start_attempt(email, actor)
     try:
         user = await User.get_or_none(email=normalise_email(email))
     except GatehouseError:  # a malformed email is just a failed login
@@ -34,6 +40,7 @@ async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
     verification = await verify_password(user.password_hash if user else None, password)
     if user is None or not verification.ok or user.status != UserStatus.ACTIVE:
         raise unauthenticated(LOGIN_FAILED)
+    await attempt.succeeded()
 
     now = utcnow()
     token = generate_session_token()
@@ -46,6 +53,14 @@ async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
     await user.save(update_fields=update_fields)
     await Session.filter(expires_at__lte=now).delete()
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
+
+
+async def _start_attempt(email: str, actor: Actor | None) -> PasswordAttempt:
+    try:
+        return await start_password_attempt(email, actor.client_address if actor else None)
+    except RateLimitedError:
+        await audit(actor, "session.login", outcome="RATE_LIMITED", details={"email": email[:320]})
+        raise
 
 
 async def logout(principal: Principal) -> bool:

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from auth.passwords import hash_password
 from auth.principal import Principal
+from auth.throttle import lift_lock
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
@@ -153,11 +154,13 @@ async def reset_password(actor: Principal, user_id: str, new_password: str) -> U
 
 
 async def set_password(target: User, new_password: str) -> User:
-    """Set a password and end the user's sessions, so a stolen session dies with the reset."""
+    """Set a password and end the user's sessions, so a stolen session dies with the reset;
+    lift the account's sign-in lock, so its owner can sign in with the new one at once."""
     target.password_hash = await hash_password(new_password)
     async with in_transaction():
         await target.save(update_fields=["password_hash", "updated_at"])
         await Session.filter(user_id=target.id).delete()
+    await lift_lock(target.email)
     return target
 
 

@@ -36,6 +36,12 @@ class ApiKeyType:
     created_at: datetime
     revoked_at: datetime | None
     total_calls: int
+    rate_limit_per_minute: int | None = strawberry.field(
+        description="Calls allowed per minute; null means no limit."
+    )
+    rate_limited_calls: int = strawberry.field(
+        description="Requests refused by the key's rate limit; they are not calls."
+    )
     created_by_id: strawberry.Private[int | None]
 
     @classmethod
@@ -52,6 +58,8 @@ class ApiKeyType:
             created_at=api_key.created_at,
             revoked_at=api_key.revoked_at,
             total_calls=api_key.total_calls,
+            rate_limit_per_minute=api_key.rate_limit_per_minute,
+            rate_limited_calls=api_key.rate_limited_calls,
             created_by_id=api_key.created_by_id,
         )
 
@@ -84,6 +92,9 @@ class CreateApiKeyInput:
     scopes: list[ScopeEnum]  # type: ignore[valid-type]
     expires_at: datetime | None = strawberry.field(
         default=None, description="In the future; null means the key never expires."
+    )
+    rate_limit_per_minute: int | None = strawberry.field(
+        default=None, description="1 to 100000 calls per minute; null means no limit."
     )
 
 
@@ -140,6 +151,7 @@ class ApiKeyMutation:
             description=input.description,
             scopes=input.scopes,
             expires_at=input.expires_at,
+            rate_limit_per_minute=input.rate_limit_per_minute,
         )
         return CreateApiKeyPayload(
             api_key=ApiKeyType.from_model(created.api_key), secret=created.secret

@@ -16,7 +16,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from core.errors import ErrorCode, GatehouseError
+from core.errors import ErrorCode, GatehouseError, RateLimitedError
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -37,8 +37,11 @@ def _has_code(error: GraphQLError) -> bool:
 
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
+    extensions: dict[str, object] = {}
     if isinstance(original, GatehouseError):
         code, message = original.code, original.message
+        if isinstance(original, RateLimitedError):
+            extensions["retryAfter"] = original.retry_after
     elif _has_code(error):
         return error
     elif original is None or isinstance(original, GraphQLError):
@@ -52,7 +55,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={"code": code.value},
+        extensions={"code": code.value, **extensions},
     )
 
 

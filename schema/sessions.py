@@ -37,11 +37,13 @@ class SessionMutation:
     @strawberry.mutation(
         extensions=[public_for_people()],
         description="Public. A wrong email, a wrong password and an inactive account all "
-        "answer UNAUTHENTICATED alike.",
+        "answer UNAUTHENTICATED alike. Too many failures for the account or the client "
+        "address answer RATE_LIMITED with `extensions.retryAfter` (seconds), before any "
+        "password check.",
     )
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
-        result = await sessions.login(email, password, ttl=ttl)
+        result = await sessions.login(email, password, ttl=ttl, actor=info.context.actor)
         return LoginPayload(
             token=result.token,
             expires_at=result.expires_at,
