@@ -99,6 +99,26 @@ def build_storage(settings: Settings) -> Storage:
     )
 
 
+async def close_storage(limiter_storage: Storage) -> None:
+    """Close a Redis storage's connections (the database's belong to Tortoise)."""
+    client = getattr(getattr(limiter_storage, "bridge", None), "storage", None)
+    if client is not None:
+        await client.aclose()
+
+
+async def close() -> None:
+    await close_storage(_storage)
+
+
+async def redis_answers(settings: Settings) -> bool:
+    """For the start-up check: True when REDIS_URL's server answers a PING."""
+    candidate = build_storage(settings)
+    try:
+        return await candidate.check()
+    finally:
+        await close_storage(candidate)
+
+
 def storage() -> Storage:
     return _storage
 

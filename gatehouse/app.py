@@ -120,6 +120,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
+        await rate_limits.close()
 
     middleware = [Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)]
     if settings.cors_origins:

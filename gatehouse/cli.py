@@ -9,13 +9,14 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
-from auth import passwords
+from auth import passwords, rate_limits
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
 from gatehouse.bootstrap import ensure_first_super_admin
@@ -48,6 +49,7 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
 
 def serve(settings: Settings, _: argparse.Namespace) -> None:
     async def prepare() -> None:
+        await _check_redis(settings)
         await apply_migrations(settings.database_url)
         await _with_database(settings, lambda: ensure_first_super_admin(settings))
 
@@ -60,7 +62,10 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         "loop": "uvloop",
         "http": "httptools",
         "log_level": settings.log_level.lower(),
-        "proxy_headers": False,
+        # X-Forwarded-For only from TRUSTED_PROXIES, resolved by uvicorn itself; the
+        # value travels to each worker inside uvicorn's config.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies),
     }
     if settings.workers > 1:
         uvicorn.run(
@@ -70,6 +75,16 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         from gatehouse.app import create_app
 
         uvicorn.run(create_app(settings), **options)
+
+
+async def _check_redis(settings: Settings) -> None:
+    if settings.redis_url is None:
+        return
+    if not await rate_limits.redis_answers(settings):
+        location = urlsplit(str(settings.redis_url))
+        raise CommandError(
+            f"REDIS_URL: Redis does not answer at {location.hostname}:{location.port or 6379}"
+        )
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:
@@ -101,13 +116,17 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
 
     password = _read_password()
     _configure_hasher(settings)
+    rate_limits.configure(settings)  # the reset lifts the sign-in lock where it is kept
 
     async def work() -> None:
         user = await User.get_or_none(email=users.normalise_email(args.email))
         if user is None:
             raise CommandError(f"no user with email {args.email}")
         await users.set_password(user, password)
-        log.info("password of %s replaced; its sessions have ended", user.email)
+        log.info(
+            "password of %s replaced; its sessions have ended and its sign-in lock is lifted",
+            user.email,
+        )
 
     asyncio.run(_with_database(settings, work))
 

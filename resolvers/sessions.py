@@ -59,7 +59,12 @@ async def _start_attempt(email: str, actor: Actor | None) -> PasswordAttempt:
     try:
         return await start_password_attempt(email, actor.client_address if actor else None)
     except RateLimitedError:
-        await audit(actor, "session.login", outcome="RATE_LIMITED", details={"email": email[:320]})
+        await audit(
+            actor,
+            "session.login",
+            outcome="RATE_LIMITED",
+            details={"email": email.strip().lower()[:320]},
+        )
         raise
 
 
