@@ -17,6 +17,7 @@ from models import ApiKey, ApiKeyUsageDay, Role, Scope
 from resolvers import api_keys
 from tests.conftest import error_codes, graphql, make_user, token_for
 from tests.limiter_support import (
+    REDIS_URL,
     app_client,
     forget_redis_prefix,
     post,
@@ -46,7 +47,7 @@ def backend(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, Any]
         return
     require_redis()
     prefix = unique_redis_prefix()
-    yield {"redis_url": Secret("redis://127.0.0.1:6379/0"), "redis_key_prefix": prefix}
+    yield {"redis_url": Secret(REDIS_URL), "redis_key_prefix": prefix}
     forget_redis_prefix(prefix)
 
 

@@ -15,8 +15,10 @@ from starlette.datastructures import Secret
 
 from auth.throttle import address_subject
 from models import AuditEvent, RateLimitCounter, Role, User
+from resolvers import users
 from tests.conftest import PASSWORD, graphql, login, make_user
 from tests.limiter_support import (
+    REDIS_URL,
     app_client,
     code_of,
     forget_redis_prefix,
@@ -42,7 +44,7 @@ def backend(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, Any]
         return
     require_redis()
     prefix = unique_redis_prefix()
-    yield {"redis_url": Secret("redis://127.0.0.1:6379/0"), "redis_key_prefix": prefix}
+    yield {"redis_url": Secret(REDIS_URL), "redis_key_prefix": prefix}
     forget_redis_prefix(prefix)
 
 
@@ -231,3 +233,18 @@ async def test_the_last_failure_before_the_lock_still_checks_the_password(db: No
 
     assert code_of(last_allowed) == "OK"
     assert await User.get(id=user.id).values_list("last_login_at", flat=True) is not None
+
+
+async def test_a_password_set_outside_graphql_lifts_the_lock_too(db: None) -> None:
+    # `python -m gatehouse reset-password` goes through set_password.
+    user = await make_user()
+    new_password = "the operator's new passphrase"
+    async with app_client(login_max_failures_per_account=1) as client:
+        for _ in range(2):
+            await try_login(client, user.email, WRONG)
+        locked = await try_login(client, user.email, PASSWORD)
+        await users.set_password(user, new_password)
+        after_reset = await try_login(client, user.email, new_password)
+
+    assert code_of(locked) == "RATE_LIMITED"
+    assert code_of(after_reset) == "OK"

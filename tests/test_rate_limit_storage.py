@@ -15,7 +15,12 @@ from starlette.datastructures import Secret
 from auth.rate_limits import DatabaseStorage, build_storage, close_storage, now
 from core.config import Settings
 from models import RateLimitCounter
-from tests.limiter_support import forget_redis_prefix, require_redis, unique_redis_prefix
+from tests.limiter_support import (
+    REDIS_URL,
+    forget_redis_prefix,
+    require_redis,
+    unique_redis_prefix,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -27,9 +32,7 @@ async def storage(request: pytest.FixtureRequest, db: None) -> AsyncIterator[Sto
         return
     require_redis()
     prefix = unique_redis_prefix()
-    redis_storage = build_storage(
-        Settings(redis_url=Secret("redis://127.0.0.1:6379/0"), redis_key_prefix=prefix)
-    )
+    redis_storage = build_storage(Settings(redis_url=Secret(REDIS_URL), redis_key_prefix=prefix))
     yield redis_storage
     await close_storage(redis_storage)
     forget_redis_prefix(prefix)
