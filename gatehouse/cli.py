@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
+from redis.exceptions import RedisError
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
@@ -201,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CommandError, GatehouseError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
+        return 1
+    except RedisError as exc:
+        # Caught before OSError: "Redis error", not "database error", even for a socket's.
+        print(f"gatehouse: Redis (REDIS_URL) error: {exc}", file=sys.stderr)
         return 1
     except (OSError, BaseORMException, PostgresError, InterfaceError) as exc:
         # A wrong role, password or database name is the operator's to fix, not a crash.

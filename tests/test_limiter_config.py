@@ -97,3 +97,39 @@ def test_serve_stops_with_one_line_when_redis_does_not_answer(tmp_path: Path) ->
     )
     assert "redis-secret-pw" not in finished.stderr + finished.stdout
     assert "Traceback" not in finished.stderr
+
+
+def test_reset_password_says_so_in_one_line_when_redis_does_not_answer(tmp_path: Path) -> None:
+    environ = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite://{tmp_path}/gatehouse.sqlite3",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "64",
+        "ARGON2_PARALLELISM": "1",
+    }
+    created = subprocess.run(
+        [sys.executable, "-m", "gatehouse", "create-user", "--email", "locked@example.com"],
+        input="first long password\n",
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+
+    reset = subprocess.run(
+        [sys.executable, "-m", "gatehouse", "reset-password", "--email", "locked@example.com"],
+        input="second long password\n",
+        env={**environ, "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert reset.returncode == 1
+    assert reset.stderr.strip().splitlines()[-1].startswith("gatehouse: Redis (REDIS_URL) error:")
+    assert "Traceback" not in reset.stderr
+    assert "second long password" not in reset.stderr + reset.stdout

@@ -15,12 +15,17 @@ from starlette.datastructures import Secret
 from auth.rate_limits import DatabaseStorage, build_storage, close_storage, now
 from core.config import Settings
 from models import RateLimitCounter
+from tests.conftest import PASSWORD, make_user
 from tests.limiter_support import (
     REDIS_URL,
+    app_client,
+    code_of,
     forget_redis_prefix,
     require_redis,
+    try_login,
     unique_redis_prefix,
 )
+from tests.test_serve import _free_port
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -110,3 +115,25 @@ async def test_ended_database_windows_are_swept(db: None) -> None:
 
     assert swept == 1
     assert await RateLimitCounter.all().values_list("bucket", flat=True) == ["live"]
+
+
+async def test_with_redis_down_readiness_fails_and_sign_in_fails_closed(db: None) -> None:
+    user = await make_user()
+    down = Secret(f"redis://127.0.0.1:{_free_port()}/0")
+    async with app_client(redis_url=down, redis_key_prefix=unique_redis_prefix()) as client:
+        ready = await client.get("/readyz")
+        answer = await try_login(client, user.email, PASSWORD)
+
+    assert ready.status_code == 503
+    assert code_of(answer) == "INTERNAL"
+    assert "redis" not in str(answer).lower()
+
+
+async def test_with_redis_up_the_server_is_ready(db: None) -> None:
+    require_redis()
+    prefix = unique_redis_prefix()
+    async with app_client(redis_url=Secret(REDIS_URL), redis_key_prefix=prefix) as client:
+        ready = await client.get("/readyz")
+    forget_redis_prefix(prefix)
+
+    assert ready.status_code == 200
