@@ -127,7 +127,8 @@ async def start_password_attempt(email: str, client_address: str | None) -> Pass
 
 
 async def lift_lock(email: str) -> None:
-    """A super-admin reset the password: the account may sign in again at once."""
+    """The password was reset (by a super-admin or the CLI): the account may sign in again
+    at once, with a clean slate."""
     account = account_subject(email)
     for bucket in (_failures(account), _lock(account), _strikes(account)):
         await storage().clear(bucket)
