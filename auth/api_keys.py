@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 
 from auth.audit import audit
 from auth.principal import Principal
+from auth.rate_limits import seconds_until_key_may_call
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from core.errors import CredentialRefused, ErrorCode
+from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
 
 
@@ -54,6 +55,8 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
             "This API key may not be used from this address.",
             status_code=403,
         )
+    if api_key.rate_limit_per_minute is not None:
+        await enforce_rate_limit(api_key.id, api_key.rate_limit_per_minute)
     await record_call(api_key.id, now, client_address)
     return principal
 
@@ -71,6 +74,18 @@ def address_allowed(allowed_cidrs: list[str] | None, client_address: str | None)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return any(address in ipaddress.ip_network(cidr) for cidr in allowed_cidrs)
+
+
+async def enforce_rate_limit(key_id: int, calls_per_minute: int) -> None:
+    """Refuse the request when the key is over its limit. A refused request is not a call:
+    it counts in rate_limited_calls only, never in total_calls or usage."""
+    wait = await seconds_until_key_may_call(key_id, calls_per_minute)
+    if wait is None:
+        return
+    await ApiKey.filter(id=key_id).update(rate_limited_calls=F("rate_limited_calls") + 1)
+    raise RateLimitedError(
+        wait, f"This API key is over its rate limit of {calls_per_minute} calls per minute."
+    )
 
 
 async def record_call(key_id: int, now: datetime, client_address: str | None = None) -> None:

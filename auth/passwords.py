@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import os
 import threading
 import weakref
@@ -22,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, available_cores
-from core.errors import RateLimited, bad_input
+from core.errors import RateLimitedError, bad_input
 
 T = TypeVar("T")
 
@@ -62,9 +61,8 @@ class HashPool:
             async with asyncio.timeout(self.queue_seconds):
                 await slots.acquire()
         except TimeoutError:
-            raise RateLimited(
-                "Too many sign-ins at once; try again shortly.",
-                retry_after=max(1, math.ceil(self.queue_seconds)),
+            raise RateLimitedError(
+                self.queue_seconds, "Too many sign-ins at once; try again shortly."
             ) from None
         finally:
             self.waiting -= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,13 @@ class Settings:
     password_hash_concurrency: int = field(default_factory=available_cores)
     password_hash_queue_seconds: float = 5.0
     audit_retention_days: int = 365
+    redis_url: Secret | None = None
+    redis_key_prefix: str = "gatehouse"
+    trusted_proxies: tuple[str, ...] = ()
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    login_failure_window_seconds: int = 900
+    login_lock_seconds: int = 900
 
     @property
     def is_production(self) -> bool:
@@ -123,6 +131,27 @@ class Settings:
             ),
             audit_retention_days=read(
                 "AUDIT_RETENTION_DAYS", _bounded_int(1, 36500), cls.audit_retention_days
+            ),
+            redis_url=read("REDIS_URL", _redis_url, None),
+            redis_key_prefix=read("REDIS_KEY_PREFIX", _key_prefix, cls.redis_key_prefix),
+            trusted_proxies=read("TRUSTED_PROXIES", _networks, cls.trusted_proxies),
+            login_max_failures_per_account=read(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                _bounded_int(1, 1000),
+                cls.login_max_failures_per_account,
+            ),
+            login_max_failures_per_address=read(
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                _bounded_int(1, 100_000),
+                cls.login_max_failures_per_address,
+            ),
+            login_failure_window_seconds=read(
+                "LOGIN_FAILURE_WINDOW_SECONDS",
+                _bounded_int(1, 86_400),
+                cls.login_failure_window_seconds,
+            ),
+            login_lock_seconds=read(
+                "LOGIN_LOCK_SECONDS", _bounded_int(1, 86_400), cls.login_lock_seconds
             ),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
@@ -222,6 +251,35 @@ def _webhook_secret(value: str) -> Secret:
     if not value.strip().startswith(prefix) or not 24 <= len(key) <= 64:
         raise ValueError(f"must be {prefix} followed by base64 of 24 to 64 random bytes")
     return Secret(value.strip())
+
+
+def _redis_url(value: str) -> Secret:
+    # A Secret, because the URL may carry the Redis password.
+    if not value.startswith(("redis://", "rediss://")):
+        raise ValueError("expected redis://[:password@]host:6379/0 or rediss://…")
+    return Secret(value)
+
+
+def _key_prefix(value: str) -> str:
+    if not value.replace("-", "").replace("_", "").replace(":", "").isalnum():
+        raise ValueError(f"{value!r} may hold only letters, digits, '-', '_' and ':'")
+    return value
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    # uvicorn quietly treats a mistyped address as a literal that never matches; refuse it
+    # here instead. No "*": trusting everyone lets any client choose its own address.
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 def _email(value: str) -> str:

@@ -1,5 +1,6 @@
 """The error codes of the contract, raised by domain code and mapped once in `schema.errors`."""
 
+import math
 from enum import StrEnum
 
 
@@ -18,6 +19,15 @@ class GatehouseError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class RateLimitedError(GatehouseError):
+    """RATE_LIMITED, with the whole seconds to wait before trying again: clients get it as
+    `extensions.retryAfter`, and requests refused before execution as `Retry-After` too."""
+
+    def __init__(self, retry_after: float, message: str) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, message)
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 def bad_input(message: str) -> GatehouseError:
@@ -54,11 +64,3 @@ class CredentialRefused(GatehouseError):  # noqa: N818 - names the refusal, like
         self.status_code = status_code
         self.extensions = extensions or {}
         self.headers = headers or {}
-
-
-class RateLimited(GatehouseError):  # noqa: N818 - the name the limiter shares
-    """Too much at once; `retry_after` (whole seconds) becomes `extensions.retryAfter`."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(ErrorCode.RATE_LIMITED, message)
-        self.retry_after = retry_after

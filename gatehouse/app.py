@@ -20,10 +20,10 @@ from strawberry.asgi import GraphQL
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth import passwords
+from auth import passwords, rate_limits, throttle
 from auth.credentials import authenticate
 from core.config import Settings
-from core.errors import CredentialRefused, ErrorCode
+from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
@@ -62,6 +62,17 @@ def _refusal_response(refusal: CredentialRefused) -> JSONResponse:
     )
 
 
+def _rate_limited_response(error: RateLimitedError) -> JSONResponse:
+    # Refused while authenticating, before any operation ran: a request error, so HTTP 429
+    # (GraphQL over HTTP allows non-200 answers there) with the standard Retry-After.
+    extensions = {"code": error.code.value, "retryAfter": error.retry_after}
+    return JSONResponse(
+        {"errors": [{"message": error.message, "extensions": extensions}]},
+        status_code=429,
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 class GatehouseGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -96,6 +107,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             response = await self.run(request)
         except CredentialRefused as exc:
             response = _refusal_response(exc)
+        except RateLimitedError as exc:
+            response = _rate_limited_response(exc)
         except HTTPException as exc:
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
@@ -162,6 +175,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
     configure_outbox(enabled=settings.webhook_url is not None)
     shorten_library_outage_logs()
+    rate_limits.configure(settings)
+    throttle.configure(settings)
     graphql = GatehouseGraphQL(settings)
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
@@ -176,6 +191,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             drain.install()
             async with webhook_sender(settings):
                 yield
+        await rate_limits.close()
         log.info("database closed")
 
     middleware = [

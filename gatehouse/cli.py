@@ -9,12 +9,14 @@ import importlib.metadata
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from urllib.parse import urlsplit
 
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
+from redis.exceptions import RedisError
 from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
-from auth import passwords
+from auth import passwords, rate_limits
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
 from gatehouse import cli_keys, server
@@ -59,13 +61,31 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
     _configure_hasher(settings)
     sock = server.bind(settings.host, settings.port)
     try:
+        asyncio.run(_check_redis(settings))
         asyncio.run(_prepare_database(settings, first_super_admin=True))
         log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
-        exit_code = server.run(settings, sock, proxy_headers=False)
+        # X-Forwarded-For only from TRUSTED_PROXIES, resolved by uvicorn itself; the
+        # value travels to each worker inside uvicorn's config.
+        exit_code = server.run(
+            settings,
+            sock,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies),
+        )
     finally:
         sock.close()
     if exit_code:
         raise SystemExit(exit_code)
+
+
+async def _check_redis(settings: Settings) -> None:
+    if settings.redis_url is None:
+        return
+    if not await rate_limits.redis_answers(settings):
+        location = urlsplit(str(settings.redis_url))
+        raise CommandError(
+            f"REDIS_URL: Redis does not answer at {location.hostname}:{location.port or 6379}"
+        )
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:
@@ -98,13 +118,17 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
 
     password = _read_password()
     _configure_hasher(settings)
+    rate_limits.configure(settings)  # the reset lifts the sign-in lock where it is kept
 
     async def work() -> None:
         user = await User.get_or_none(email=users.normalise_email(args.email))
         if user is None:
             raise CommandError(f"no user with email {args.email}")
         await users.set_password(None, user, password)
-        log.info("password of %s replaced; its sessions have ended", user.email)
+        log.info(
+            "password of %s replaced; its sessions have ended and its sign-in lock is lifted",
+            user.email,
+        )
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
@@ -248,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CommandError, cli_keys.KeyCommandError, GatehouseError, server.ListenError) as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
+        return 1
+    except RedisError as exc:
+        # Caught before OSError: "Redis error", not "database error", even for a socket's.
+        print(f"gatehouse: Redis (REDIS_URL) error: {exc}", file=sys.stderr)
         return 1
     except DatabaseUnusableError as exc:
         print(f"gatehouse: database error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import os
 
 from tortoise.connection import get_connection
 
+from auth import rate_limits
 from core.outage import database_unavailable
 from gatehouse.draining import Drain
 
@@ -42,10 +43,10 @@ class Readiness:
         """None when ready, else why not."""
         if self.drain.draining:
             return "shutting down"
-        problem = self._file_problem() or await self._database_problem()
+        problem = self._file_problem() or await self._database_problem() or await _redis_problem()
         if problem != self._problem:
             if problem is None:
-                log.info("ready again: the database answers")
+                log.info("ready again: the database (and Redis, where set) answers")
             else:
                 log.warning("not ready: %s", problem)
             self._problem = problem
@@ -82,3 +83,11 @@ class Readiness:
         if rows[0]["recovery"] or rows[0]["read_only"] == "on":
             return "PostgreSQL is read-only (a standby, or in recovery)"
         return None
+
+
+async def _redis_problem() -> str | None:
+    # Sign-in throttles and key limits live in Redis when REDIS_URL is set; without it the
+    # server refuses logins, so it is not ready.
+    if await rate_limits.storage_ready():
+        return None
+    return "Redis (REDIS_URL) does not answer"

@@ -2,16 +2,18 @@
 
 from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.audit import AuditEvent
+from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import Role, User, UserStatus
 from models.webhooks import WebhookEvent
 
-__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent, WebhookEvent]
+__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent, WebhookEvent, RateLimitCounter]
 __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
     "AuditEvent",
+    "RateLimitCounter",
     "Role",
     "Scope",
     "Session",

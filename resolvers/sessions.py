@@ -10,9 +10,10 @@ from tortoise.transactions import in_transaction
 from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, audit
 from auth.passwords import verify_password
 from auth.principal import Actor, Principal
+from auth.throttle import PasswordAttempt, start_password_attempt
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import ErrorCode, GatehouseError, unauthenticated
+from core.errors import ErrorCode, GatehouseError, RateLimitedError, unauthenticated
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -30,7 +31,9 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     """Open a session. A wrong email, a wrong password and an inactive account fail alike,
     and a password is verified even for an unknown email, so that neither the answer nor
     its timing tells an attacker which emails exist. Every attempt is audited; only the
-    audit log, read by super-admins, says why one failed."""
+    audit log, read by super-admins, says why one failed. Throttled per account and per
+    address before any verification (see `auth.throttle`)."""
+    attempt = await _start_attempt(email, actor)
     try:
         normalised: str | None = normalise_email(email)
     except GatehouseError:  # a malformed email is just a failed login
@@ -49,6 +52,7 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
             details={"email": normalised, "reason": failure},
         )
         raise unauthenticated(LOGIN_FAILED)
+    await attempt.succeeded()
 
     now = utcnow()
     token = generate_session_token()
@@ -83,6 +87,19 @@ def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> 
     if user.status != UserStatus.ACTIVE:
         return "inactive"
     return None
+
+
+async def _start_attempt(email: str, actor: Actor | None) -> PasswordAttempt:
+    try:
+        return await start_password_attempt(email, actor.client_address if actor else None)
+    except RateLimitedError:
+        await audit(
+            actor,
+            SESSION_LOGIN,
+            outcome="RATE_LIMITED",
+            details={"email": email.strip().lower()[:320]},
+        )
+        raise
 
 
 async def logout(principal: Principal) -> bool:

@@ -19,6 +19,7 @@ from auth.audit import (
 )
 from auth.passwords import hash_password
 from auth.principal import Actor, Principal
+from auth.throttle import lift_lock
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
@@ -225,6 +226,7 @@ async def set_password(
     actor: Actor | None, target: User, new_password: str, *, action: str = USER_RESET_PASSWORD
 ) -> User:
     """Set a password and end the user's sessions, so a stolen session dies with the reset;
+    lift the account's sign-in lock, so its owner can sign in with the new one at once;
     audited as `action` (`actor=None` is the CLI)."""
     async with audited(actor, action, target_type=TARGET_USER, target_id=target.id) as event:
         target.password_hash = await hash_password(new_password)
@@ -233,6 +235,7 @@ async def set_password(
             ended = await Session.filter(user_id=target.id).delete()
             event.details = {"sessionsEnded": ended}
             await event.record()
+    await lift_lock(target.email)
     return target
 
 

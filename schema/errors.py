@@ -16,7 +16,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from core.errors import ErrorCode, GatehouseError, RateLimited
+from core.errors import ErrorCode, GatehouseError, RateLimitedError
 from core.outage import database_unavailable
 
 log = logging.getLogger("gatehouse.errors")
@@ -41,7 +41,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     extensions: dict[str, object] = {}
     if isinstance(original, GatehouseError):
         code, message = original.code, original.message
-        if isinstance(original, RateLimited):
+        if isinstance(original, RateLimitedError):
             extensions["retryAfter"] = original.retry_after
     elif _has_code(error):
         return error

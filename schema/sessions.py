@@ -37,7 +37,9 @@ class SessionMutation:
     @strawberry.mutation(
         extensions=[public_for_people()],
         description="Public. A wrong email, a wrong password and an inactive account all "
-        "answer UNAUTHENTICATED alike.",
+        "answer UNAUTHENTICATED alike. Too many failures for the account or the client "
+        "address answer RATE_LIMITED with `extensions.retryAfter` (seconds), before any "
+        "password check.",
     )
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from core.errors import RateLimited
+from core.errors import RateLimitedError
 from core.outage import database_unavailable
 from tests.live_server import (
     ADMIN_EMAIL,
@@ -174,7 +174,7 @@ def _raised_from(error: Exception, cause: BaseException) -> Exception:
         (_raised_from(RuntimeError("wrapped"), OSError(5, "I/O error")), True),
         (sqlite3.OperationalError("no such column: nope"), False),
         (ValueError("a bug"), False),
-        (_raised_from(RateLimited("busy", retry_after=1), TimeoutError()), False),
+        (_raised_from(RateLimitedError(1, "busy"), TimeoutError()), False),
     ],
     ids=["refused", "sqlite-read-only", "wrapped", "sql-bug", "bug", "rate-limited"],
 )

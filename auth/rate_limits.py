@@ -1,0 +1,147 @@
+"""The limiter's storage, shared by every server process, and the per-key call limit.
+
+Counters live in Redis when `REDIS_URL` is set (the `limits` library's async Redis storage,
+which increments and sets the expiry in one Lua script), else in the database table
+`rate_limit_counters` through `DatabaseStorage`, which implements the same `limits`
+storage interface with the same fixed-window semantics. Everything above this module
+(`FixedWindowRateLimiter`, the login throttle) sees only that interface.
+
+Call these functions outside a database transaction: a refused or failed attempt must stay
+counted when the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from tortoise.exceptions import BaseORMException
+
+from core.clock import utcnow
+from core.config import Settings
+from models.rate_limits import (
+    delete_counter,
+    delete_every_counter,
+    delete_expired_counters,
+    increment_counter,
+    read_counter,
+)
+
+log = logging.getLogger("gatehouse.rate_limits")
+
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def now() -> float:
+    """Seconds since the epoch on the injectable clock (time-machine moves it in tests)."""
+    return utcnow().timestamp()
+
+
+class DatabaseStorage(Storage):
+    """`limits` storage over the `rate_limit_counters` table: one atomic upsert per hit."""
+
+    STORAGE_SCHEME = None  # made here, never from a URI
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return BaseORMException
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return await increment_counter(key, expiry, amount, now())
+
+    async def get(self, key: str) -> int:
+        hits, _ = await read_counter(key, now())
+        return hits
+
+    async def get_expiry(self, key: str) -> float:
+        _, expires_at = await read_counter(key, now())
+        return expires_at
+
+    async def check(self) -> bool:
+        try:
+            await read_counter("health-check", now())
+        except BaseORMException:
+            return False
+        return True
+
+    async def reset(self) -> int | None:
+        return await delete_every_counter()
+
+    async def clear(self, key: str) -> None:
+        await delete_counter(key)
+
+    async def prune(self) -> int:
+        """Drop ended windows; the table holds only live counters plus what one window adds."""
+        return await delete_expired_counters(now())
+
+
+_storage: Storage = DatabaseStorage()
+
+
+def configure(settings: Settings) -> None:
+    global _storage
+    _storage = build_storage(settings)
+
+
+def build_storage(settings: Settings) -> Storage:
+    if settings.redis_url is None:
+        return DatabaseStorage()
+    # redis-py's client: its incr runs INCRBY and EXPIRE in one script, so a crash can
+    # never leave a counter without an expiry (the coredis client sends them apart).
+    return RedisStorage(
+        f"async+{settings.redis_url}",
+        implementation="redispy",
+        key_prefix=settings.redis_key_prefix,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
+async def close_storage(limiter_storage: Storage) -> None:
+    """Close a Redis storage's connections (the database's belong to Tortoise)."""
+    client = getattr(getattr(limiter_storage, "bridge", None), "storage", None)
+    if client is not None:
+        await client.aclose()
+
+
+async def close() -> None:
+    await close_storage(_storage)
+
+
+async def redis_answers(settings: Settings) -> bool:
+    """For the start-up check: True when REDIS_URL's server answers a PING."""
+    candidate = build_storage(settings)
+    try:
+        return await candidate.check()
+    finally:
+        await close_storage(candidate)
+
+
+def storage() -> Storage:
+    return _storage
+
+
+async def prune() -> None:
+    """Redis expires its own keys; the table is swept of ended windows now and then."""
+    if isinstance(_storage, DatabaseStorage):
+        await _storage.prune()
+
+
+async def storage_ready() -> bool:
+    """False while the limiter's Redis does not answer (the database is checked apart)."""
+    if isinstance(_storage, DatabaseStorage):
+        return True
+    return await _storage.check()
+
+
+async def seconds_until_key_may_call(key_id: int, calls_per_minute: int) -> float | None:
+    """Count one call of the key in its one-minute window: None while within the limit,
+    else the seconds until the window ends."""
+    limit = RateLimitItemPerMinute(calls_per_minute, namespace="api-key")
+    limiter = FixedWindowRateLimiter(_storage)
+    if await limiter.hit(limit, str(key_id)):
+        return None
+    stats = await limiter.get_window_stats(limit, str(key_id))
+    return stats.reset_time - now()
