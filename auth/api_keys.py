@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from auth.principal import Principal
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
+from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
 
 
@@ -18,13 +19,20 @@ async def authenticate_api_key(secret: str) -> Principal | None:
     """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
     owner is inactive or gone, are refused and not counted."""
     if not is_well_formed_api_key(secret):
+        note_auth_failure("malformed")
         return None
     api_key = await ApiKey.get_or_none(key_hash=hash_secret(secret)).select_related("created_by")
     now = utcnow()
-    if api_key is None or api_key.status_at(now) != ApiKeyStatus.ACTIVE:
+    if api_key is None:
+        note_auth_failure("unknown")
+        return None
+    status = api_key.status_at(now)
+    if status != ApiKeyStatus.ACTIVE:
+        note_auth_failure(status.value.lower())
         return None
     owner = api_key.created_by
     if owner is None or owner.status != UserStatus.ACTIVE:
+        note_auth_failure("inactive")
         return None
     await record_call(api_key.id, now)
     return Principal(user=owner, api_key=api_key)

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from core.errors import bad_input
+from core.metrics import PASSWORD_HASHES_IN_PROGRESS
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,15 @@ def validate_password(password: str) -> None:
 
 async def hash_password(password: str) -> str:
     validate_password(password)
-    return await asyncio.to_thread(_hasher.hash, password)
+    with PASSWORD_HASHES_IN_PROGRESS.track_inprogress():
+        return await asyncio.to_thread(_hasher.hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> Verification:
     """Check a password; `new_hash` is set when the stored hash used older parameters."""
     hasher = _hasher
-    return await asyncio.to_thread(_verify, hasher, password_hash or _dummy_hash, password)
+    with PASSWORD_HASHES_IN_PROGRESS.track_inprogress():
+        return await asyncio.to_thread(_verify, hasher, password_hash or _dummy_hash, password)
 
 
 def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> Verification:

@@ -17,6 +17,8 @@ from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -40,6 +42,9 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    log_format: str = "text"
+    metrics_token: Secret | None = None
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +85,9 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            log_format=read("LOG_FORMAT", _one_of(LOG_FORMATS), cls.log_format),
+            metrics_token=read("METRICS_TOKEN", _metrics_token, None),
+            otel_exporter_otlp_endpoint=read("OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, None),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
@@ -152,6 +160,21 @@ def _origins(value: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
     return origins
+
+
+def _metrics_token(value: str) -> Secret:
+    if len(value) < MIN_METRICS_TOKEN_LENGTH or any(c.isspace() for c in value):
+        raise ValueError(
+            f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters without spaces "
+            "(e.g. from `openssl rand -hex 32`)"
+        )
+    return Secret(value)
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not a URL such as http://collector:4318")
+    return value
 
 
 def _email(value: str) -> str:

@@ -21,10 +21,16 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import passwords
 from auth.credentials import authenticate
+from core import metrics
 from core.config import Settings
 from core.errors import ErrorCode
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.database_timing import instrument_database_clients
+from gatehouse.logging_setup import configure_logging
+from gatehouse.metrics_endpoint import metrics_endpoint
+from gatehouse.request_log import RequestLog
+from gatehouse.tracing import tracer_provider_from
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
@@ -43,9 +49,9 @@ def _error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
         super().__init__(
-            build_schema(production=settings.is_production),
+            build_schema(production=settings.is_production, tracer_provider=tracer_provider),
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
         )
@@ -86,22 +92,32 @@ async def readyz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
-    """`manage_database=False` leaves the database to the caller (the tests' own context)."""
+def create_app(
+    settings: Settings, *, manage_database: bool = True, tracer_provider: Any = None
+) -> Starlette:
+    """`manage_database=False` leaves the database to the caller (the tests' own context).
+    `tracer_provider` replaces the one `OTEL_EXPORTER_OTLP_ENDPOINT` would make."""
     passwords.configure(
         time_cost=settings.argon2_time_cost,
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
     )
-    graphql = GatehouseGraphQL(settings)
+    tracer_provider = tracer_provider or tracer_provider_from(settings)
+    graphql = GatehouseGraphQL(settings, tracer_provider)
+    instrument_database_clients()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+        try:
+            if not manage_database:
+                yield
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                yield
+        finally:
+            metrics.forget_this_process()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
 
     middleware = [Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)]
     if settings.cors_origins:
@@ -116,18 +132,23 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 max_age=600,
             ),
         )
-    return Starlette(
-        middleware=middleware,
-        routes=[
-            # No method list: GraphQL itself answers other methods with a JSON error.
-            Route("/graphql", graphql),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    # Outermost, so that every answer (CORS preflights and refused bodies too) is logged,
+    # counted and carries its request id.
+    middleware.insert(0, Middleware(RequestLog))
+    routes = [
+        # No method list: GraphQL itself answers other methods with a JSON error.
+        Route("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if settings.metrics_token is not None:
+        routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
+    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:
-    """Factory for `uvicorn --factory` when serving with several workers."""
-    return create_app(Settings.load())
+    """Factory for `uvicorn --factory` when serving with several workers: runs in each
+    worker process, which gets its logging here."""
+    settings = Settings.load()
+    configure_logging(settings)
+    return create_app(settings)

@@ -20,6 +20,8 @@ from core.config import ConfigError, Settings
 from core.errors import GatehouseError
 from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
+from gatehouse.logging_setup import configure_logging, log_config
+from gatehouse.metrics_endpoint import multiprocess_metrics
 from models import Role, User
 
 log = logging.getLogger("gatehouse")
@@ -27,14 +29,6 @@ log = logging.getLogger("gatehouse")
 
 class CommandError(Exception):
     pass
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
-    )
-    # SQL parameters carry hashes; keep the query log out of even a DEBUG run.
-    logging.getLogger("tortoise.db_client").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
@@ -60,16 +54,23 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         "loop": "uvloop",
         "http": "httptools",
         "log_level": settings.log_level.lower(),
+        # uvicorn applies it again in every worker process it starts.
+        "log_config": log_config(settings.log_level, settings.log_format),
+        "access_log": False,
         "proxy_headers": False,
     }
-    if settings.workers > 1:
-        uvicorn.run(
-            "gatehouse.app:app_from_environment", factory=True, workers=settings.workers, **options
-        )
-    else:
-        from gatehouse.app import create_app
+    with multiprocess_metrics(settings.workers):
+        if settings.workers > 1:
+            uvicorn.run(
+                "gatehouse.app:app_from_environment",
+                factory=True,
+                workers=settings.workers,
+                **options,
+            )
+        else:
+            from gatehouse.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+            uvicorn.run(create_app(settings), **options)
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.role = [Role.SUPER_ADMIN.value]
     try:
         settings = Settings.load()
-        configure_logging(settings.log_level)
+        configure_logging(settings)
         args.run(settings, args)
     except ConfigError as exc:
         print(f"gatehouse: configuration error: {exc}", file=sys.stderr)

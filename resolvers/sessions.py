@@ -10,6 +10,7 @@ from auth.principal import Principal
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.errors import GatehouseError, unauthenticated
+from core.observability import note_auth_failure
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -33,6 +34,7 @@ async def login(email: str, password: str, *, ttl: timedelta) -> LoginResult:
         user = None
     verification = await verify_password(user.password_hash if user else None, password)
     if user is None or not verification.ok or user.status != UserStatus.ACTIVE:
+        note_auth_failure("login")
         raise unauthenticated(LOGIN_FAILED)
 
     now = utcnow()
