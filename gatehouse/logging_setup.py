@@ -109,8 +109,12 @@ def log_config(level: str, log_format: str) -> dict[str, Any]:
             # Every request gets our own line (gatehouse.request) instead.
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
             # Tortoise's INFO lines are object reprs and "shutdown" notices, and its DEBUG
-            # lines carry SQL parameters, which hold hashes: warnings and errors only.
-            "tortoise": {"level": max(logging.WARNING, numeric_level), "propagate": True},
+            # lines, like the drivers', carry SQL parameters, which hold hashes: warnings
+            # and errors only.
+            **{
+                name: {"level": max(logging.WARNING, numeric_level), "propagate": True}
+                for name in ("tortoise", "aiosqlite", "asyncpg")
+            },
         },
     }
 
