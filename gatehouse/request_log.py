@@ -8,6 +8,7 @@ in the response's `X-Request-ID` and on every log line written while the request
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -126,5 +127,6 @@ def _finish(scope: Scope, record: RequestRecord, status: int, seconds: float) ->
             "db_ms": round(record.db_seconds * 1000, 2),
             "db_statements": record.db_statements,
             "client": client[0] if client else None,
+            "pid": os.getpid(),
         },
     )

@@ -37,6 +37,7 @@ FIELDS = {
     "db_ms",
     "db_statements",
     "client",
+    "pid",
 }
 
 
