@@ -56,8 +56,11 @@ def multiprocess_metrics(workers: int) -> Iterator[None]:
     if configured:
         directory = Path(configured)
         directory.mkdir(parents=True, exist_ok=True)
+        # This process may already hold its own files open (its metrics exist from import).
+        mine = f"_{os.getpid()}.db"
         for stale in directory.glob("*.db"):
-            stale.unlink()
+            if not stale.name.endswith(mine):
+                stale.unlink()
         yield
         return
     if workers <= 1:

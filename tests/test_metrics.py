@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.datastructures import Secret
 
 from core.config import ConfigError, Settings
-from core.metrics import MAX_OPERATION_LABELS
+from core.metrics import MAX_OPERATION_LABELS, MULTIPROCESS_DIR_VARIABLE
 from gatehouse.app import create_app
+from gatehouse.metrics_endpoint import multiprocess_metrics
 from models import ApiKey, Role
 from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
 
@@ -201,3 +204,40 @@ async def test_client_chosen_operation_names_cannot_grow_the_series_without_boun
     # The allowed names, plus "-" for requests without an operation, plus "other".
     assert len(operations) <= MAX_OPERATION_LABELS + 2
     assert "other" in operations
+
+
+def test_several_workers_share_a_fresh_directory_removed_at_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(MULTIPROCESS_DIR_VARIABLE, raising=False)
+
+    with multiprocess_metrics(workers=2):
+        directory = Path(os.environ[MULTIPROCESS_DIR_VARIABLE])
+        assert directory.is_dir()
+        assert list(directory.iterdir()) == []
+
+    assert MULTIPROCESS_DIR_VARIABLE not in os.environ
+    assert not directory.exists()
+
+
+def test_one_worker_needs_no_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MULTIPROCESS_DIR_VARIABLE, raising=False)
+
+    with multiprocess_metrics(workers=1):
+        assert MULTIPROCESS_DIR_VARIABLE not in os.environ
+
+
+def test_an_operators_directory_is_emptied_of_earlier_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    earlier = tmp_path / "counter_1.db"
+    earlier.write_bytes(b"old figures")
+    own = tmp_path / f"counter_{os.getpid()}.db"
+    own.write_bytes(b"this process")
+    monkeypatch.setenv(MULTIPROCESS_DIR_VARIABLE, str(tmp_path))
+
+    with multiprocess_metrics(workers=2):
+        assert not earlier.exists()
+        assert own.exists()
+
+    assert tmp_path.is_dir()
