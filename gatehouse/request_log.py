@@ -25,6 +25,8 @@ log = logging.getLogger("gatehouse.request")
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_LOGGED_PATH = 200
+# The client went away before any answer was sent (mid-body, for instance).
+CLIENT_CLOSED = "CLIENT_CLOSED"
 # For answers that never reached GraphQL (bodies over the limit, unknown paths, failures).
 _OUTCOME_BY_STATUS = {
     401: "UNAUTHENTICATED",
@@ -45,7 +47,9 @@ def request_id_from(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _outcome_for_status(status: int) -> str:
+def _outcome_for_status(status: int | None) -> str:
+    if status is None:
+        return CLIENT_CLOSED
     if status < 400:
         return "OK"
     if status >= 500:
@@ -63,7 +67,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         record = RequestRecord(request_id=request_id_from(scope))
-        status = 500
+        status: int | None = None
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
@@ -75,6 +79,11 @@ class RequestLog:
         token = begin_request(record)
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # uvicorn answers 500 for what escapes the app, if nothing was sent yet; a
+            # cancellation (the client left) is no answer at all.
+            status = 500 if status is None else status
+            raise
         finally:
             try:
                 _finish(scope, record, status, time.perf_counter() - started)
@@ -82,7 +91,7 @@ class RequestLog:
                 end_request(token)
 
 
-def _finish(scope: Scope, record: RequestRecord, status: int, seconds: float) -> None:
+def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: float) -> None:
     if record.outcome is None:
         record.outcome = _outcome_for_status(status)
     if (
@@ -110,7 +119,7 @@ def _finish(scope: Scope, record: RequestRecord, status: int, seconds: float) ->
         "%s %s %s",
         scope.get("method"),
         logged_path,
-        status,
+        "-" if status is None else status,
         extra={
             "request_id": record.request_id,
             "method": scope.get("method"),

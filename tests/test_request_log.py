@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from httpx import AsyncClient
+from starlette.types import Message
 
+from gatehouse.app import create_app
 from gatehouse.logging_setup import JsonFormatter, TextFormatter
 from models import ApiKey, Role, Scope
-from tests.conftest import PASSWORD, error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, make_api_key, make_user
 from tests.logging_capture import server_logging
 
 ME = "query Me { me { id email } }"
@@ -285,3 +287,38 @@ async def test_no_password_token_or_key_reaches_a_log_line(
         admin.password_hash,
     ):
         assert secret_text not in written
+
+
+async def test_a_client_that_leaves_mid_body_is_logged_as_gone(
+    db: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(SETTINGS, manage_database=False)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    caplog.set_level(logging.INFO)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+
+    assert sent == []
+    [line] = _request_records(caplog)
+    assert line.status is None  # type: ignore[attr-defined]
+    assert line.outcome == "CLIENT_CLOSED"  # type: ignore[attr-defined]
