@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,14 +23,18 @@ from core.observability import current_request
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # uvicorn passes a coloured copy of its messages that no plain handler wants.
 _NOT_FIELDS = frozenset([*RESERVED_ATTRS, "taskName", "color_message"])
-_QUIET_CHARACTERS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@+,"
-)
+_QUIET_VALUE = re.compile(r"[A-Za-z0-9_.:/@+,-]+")
+_last_second: list[tuple[int, str]] = [(-1, "")]
 
 
 def _utc_timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # Formatting the date is most of a line's cost; it changes once a second.
+    second = int(record.created)
+    cached_second, prefix = _last_second[0]
+    if second != cached_second:
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second[0] = (second, prefix)
+    return f"{prefix}{int((record.created - second) * 1000):03d}Z"
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -39,9 +44,11 @@ def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 def _text_value(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, int | float):
+        return str(value)
     text = str(value)
     # Quoted when it could be misread, so that no value can forge a field or a line.
-    if text and set(text) <= _QUIET_CHARACTERS:
+    if _QUIET_VALUE.fullmatch(text):
         return text
     return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
