@@ -82,10 +82,14 @@ class JsonFormatter(_JsonFormatter):
         return _utc_timestamp(record)
 
 
-class RequestIdFilter(logging.Filter):
-    """Stamps every line logged while a request runs with that request's id."""
+class LineContextFilter(logging.Filter):
+    """Stamps every line logged while a request runs with that request's id, and gives
+    uvicorn's own logger a plain name."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs its start and stop as "uvicorn.error", which reads like a failure.
+        if record.name == "uvicorn.error":
+            record.name = "uvicorn"
         request = current_request()
         if request is not None and not hasattr(record, "request_id"):
             record.request_id = request.request_id
@@ -99,7 +103,7 @@ def log_config(level: str, log_format: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"gatehouse": {"()": f"{__name__}.{formatter.__name__}"}},
-        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "filters": {"request_id": {"()": f"{__name__}.LineContextFilter"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

@@ -50,6 +50,8 @@ def test_uvicorn_and_gatehouse_lines_share_the_format(log_format: str) -> None:
             assert line[:24].endswith("Z")
             assert " INFO " in line
     assert "Started server process [1234]" in output.getvalue()
+    # uvicorn's "uvicorn.error" logger carries no errors here; it reads as plain "uvicorn".
+    assert "uvicorn.error" not in output.getvalue()
 
 
 def test_uvicorns_access_lines_give_way_to_the_request_line() -> None:

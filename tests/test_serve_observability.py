@@ -144,7 +144,7 @@ def test_every_line_of_a_server_run_is_one_json_document(database_url: str) -> N
     assert documents
     assert all({"time", "level", "logger", "message"} <= set(line) for line in documents)
     loggers = {line["logger"] for line in documents}
-    assert {"gatehouse", "uvicorn.error", "gatehouse.request"} <= loggers
+    assert {"gatehouse", "uvicorn", "gatehouse.request"} <= loggers
     assert [line["request_id"] for line in server.request_lines("Ping")] == [request_id]
     everything = "\n".join(server.lines)
     # Neither Tortoise's start-up reprs and shutdown notices nor the admin password.
