@@ -21,7 +21,7 @@ from core.errors import GatehouseError
 from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, ensure_sqlite_directory, tortoise_config
 from gatehouse.logging_setup import configure_logging, log_config
-from gatehouse.metrics_endpoint import multiprocess_metrics
+from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
 from models import Role, User
 
 log = logging.getLogger("gatehouse")
@@ -59,18 +59,15 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         "access_log": False,
         "proxy_headers": False,
     }
-    with multiprocess_metrics(settings.workers):
-        if settings.workers > 1:
-            uvicorn.run(
-                "gatehouse.app:app_from_environment",
-                factory=True,
-                workers=settings.workers,
-                **options,
-            )
-        else:
-            from gatehouse.app import create_app
+    prepare_multiprocess_metrics(settings.workers)
+    if settings.workers > 1:
+        uvicorn.run(
+            "gatehouse.app:app_from_environment", factory=True, workers=settings.workers, **options
+        )
+    else:
+        from gatehouse.app import create_app
 
-            uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings), **options)
 
 
 def migrate(settings: Settings, _: argparse.Namespace) -> None:

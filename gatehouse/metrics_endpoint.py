@@ -7,12 +7,12 @@ directory and the worker that answers a scrape reports the sum (see core/metrics
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.datastructures import Secret
@@ -47,11 +47,11 @@ def metrics_endpoint(token: Secret) -> Callable[[Request], Awaitable[Response]]:
     return metrics
 
 
-@contextmanager
-def multiprocess_metrics(workers: int) -> Iterator[None]:
-    """For the server's lifetime, a metrics directory its workers share, emptied at start so
-    that no figure of an earlier run is counted. An operator's own directory is used (and
-    emptied) when set; otherwise a temporary one is made and removed at exit."""
+def prepare_multiprocess_metrics(workers: int) -> Path | None:
+    """Before the workers start: the metrics directory they will share, emptied so that no
+    figure of an earlier run is counted. An operator's own directory is used (and emptied)
+    when set; otherwise, with several workers, a temporary one is made, exported to the
+    workers through the environment and removed when this process exits."""
     configured = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
     if configured:
         directory = Path(configured)
@@ -61,15 +61,10 @@ def multiprocess_metrics(workers: int) -> Iterator[None]:
         for stale in directory.glob("*.db"):
             if not stale.name.endswith(mine):
                 stale.unlink()
-        yield
-        return
+        return directory
     if workers <= 1:
-        yield
-        return
-    made = tempfile.mkdtemp(prefix="gatehouse-metrics-")
-    os.environ[MULTIPROCESS_DIR_VARIABLE] = made
-    try:
-        yield
-    finally:
-        os.environ.pop(MULTIPROCESS_DIR_VARIABLE, None)
-        shutil.rmtree(made, ignore_errors=True)
+        return None
+    made = Path(tempfile.mkdtemp(prefix="gatehouse-metrics-"))
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = str(made)
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
+    return made

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from starlette.datastructures import Secret
 from core.config import ConfigError, Settings
 from core.metrics import MAX_OPERATION_LABELS, MULTIPROCESS_DIR_VARIABLE
 from gatehouse.app import create_app
-from gatehouse.metrics_endpoint import multiprocess_metrics
+from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
 from models import ApiKey, Role
 from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
 
@@ -206,25 +207,24 @@ async def test_client_chosen_operation_names_cannot_grow_the_series_without_boun
     assert "other" in operations
 
 
-def test_several_workers_share_a_fresh_directory_removed_at_exit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv(MULTIPROCESS_DIR_VARIABLE, raising=False)
+def test_several_workers_get_a_fresh_shared_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Set (empty) first, so that the variable the function exports is undone afterwards.
+    monkeypatch.setenv(MULTIPROCESS_DIR_VARIABLE, "")
 
-    with multiprocess_metrics(workers=2):
-        directory = Path(os.environ[MULTIPROCESS_DIR_VARIABLE])
-        assert directory.is_dir()
-        assert list(directory.iterdir()) == []
+    directory = prepare_multiprocess_metrics(workers=2)
 
-    assert MULTIPROCESS_DIR_VARIABLE not in os.environ
-    assert not directory.exists()
+    assert directory is not None
+    assert os.environ[MULTIPROCESS_DIR_VARIABLE] == str(directory)
+    assert directory.is_dir()
+    assert list(directory.iterdir()) == []
+    shutil.rmtree(directory)
 
 
 def test_one_worker_needs_no_directory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(MULTIPROCESS_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv(MULTIPROCESS_DIR_VARIABLE, "")
 
-    with multiprocess_metrics(workers=1):
-        assert MULTIPROCESS_DIR_VARIABLE not in os.environ
+    assert prepare_multiprocess_metrics(workers=1) is None
+    assert os.environ[MULTIPROCESS_DIR_VARIABLE] == ""
 
 
 def test_an_operators_directory_is_emptied_of_earlier_runs(
@@ -236,8 +236,7 @@ def test_an_operators_directory_is_emptied_of_earlier_runs(
     own.write_bytes(b"this process")
     monkeypatch.setenv(MULTIPROCESS_DIR_VARIABLE, str(tmp_path))
 
-    with multiprocess_metrics(workers=2):
-        assert not earlier.exists()
-        assert own.exists()
+    assert prepare_multiprocess_metrics(workers=2) == tmp_path
 
-    assert tmp_path.is_dir()
+    assert not earlier.exists()
+    assert own.exists()

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -127,6 +128,10 @@ def serving(database_url: str, **extra_env: str) -> Iterator[Server]:
         stdout.close()
 
 
+def _metrics_directories() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("gatehouse-metrics-*"))
+
+
 def _value(metrics_text: str, name: str, **labels: str) -> float:
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
@@ -156,6 +161,7 @@ def test_every_line_of_a_server_run_is_one_json_document(database_url: str) -> N
 async def test_metrics_and_request_lines_cover_every_worker(database_url: str) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("several workers need PostgreSQL; SQLite serves one process")
+    metrics_directories_before = _metrics_directories()
     with serving(database_url, WORKERS="2") as server:
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
             sent = 0
@@ -184,6 +190,8 @@ async def test_metrics_and_request_lines_cover_every_worker(database_url: str) -
         started = [line for line in server.json_lines() if "Started server process" in str(line)]
 
     assert refused.status_code == 401
+    # The workers' shared metrics directory went with the server.
+    assert _metrics_directories() <= metrics_directories_before
     assert len(worker_pids) == 2, "every Ping went to one worker; try again"
     assert len(started) == 2
     assert len(server.request_lines("Ping")) == sent
