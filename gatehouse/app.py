@@ -129,6 +129,8 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                # A portal may show the id with an error, for the operator to find the logs.
+                expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
         )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from starlette.types import Message
 
 from gatehouse.app import create_app
@@ -322,3 +323,17 @@ async def test_a_client_that_leaves_mid_body_is_logged_as_gone(
     [line] = _request_records(caplog)
     assert line.status is None  # type: ignore[attr-defined]
     assert line.outcome == "CLIENT_CLOSED"  # type: ignore[attr-defined]
+
+
+async def test_a_browser_portal_may_read_the_request_id(db: None) -> None:
+    portal = "https://portal.example.com"
+    app = create_app(replace(SETTINGS, cors_origins=(portal,)), manage_database=False)
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Origin": portal}
+        )
+
+    assert response.headers["access-control-allow-origin"] == portal
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    assert response.headers["x-request-id"]
