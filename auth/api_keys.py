@@ -15,6 +15,7 @@ from auth.rate_limits import seconds_until_key_may_call
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
+from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
 
 
@@ -23,6 +24,7 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
     owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
     other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either."""
     if not is_well_formed_api_key(secret):
+        note_auth_failure("malformed")
         return None
     now = utcnow()
     secret_hash = hash_secret(secret)
@@ -35,10 +37,16 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
         .select_related("created_by")
         .first()
     )
-    if api_key is None or api_key.status_at(now) != ApiKeyStatus.ACTIVE:
+    if api_key is None:
+        note_auth_failure("unknown")
+        return None
+    status = api_key.status_at(now)
+    if status != ApiKeyStatus.ACTIVE:
+        note_auth_failure(status.value.lower())
         return None
     owner = api_key.created_by
     if owner is None or owner.status != UserStatus.ACTIVE:
+        note_auth_failure("inactive")
         return None
     principal = Principal(user=owner, api_key=api_key, client_address=client_address)
     if not address_allowed(api_key.allowed_cidrs, client_address):

@@ -9,6 +9,7 @@ from auth.api_keys import authenticate_api_key
 from auth.principal import Actor, Anonymous
 from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
+from core.observability import note_auth_failure
 
 MAX_CREDENTIAL_LENGTH = 512
 
@@ -38,6 +39,7 @@ async def authenticate(headers: Mapping[str, str], client_address: str | None = 
     if credential is None:
         return Anonymous(client_address=client_address)
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
+        note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(credential, client_address)

@@ -22,6 +22,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, available_cores
 from core.errors import RateLimitedError, bad_input
+from core.metrics import (
+    PASSWORD_HASH_POOL_SIZE,
+    PASSWORD_HASH_REFUSALS,
+    PASSWORD_HASHES_IN_PROGRESS,
+    PASSWORD_HASHES_WAITING,
+)
 
 T = TypeVar("T")
 
@@ -57,18 +63,22 @@ class HashPool:
         loop = asyncio.get_running_loop()
         slots = self._slots.setdefault(loop, asyncio.Semaphore(self.size))
         self.waiting += 1
+        PASSWORD_HASHES_WAITING.inc()
         try:
             async with asyncio.timeout(self.queue_seconds):
                 await slots.acquire()
         except TimeoutError:
+            PASSWORD_HASH_REFUSALS.inc()
             raise RateLimitedError(
                 self.queue_seconds, "Too many sign-ins at once; try again shortly."
             ) from None
         finally:
             self.waiting -= 1
+            PASSWORD_HASHES_WAITING.dec()
         self.in_use += 1
         try:
-            return await loop.run_in_executor(self._executor, work, *args)
+            with PASSWORD_HASHES_IN_PROGRESS.track_inprogress():
+                return await loop.run_in_executor(self._executor, work, *args)
         finally:
             self.in_use -= 1
             slots.release()
@@ -114,6 +124,7 @@ def configure(
     if (size, queue) != (_pool.size, _pool.queue_seconds):
         _pool.shutdown()
         _pool = HashPool(size, queue)
+    PASSWORD_HASH_POOL_SIZE.set(_pool.size)
 
 
 def hash_pool() -> HashPool:

@@ -21,6 +21,8 @@ from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -68,6 +70,9 @@ class Settings:
     login_max_failures_per_address: int = 30
     login_failure_window_seconds: int = 900
     login_lock_seconds: int = 900
+    log_format: str = "text"
+    metrics_token: Secret | None = None
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -153,6 +158,9 @@ class Settings:
             login_lock_seconds=read(
                 "LOGIN_LOCK_SECONDS", _bounded_int(1, 86_400), cls.login_lock_seconds
             ),
+            log_format=read("LOG_FORMAT", _one_of(LOG_FORMATS), cls.log_format),
+            metrics_token=read("METRICS_TOKEN", _metrics_token, None),
+            otel_exporter_otlp_endpoint=read("OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, None),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -280,6 +288,15 @@ def _networks(value: str) -> tuple[str, ...]:
                 f"{item!r} is not an IP address or network such as 10.0.0.0/8"
             ) from None
     return tuple(networks)
+
+
+def _metrics_token(value: str) -> Secret:
+    if len(value) < MIN_METRICS_TOKEN_LENGTH or any(c.isspace() for c in value):
+        raise ValueError(
+            f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters without spaces "
+            "(e.g. from `openssl rand -hex 32`)"
+        )
+    return Secret(value)
 
 
 def _email(value: str) -> str:

@@ -22,17 +22,23 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import passwords, rate_limits, throttle
 from auth.credentials import authenticate
+from core import metrics
 from core.config import Settings
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from gatehouse.logging_setup import configure_logging
+from gatehouse.metrics_endpoint import metrics_endpoint
 from gatehouse.playground import Playground
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
+from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
+from gatehouse.tracing import tracer_provider_from
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
 from schema import build_schema
@@ -74,9 +80,9 @@ def _rate_limited_response(error: RateLimitedError) -> JSONResponse:
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
         super().__init__(
-            build_schema(production=settings.is_production),
+            build_schema(production=settings.is_production, tracer_provider=tracer_provider),
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
         )
@@ -164,8 +170,11 @@ async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=REQUEST_TIMEOUT_SECONDS + 5)
 
 
-def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
-    """`manage_database=False` leaves the database to the caller (the tests' own context)."""
+def create_app(
+    settings: Settings, *, manage_database: bool = True, tracer_provider: Any = None
+) -> Starlette:
+    """`manage_database=False` leaves the database to the caller (the tests' own context).
+    `tracer_provider` replaces the one `OTEL_EXPORTER_OTLP_ENDPOINT` would make."""
     passwords.configure(
         time_cost=settings.argon2_time_cost,
         memory_cost_kib=settings.argon2_memory_cost_kib,
@@ -177,22 +186,29 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     shorten_library_outage_logs()
     rate_limits.configure(settings)
     throttle.configure(settings)
-    graphql = GatehouseGraphQL(settings)
+    tracer_provider = tracer_provider or tracer_provider_from(settings)
+    graphql = GatehouseGraphQL(settings, tracer_provider)
+    instrument_database_clients()
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            await _open_database(readiness)
-            drain.install()
-            async with webhook_sender(settings):
+        try:
+            if not manage_database:
                 yield
-        await rate_limits.close()
-        log.info("database closed")
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                await _open_database(readiness)
+                drain.install()
+                async with webhook_sender(settings):
+                    yield
+            await rate_limits.close()
+            log.info("database closed")
+        finally:
+            metrics.forget_this_process()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
 
     middleware = [
         Middleware(drain.middleware),
@@ -207,9 +223,14 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                # A portal may show the id with an error, for the operator to find the logs.
+                expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
         )
+    # Outermost, so that every answer (CORS preflights and refused bodies too) is logged,
+    # counted and carries its request id.
+    middleware.insert(0, Middleware(RequestLog))
     routes = [
         # No method list: GraphQL itself answers other methods with a JSON error.
         Route("/graphql", graphql),
@@ -218,11 +239,17 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()
-    # Outermost, so that every answer gets them, refusals by the other middleware included.
-    middleware.insert(0, Middleware(SecurityHeaders))
+    if settings.metrics_token is not None:
+        routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
+    # Outside the rest, so that every answer gets them, refusals by the other middleware
+    # included; inside the request log, which sees the final answer.
+    middleware.insert(1, Middleware(SecurityHeaders))
     return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:
-    """Factory for `uvicorn --factory` when serving with several workers."""
-    return create_app(Settings.load())
+    """Factory for `uvicorn --factory` when serving with several workers: runs in each
+    worker process, which gets its logging here."""
+    settings = Settings.load()
+    configure_logging(settings)
+    return create_app(settings)

@@ -22,6 +22,8 @@ from core.errors import GatehouseError
 from gatehouse import cli_keys, server
 from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, tortoise_config
+from gatehouse.logging_setup import configure_logging, log_config
+from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
 from gatehouse.startup import DatabaseUnusableError, startup_lock
 from models import Role, User
 
@@ -30,14 +32,6 @@ log = logging.getLogger("gatehouse")
 
 class CommandError(Exception):
     pass
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
-    )
-    # SQL parameters carry hashes; keep the query log out of even a DEBUG run.
-    logging.getLogger("tortoise.db_client").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
@@ -66,11 +60,15 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
         # X-Forwarded-For only from TRUSTED_PROXIES, resolved by uvicorn itself; the
         # value travels to each worker inside uvicorn's config.
+        prepare_multiprocess_metrics(settings.workers)
         exit_code = server.run(
             settings,
             sock,
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=",".join(settings.trusted_proxies),
+            # uvicorn applies it again in every worker process it starts.
+            log_config=log_config(settings.log_level, settings.log_format),
+            access_log=False,
         )
     finally:
         sock.close()
@@ -265,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.role = [Role.SUPER_ADMIN.value]
     try:
         settings = Settings.load()
-        configure_logging(settings.log_level)
+        configure_logging(settings)
         args.run(settings, args)
     except ConfigError as exc:
         print(f"gatehouse: configuration error: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from auth.throttle import PasswordAttempt, start_password_attempt
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, RateLimitedError, unauthenticated
+from core.observability import note_auth_failure
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
@@ -42,6 +43,7 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     verification = await verify_password(user.password_hash if user else None, password)
     failure = _failure_reason(normalised, user, verification.ok)
     if failure is not None or user is None:
+        note_auth_failure("login")
         # Only a well-formed email is kept: a password typed into the email box is not.
         await audit(
             actor,

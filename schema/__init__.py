@@ -28,6 +28,7 @@ from schema.audit import AuditQuery
 from schema.errors import ErrorCodes, log_unexpected
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.observability import OperationRecorder, tracing_extension
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
@@ -66,10 +67,13 @@ class GatehouseSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, tracer_provider: Any = None) -> strawberry.Schema:
+    """`tracer_provider`: an OpenTelemetry `TracerProvider`; with one, every operation is
+    traced through it."""
     # Factories, so that each request gets fresh extension instances; the parser and
     # validation caches themselves live at module level and are shared.
     extensions: list[Callable[[], SchemaExtension]] = [
+        OperationRecorder,
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=4000),
         lambda: ParserCacheKeepingErrors(maxsize=256),
@@ -78,6 +82,8 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
+    if tracer_provider is not None:
+        extensions.insert(0, tracing_extension(tracer_provider))
     return GatehouseSchema(
         query=Query,
         mutation=Mutation,

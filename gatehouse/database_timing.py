@@ -1,0 +1,88 @@
+"""Database time per request, and the connection pool's figures.
+
+Tortoise has no query hook, but every statement of every backend goes through a client's
+`execute_*` methods, and every transaction through `begin`/`commit`/`rollback`. Wrapping
+those on the client classes in use adds each call's wall time, waiting for the connection
+or SQLite's lock included, to the running request's record.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
+from tortoise.exceptions import ConfigurationError
+
+from core import metrics
+from core.observability import note_database_time
+
+TIMED_METHODS = (
+    "execute_insert",
+    "execute_query",
+    "execute_query_dict",
+    "execute_many",
+    "execute_script",
+    "begin",
+    "commit",
+    "rollback",
+    "savepoint",
+    "release_savepoint",
+    "savepoint_rollback",
+)
+_TIMED_MARK = "_gatehouse_timed"
+
+
+def _timed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await method(*args, **kwargs)
+        finally:
+            note_database_time(time.perf_counter() - started)
+
+    setattr(timed, _TIMED_MARK, True)
+    return timed
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    subclass: type
+    for subclass in cls.__subclasses__():
+        found.append(subclass)
+        found.extend(_subclasses(subclass))
+    return found
+
+
+def instrument_database_clients() -> None:
+    """Idempotent; call after the backends in use are imported (Tortoise imports its
+    client when it connects, so the app also calls this at the start of its lifespan)."""
+    _import_installed_backends()
+    for cls in _subclasses(BaseDBAsyncClient):
+        for name in TIMED_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, _TIMED_MARK, False):
+                setattr(cls, name, _timed(method))
+
+
+def _import_installed_backends() -> None:
+    # The two backends Gatehouse supports; importing them here means that their classes
+    # are wrapped before the first connection, whichever comes first.
+    import tortoise.backends.asyncpg.client
+    import tortoise.backends.sqlite.client  # noqa: F401
+
+
+def record_pool_figures() -> None:
+    try:
+        pool = getattr(get_connection("default"), "_pool", None)
+    except (ConfigurationError, RuntimeError):  # no database context: nothing to report
+        return
+    if pool is None or not hasattr(pool, "get_size"):
+        return
+    metrics.DATABASE_POOL_SIZE.set(pool.get_size())
+    metrics.DATABASE_POOL_IDLE.set(pool.get_idle_size())
+    metrics.DATABASE_POOL_MAX.set(pool.get_max_size())

@@ -1,0 +1,141 @@
+"""One log line and one set of metrics per request, tagged with a request id.
+
+The id comes from the client's `X-Request-ID` when that is short and plain, so that a
+trace can follow a request through a proxy; otherwise one is made. Either way it goes back
+in the response's `X-Request-ID` and on every log line written while the request runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core import metrics
+from core.observability import RequestRecord, begin_request, end_request
+from gatehouse.database_timing import record_pool_figures
+
+log = logging.getLogger("gatehouse.request")
+
+REQUEST_ID_HEADER = "x-request-id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+MAX_LOGGED_PATH = 200
+# The client went away before any answer was sent (mid-body, for instance).
+CLIENT_CLOSED = "CLIENT_CLOSED"
+# For answers that never reached GraphQL (bodies over the limit, unknown paths, failures).
+_OUTCOME_BY_STATUS = {
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "RATE_LIMITED",
+}
+
+
+def request_id_from(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _SANE_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+def _outcome_for_status(status: int | None) -> str:
+    if status is None:
+        return CLIENT_CLOSED
+    if status < 400:
+        return "OK"
+    if status >= 500:
+        return "INTERNAL"
+    return _OUTCOME_BY_STATUS.get(status, "BAD_USER_INPUT")
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = RequestRecord(request_id=request_id_from(scope))
+        status: int | None = None
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = record.request_id
+            await send(message)
+
+        token = begin_request(record)
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # uvicorn answers 500 for what escapes the app, if nothing was sent yet; a
+            # cancellation (the client left) is no answer at all.
+            status = 500 if status is None else status
+            raise
+        finally:
+            try:
+                _finish(scope, record, status, time.perf_counter() - started)
+            finally:
+                end_request(token)
+
+
+def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: float) -> None:
+    if record.outcome is None:
+        record.outcome = _outcome_for_status(status)
+    if (
+        record.auth_failure is None
+        and record.outcome == "UNAUTHENTICATED"
+        and record.principal_kind == "anonymous"
+    ):
+        record.auth_failure = "missing"
+    path = scope.get("path", "")
+    route = metrics.route_label(path)
+    operation = metrics.operation_label(record.operation_name)
+    metrics.REQUESTS.labels(route, operation, record.operation_type or "-", record.outcome).inc()
+    metrics.REQUEST_DURATION.labels(route, operation).observe(seconds)
+    metrics.DATABASE_DURATION.labels(route).observe(record.db_seconds)
+    if record.auth_failure is not None:
+        metrics.AUTHENTICATION_FAILURES.labels(record.auth_failure).inc()
+    if record.principal_kind == "api_key":
+        metrics.API_KEY_CALLS.inc()
+    record_pool_figures()
+
+    raw_path = scope.get("raw_path") or path.encode()
+    logged_path = raw_path.decode("latin-1")[:MAX_LOGGED_PATH]
+    client = scope.get("client")
+    log.info(
+        "%s %s %s",
+        scope.get("method"),
+        logged_path,
+        "-" if status is None else status,
+        extra={
+            "request_id": record.request_id,
+            "method": scope.get("method"),
+            "path": logged_path,
+            "status": status,
+            "operation_name": record.operation_name,
+            "operation_type": record.operation_type,
+            "principal_kind": record.principal_kind,
+            "principal_id": record.principal_id,
+            "user_id": record.user_id,
+            "outcome": record.outcome,
+            "auth_failure": record.auth_failure,
+            "duration_ms": round(seconds * 1000, 2),
+            "db_ms": round(record.db_seconds * 1000, 2),
+            "db_statements": record.db_statements,
+            "client": client[0] if client else None,
+            "pid": os.getpid(),
+        },
+    )

@@ -1,0 +1,111 @@
+"""OpenTelemetry traces of GraphQL operations, read back from the SDK's in-memory exporter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from core.config import ConfigError, Settings
+from gatehouse.app import create_app
+from gatehouse.tracing import tracer_provider_from
+from schema.observability import redact_literals
+from tests.conftest import PASSWORD, SETTINGS, graphql, make_user
+
+SIGN_IN = 'mutation SignIn { login(email: "%s", password: "%s") { token user { email } } }'
+SIGN_IN_WITH_VARIABLES = """
+mutation SignInAgain($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token }
+}
+"""
+
+
+@pytest.fixture
+def exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+async def traced(db: None, exporter: InMemorySpanExporter) -> AsyncIterator[httpx.AsyncClient]:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app(SETTINGS, manage_database=False, tracer_provider=provider)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    provider.shutdown()
+
+
+def _everything_recorded(spans: tuple[ReadableSpan, ...]) -> str:
+    return "\n".join(f"{span.name} {dict(span.attributes or {})}" for span in spans)
+
+
+async def test_an_operation_is_traced_under_its_name(
+    traced: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    user = await make_user()
+
+    body = await graphql(traced, SIGN_IN % (user.email, PASSWORD))
+
+    assert "errors" not in body
+    spans = exporter.get_finished_spans()
+    names = {span.name for span in spans}
+    assert "GraphQL Query: SignIn" in names
+    assert {"GraphQL Parsing", "GraphQL Validation", "GraphQL Resolving: login"} <= names
+    [operation] = [span for span in spans if span.name == "GraphQL Query: SignIn"]
+    assert operation.attributes is not None
+    assert operation.attributes["graphql.operation.type"] == "mutation"
+    assert operation.attributes["graphql.operation.name"] == "SignIn"
+    resolving = next(span for span in spans if span.name == "GraphQL Resolving: login")
+    assert resolving.parent is not None
+    assert resolving.parent.span_id == operation.context.span_id
+
+
+async def test_no_password_or_token_reaches_a_span(
+    traced: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    user = await make_user()
+
+    inline = await graphql(traced, SIGN_IN % (user.email, PASSWORD))
+    variables = await graphql(
+        traced, SIGN_IN_WITH_VARIABLES, {"email": user.email, "password": PASSWORD}
+    )
+
+    recorded = _everything_recorded(exporter.get_finished_spans())
+    assert "GraphQL Query: SignInAgain" in recorded
+    assert PASSWORD not in recorded
+    assert inline["data"]["login"]["token"] not in recorded
+    assert variables["data"]["login"]["token"] not in recorded
+
+
+def test_string_literals_are_blanked_in_the_recorded_document() -> None:
+    document = 'mutation { login(email: "a@b.c", password: "p\\"w") { token } } # """x"""'
+
+    redacted = redact_literals(document)
+
+    assert "a@b.c" not in redacted
+    assert "p\\" not in redacted
+    assert redacted.startswith('mutation { login(email: "…", password: "…") { token } }')
+
+
+def test_tracing_is_off_without_an_endpoint() -> None:
+    assert tracer_provider_from(SETTINGS) is None
+
+
+def test_an_endpoint_turns_tracing_on() -> None:
+    settings = replace(SETTINGS, otel_exporter_otlp_endpoint="http://127.0.0.1:4318")
+
+    provider = tracer_provider_from(settings)
+
+    assert isinstance(provider, TracerProvider)
+    provider.shutdown()
+
+
+def test_an_endpoint_that_is_not_a_url_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
+        Settings.load(environ={"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, env_file=None)
