@@ -14,6 +14,8 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.trusted_documents import load_manifest
+
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -40,6 +42,14 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    max_query_depth: int = 15
+    max_query_aliases: int = 30
+    max_query_cost: int = 25_000
+    max_query_tokens: int = 4000
+    max_anonymous_query_tokens: int = 1000
+    max_query_fragments: int = 100
+    max_query_spreads: int = 500
+    trusted_documents: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +90,26 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            max_query_depth=read("MAX_QUERY_DEPTH", _bounded_int(1, 50), cls.max_query_depth),
+            max_query_aliases=read(
+                "MAX_QUERY_ALIASES", _bounded_int(0, 10_000), cls.max_query_aliases
+            ),
+            max_query_cost=read("MAX_QUERY_COST", _bounded_int(1, 10**9), cls.max_query_cost),
+            max_query_tokens=read(
+                "MAX_QUERY_TOKENS", _bounded_int(100, 100_000), cls.max_query_tokens
+            ),
+            max_anonymous_query_tokens=read(
+                "MAX_ANONYMOUS_QUERY_TOKENS",
+                _bounded_int(50, 100_000),
+                cls.max_anonymous_query_tokens,
+            ),
+            max_query_fragments=read(
+                "MAX_QUERY_FRAGMENTS", _bounded_int(0, 200), cls.max_query_fragments
+            ),
+            max_query_spreads=read(
+                "MAX_QUERY_SPREADS", _bounded_int(0, 10_000), cls.max_query_spreads
+            ),
+            trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
@@ -93,6 +123,13 @@ class Settings:
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
+
+
+def _trusted_documents(value: str) -> Path:
+    # Read now, so that a bad manifest stops the start with one line; the app reads it again.
+    path = Path(value)
+    load_manifest(path)
+    return path
 
 
 def _database_url(value: str) -> str:

@@ -1,0 +1,360 @@
+"""Query limits, measured in one pass that visits each fragment definition once.
+
+Limiters that walk every fragment spread again cost exponential time on fragments that
+spread the next one twice. Here each fragment is measured once, in dependency order, and
+its measure is reused at every spread, so the pass is linear in the document's size. A
+fragment spread twice still counts twice in the depth, aliases and cost it adds: those
+describe the work execution would do, which is what the limits bound.
+
+The cost estimates the number of values in the answer: every field counts 1, and a list
+counts its items. The items of a list are its page size: `first`/`last`/`days` on the list
+field itself (`usage(days: 90)`), or on the connection field just above it (`nodes` and
+`edges` of `apiKeys(first: 100)`); the schema's default when the argument is absent, and
+the largest page when it comes from a variable. Introspection (`__schema`, `__type`,
+development only) is not costed; its depth counts, and it may nest at most
+`MAX_INTROSPECTION_LISTS` lists, as the standard introspection query does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+)
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+
+from core.errors import ErrorCode
+
+PAGE_ARGUMENTS = ("first", "last", "days")
+LARGEST_PAGE = 100  # the contract's largest `first`; a page from a variable counts as this
+PASSWORD_FIELDS = frozenset({"login", "changePassword"})
+MAX_INTROSPECTION_LISTS = 3  # __schema { types { fields { args } } }
+MAX_VALUE_NESTING = 8  # list and input-object values inside an argument
+_CEILING = 10**15  # counts saturate here, so a fan-out of fragments stays a small number
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_cost: int = 25_000
+    max_fragments: int = 100
+    max_spreads: int = 500
+
+
+@dataclass
+class Measure:
+    """What one selection set adds. `*_per_item` is multiplied by the page of the
+    connection field above when the set holds its `nodes`/`edges` directly."""
+
+    depth: int = 0
+    list_depth: int = 0
+    introspection_lists: int = 0
+    aliases: int = 0
+    aliases_per_item: int = 0
+    cost: int = 0
+    cost_per_item: int = 0
+    password_fields: set[str] = field(default_factory=set)
+
+    def total_cost(self, page: int = 1) -> int:
+        return _cap(self.cost + page * self.cost_per_item)
+
+    def total_aliases(self, page: int = 1) -> int:
+        return _cap(self.aliases + page * self.aliases_per_item)
+
+    def add_level(self, other: Measure) -> None:
+        """Selections of a fragment or inline fragment sit at this same level."""
+        self.depth = max(self.depth, other.depth)
+        self.list_depth = max(self.list_depth, other.list_depth)
+        self.introspection_lists = max(self.introspection_lists, other.introspection_lists)
+        self.aliases = _cap(self.aliases + other.aliases)
+        self.aliases_per_item = _cap(self.aliases_per_item + other.aliases_per_item)
+        self.cost = _cap(self.cost + other.cost)
+        self.cost_per_item = _cap(self.cost_per_item + other.cost_per_item)
+        self.password_fields |= other.password_fields
+
+
+def _cap(value: int) -> int:
+    return min(value, _CEILING)
+
+
+def refusal(message: str, nodes: Node | None = None, **details: int) -> GraphQLError:
+    return GraphQLError(
+        message, nodes, extensions={"code": ErrorCode.BAD_USER_INPUT.value, **details}
+    )
+
+
+def check_limits(
+    schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
+) -> GraphQLError | None:
+    """The first limit the document exceeds, or None. Never recurses deeper than
+    `limits.max_depth` (plus constant), whatever the document."""
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(fragments) > limits.max_fragments:
+        return refusal(
+            f"The document defines {len(fragments)} fragments; the limit is "
+            f"{limits.max_fragments}.",
+            limit=limits.max_fragments,
+        )
+    spreads: dict[str, set[str]] = {}
+    spread_count = 0
+    definitions: list[OperationDefinitionNode | FragmentDefinitionNode] = [*operations, *fragments]
+    for definition in definitions:
+        shape = _shape(definition)
+        spread_count += len(shape.spreads)
+        if spread_count > limits.max_spreads:
+            return refusal(
+                f"The document has more than {limits.max_spreads} fragment spreads.",
+                limit=limits.max_spreads,
+            )
+        if shape.selection_depth > limits.max_depth or shape.set_nesting > 2 * limits.max_depth:
+            return _too_deep(limits.max_depth)
+        if shape.value_nesting > MAX_VALUE_NESTING:
+            return refusal(
+                f"An argument value nests lists or objects deeper than {MAX_VALUE_NESTING}.",
+                limit=MAX_VALUE_NESTING,
+            )
+        if isinstance(definition, FragmentDefinitionNode):
+            spreads[definition.name.value] = set(shape.spreads)
+
+    order = _dependency_order(spreads)
+    if isinstance(order, GraphQLError):
+        return order
+    measurer = _Measurer(schema)
+    by_name = {fragment.name.value: fragment for fragment in fragments}
+    for name in order:
+        fragment = by_name[name]
+        parent = schema.get_type(fragment.type_condition.name.value)
+        measurer.fragments[name] = measurer.selections(fragment.selection_set, parent)
+
+    for operation in operations:
+        root = schema.get_root_type(operation.operation)
+        measure = measurer.selections(operation.selection_set, root)
+        if error := _compare(measure, limits):
+            return error
+    return None
+
+
+def _compare(measure: Measure, limits: QueryLimits) -> GraphQLError | None:
+    if measure.depth > limits.max_depth:
+        return _too_deep(limits.max_depth)
+    aliases = measure.total_aliases()
+    if aliases > limits.max_aliases:
+        return refusal(
+            f"The operation uses {aliases} aliases; the limit is {limits.max_aliases}.",
+            aliases=aliases,
+            limit=limits.max_aliases,
+        )
+    cost = measure.total_cost()
+    if cost > limits.max_cost:
+        return refusal(
+            f"The operation's cost is {cost}; the limit is {limits.max_cost}. Ask for "
+            "smaller pages (`first`, `days`) or fewer fields and aliases.",
+            cost=cost,
+            limit=limits.max_cost,
+        )
+    if measure.introspection_lists > MAX_INTROSPECTION_LISTS:
+        return refusal(
+            f"Introspection may nest at most {MAX_INTROSPECTION_LISTS} lists.",
+            limit=MAX_INTROSPECTION_LISTS,
+        )
+    if len(measure.password_fields) > 1:
+        return refusal("A request may check at most one password: send one `login` per request.")
+    return None
+
+
+def _too_deep(max_depth: int) -> GraphQLError:
+    return refusal(f"The operation nests deeper than {max_depth} levels.", limit=max_depth)
+
+
+@dataclass
+class _Shape:
+    selection_depth: int = 0
+    set_nesting: int = 0  # every selection set, inline fragments' too
+    value_nesting: int = 0
+    spreads: list[str] = field(default_factory=list)
+
+
+def _shape(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Shape:
+    """Nesting and spreads of one definition, walked with an explicit stack: the parser
+    accepts nesting far deeper than a recursive walk could follow."""
+    shape = _Shape()
+    # (node, level, selection sets around it); a level is a field's or a value's nesting
+    stack: list[tuple[Node, int, int]] = [(definition.selection_set, 1, 1)]
+    stack.extend(_values(definition))
+    for variable in definition.variable_definitions or ():
+        if variable.default_value is not None:
+            stack.append((variable.default_value, 1, 0))
+    while stack:
+        node, level, sets = stack.pop()
+        if isinstance(node, SelectionSetNode):
+            shape.selection_depth = max(shape.selection_depth, level - 1)
+            shape.set_nesting = max(shape.set_nesting, sets)
+            stack.extend((selection, level, sets) for selection in node.selections)
+        elif isinstance(node, FieldNode):
+            stack.extend(_values(node))
+            if node.selection_set is not None:
+                stack.append((node.selection_set, level + 1, sets + 1))
+        elif isinstance(node, InlineFragmentNode):
+            stack.extend(_values(node))
+            stack.append((node.selection_set, level, sets + 1))
+        elif isinstance(node, FragmentSpreadNode):
+            stack.extend(_values(node))
+            shape.spreads.append(node.name.value)
+        elif isinstance(node, ListValueNode):
+            shape.value_nesting = max(shape.value_nesting, level)
+            stack.extend((value, level + 1, 0) for value in node.values)
+        elif isinstance(node, ObjectValueNode):
+            shape.value_nesting = max(shape.value_nesting, level)
+            stack.extend((object_field.value, level + 1, 0) for object_field in node.fields)
+    return shape
+
+
+def _values(node: Node) -> Iterator[tuple[Node, int, int]]:
+    """The argument values of a field and of the directives on any node."""
+    for argument in getattr(node, "arguments", None) or ():
+        yield argument.value, 1, 0
+    for directive in getattr(node, "directives", None) or ():
+        for argument in directive.arguments or ():
+            yield argument.value, 1, 0
+
+
+def _dependency_order(spreads: dict[str, set[str]]) -> list[str] | GraphQLError:
+    """Fragments ordered so that each comes after the fragments it spreads (iterative
+    depth-first search); a cycle is refused here, before anything follows it."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in spreads:
+        if start in state:
+            continue
+        state[start] = 1
+        path: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(spreads[start])))]
+        while path:
+            name, pending = path[-1]
+            child = next(pending, None)
+            if child is None:
+                path.pop()
+                state[name] = 2
+                order.append(name)
+            elif child not in spreads:
+                continue  # an unknown fragment: graphql-core's KnownFragmentNames says so
+            elif state.get(child) == 1:
+                return refusal(f"Fragment '{child}' spreads itself.")
+            elif child not in state:
+                state[child] = 1
+                path.append((child, iter(sorted(spreads[child]))))
+    return order
+
+
+class _Measurer:
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+        self.fragments: dict[str, Measure] = {}
+
+    def selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
+    ) -> Measure:
+        measure = Measure()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                self._field(measure, selection, parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    measure.add_level(fragment)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                measure.add_level(self.selections(selection.selection_set, inner))
+        return measure
+
+    def _field(self, measure: Measure, node: FieldNode, parent: GraphQLNamedType | None) -> None:
+        name = node.name.value
+        if node.alias is not None:
+            measure.aliases = _cap(measure.aliases + 1)
+        if name in PASSWORD_FIELDS and parent is not None and parent is self.schema.mutation_type:
+            measure.password_fields.add(node.alias.value if node.alias else name)
+        definition = self._definition(parent, name)
+        is_list = definition is not None and isinstance(
+            get_nullable_type(definition.type), GraphQLList
+        )
+        if node.selection_set is None:
+            measure.cost = _cap(measure.cost + 1)
+            return
+        child_type = get_named_type(definition.type) if definition is not None else None
+        child = self.selections(node.selection_set, child_type)
+        measure.depth = max(measure.depth, child.depth + 1)
+        measure.list_depth = max(measure.list_depth, child.list_depth + int(is_list))
+        measure.introspection_lists = max(measure.introspection_lists, child.introspection_lists)
+        if name in ("__schema", "__type"):
+            measure.introspection_lists = max(measure.introspection_lists, child.list_depth)
+            measure.cost = _cap(measure.cost + 1)
+            measure.aliases = _cap(measure.aliases + child.total_aliases())
+            return
+        page = _page_size(node, definition)
+        if page is not None and is_list:  # usage(days: 90): the list pages itself
+            measure.cost = _cap(measure.cost + 1 + page * child.total_cost())
+            measure.aliases = _cap(measure.aliases + page * child.total_aliases())
+        elif page is not None:  # a connection: its nodes and edges hold `page` items
+            measure.cost = _cap(measure.cost + 1 + child.total_cost(page))
+            measure.aliases = _cap(measure.aliases + child.total_aliases(page))
+        elif is_list:  # nodes / edges: paged by the connection field above
+            measure.cost = _cap(measure.cost + 1)
+            measure.cost_per_item = _cap(measure.cost_per_item + child.total_cost())
+            measure.aliases_per_item = _cap(measure.aliases_per_item + child.total_aliases())
+        else:
+            measure.cost = _cap(measure.cost + 1 + child.total_cost())
+            measure.aliases = _cap(measure.aliases + child.total_aliases())
+
+    def _definition(self, parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+        if name == "__schema" and parent is self.schema.query_type:
+            return SchemaMetaFieldDef
+        if name == "__type" and parent is self.schema.query_type:
+            return TypeMetaFieldDef
+        if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            definition: GraphQLField | None = parent.fields.get(name)
+            return definition
+        return None
+
+
+def _page_size(node: FieldNode, definition: GraphQLField | None) -> int | None:
+    if definition is None:
+        return None
+    names = [name for name in PAGE_ARGUMENTS if name in definition.args]
+    if not names:
+        return None
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    sizes = []
+    for name in names:
+        value = given.get(name)
+        default = definition.args[name].default_value
+        if isinstance(value, IntValueNode):
+            sizes.append(min(max(int(value.value), 0), LARGEST_PAGE))
+        elif isinstance(value, VariableNode):
+            sizes.append(LARGEST_PAGE)
+        elif value is None and isinstance(default, int):
+            sizes.append(min(default, LARGEST_PAGE))
+    return max(sizes, default=LARGEST_PAGE)
