@@ -104,7 +104,7 @@ class Settings:
                 cls.max_anonymous_query_tokens,
             ),
             max_query_fragments=read(
-                "MAX_QUERY_FRAGMENTS", _bounded_int(0, 200), cls.max_query_fragments
+                "MAX_QUERY_FRAGMENTS", _bounded_int(0, 150), cls.max_query_fragments
             ),
             max_query_spreads=read(
                 "MAX_QUERY_SPREADS", _bounded_int(0, 10_000), cls.max_query_spreads

@@ -10,6 +10,7 @@ trees) and whose limiters re-walk every fragment spread.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 _ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
 _NOT_VALID = "The document is not valid."
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
 
 
@@ -144,6 +146,15 @@ class DocumentGuard(SchemaExtension):
         self.cache = cache
         self.settings = settings
         self.parsed: ParsedDocument | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if self.settings.production and result is not None and result.errors:
+            # Strawberry hides field suggestions only; graphql-core suggests arguments, input
+            # fields and enum values too, also while coercing variables during execution.
+            for error in result.errors:
+                error.message = _SUGGESTION.sub("", error.message)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context

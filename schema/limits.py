@@ -17,6 +17,7 @@ development only) is not costed; its depth counts, and it may nest at most
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -52,6 +53,9 @@ LARGEST_PAGE = 100  # the contract's largest `first`; a page from a variable cou
 PASSWORD_FIELDS = frozenset({"login", "changePassword"})
 MAX_INTROSPECTION_LISTS = 3  # __schema { types { fields { args } } }
 MAX_VALUE_NESTING = 8  # list and input-object values inside an argument
+# graphql-core compares every pair of fields that share a response name in one selection
+# set: 1000 repeats of `me { id }` cost it 3 s. Nothing legitimate repeats a field 10 times.
+MAX_REPEATED_FIELD = 10
 _CEILING = 10**15  # counts saturate here, so a fan-out of fragments stays a small number
 
 
@@ -132,6 +136,11 @@ def check_limits(
             )
         if shape.selection_depth > limits.max_depth or shape.set_nesting > 2 * limits.max_depth:
             return _too_deep(limits.max_depth)
+        if shape.repeated_field > MAX_REPEATED_FIELD:
+            return refusal(
+                f"A selection repeats one field more than {MAX_REPEATED_FIELD} times.",
+                limit=MAX_REPEATED_FIELD,
+            )
         if shape.value_nesting > MAX_VALUE_NESTING:
             return refusal(
                 f"An argument value nests lists or objects deeper than {MAX_VALUE_NESTING}.",
@@ -194,6 +203,7 @@ def _too_deep(max_depth: int) -> GraphQLError:
 class _Shape:
     selection_depth: int = 0
     set_nesting: int = 0  # every selection set, inline fragments' too
+    repeated_field: int = 0  # most fields sharing one response name in one selection
     value_nesting: int = 0
     spreads: list[str] = field(default_factory=list)
 
@@ -204,6 +214,7 @@ def _shape(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Sha
     shape = _Shape()
     # (node, level, selection sets around it); a level is a field's or a value's nesting
     stack: list[tuple[Node, int, int]] = [(definition.selection_set, 1, 1)]
+    shape.repeated_field = _most_repeated(definition.selection_set)
     stack.extend(_values(definition))
     for variable in definition.variable_definitions or ():
         if variable.default_value is not None:
@@ -218,6 +229,8 @@ def _shape(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Sha
             stack.extend(_values(node))
             if node.selection_set is not None:
                 stack.append((node.selection_set, level + 1, sets + 1))
+                repeated = _most_repeated(node.selection_set)
+                shape.repeated_field = max(shape.repeated_field, repeated)
         elif isinstance(node, InlineFragmentNode):
             stack.extend(_values(node))
             stack.append((node.selection_set, level, sets + 1))
@@ -231,6 +244,20 @@ def _shape(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Sha
             shape.value_nesting = max(shape.value_nesting, level)
             stack.extend((object_field.value, level + 1, 0) for object_field in node.fields)
     return shape
+
+
+def _most_repeated(selection_set: SelectionSetNode) -> int:
+    """Inline fragments' fields belong to the selection around them; each field's selection
+    is counted once, where the field is, so this stays linear."""
+    counts: Counter[str] = Counter()
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                counts[(selection.alias or selection.name).value] += 1
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+    return max(counts.values(), default=0)
 
 
 def _values(node: Node) -> Iterator[tuple[Node, int, int]]:
