@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-postgres lint format migrations schema bench
+.PHONY: install run test test-postgres fuzz lint format migrations schema bench
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ test:
 
 test-postgres:
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+fuzz:
+	$(BIN)/python -m pytest -m fuzz tests/test_fuzz.py
 
 lint:
 	$(BIN)/ruff check .
