@@ -48,7 +48,7 @@ class Settings:
     max_query_tokens: int = 4000
     max_anonymous_query_tokens: int = 1000
     max_query_fragments: int = 100
-    max_query_spreads: int = 500
+    max_query_spreads: int = 200
     trusted_documents: Path | None = None
 
     @property

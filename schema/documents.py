@@ -13,7 +13,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
@@ -48,6 +48,8 @@ log = logging.getLogger("gatehouse.documents")
 CACHE_TEXT_BYTES = 256 * 1024
 MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
+ANONYMOUS_MAX_FRAGMENTS = 10
+ANONYMOUS_MAX_SPREADS = 30
 _ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -60,6 +62,17 @@ class DocumentSettings:
     max_tokens: int = 4000
     max_anonymous_tokens: int = 1000
     production: bool = False
+
+    @property
+    def anonymous_limits(self) -> QueryLimits:
+        """Callers without a credential may send `login` (and, in development, GraphiQL's
+        introspection): a few fragments are plenty, and they bound the specified rules'
+        pairwise comparisons of fragments, which grow with the square of their number."""
+        return replace(
+            self.limits,
+            max_fragments=min(self.limits.max_fragments, ANONYMOUS_MAX_FRAGMENTS),
+            max_spreads=min(self.limits.max_spreads, ANONYMOUS_MAX_SPREADS),
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DocumentSettings:
@@ -81,15 +94,13 @@ class DocumentSettings:
 class ParsedDocument:
     document: DocumentNode
     size: int
-    limit_error: GraphQLError | None = None
-    limits_checked: bool = False
+    limit_errors: dict[QueryLimits, GraphQLError | None] = field(default_factory=dict)
     validation: dict[_RulesKey, list[GraphQLError]] = field(default_factory=dict)
 
     def check_limits(self, schema: GraphQLSchema, limits: QueryLimits) -> GraphQLError | None:
-        if not self.limits_checked:
-            self.limit_error = check_limits(schema, self.document, limits)
-            self.limits_checked = True
-        return self.limit_error
+        if limits not in self.limit_errors:
+            self.limit_errors[limits] = check_limits(schema, self.document, limits)
+        return self.limit_errors[limits]
 
     def validate(
         self,
@@ -197,7 +208,8 @@ class DocumentGuard(SchemaExtension):
             return [refusal]
         parsed = self.parsed or ParsedDocument(document=document, size=0)
         schema = context.schema._schema
-        if limit_error := parsed.check_limits(schema, self.settings.limits):
+        limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
+        if limit_error := parsed.check_limits(schema, limits):
             return [limit_error]
         errors = parsed.validate(
             schema, tuple(context.validation_rules), hide_suggestions=self.settings.production

@@ -9,6 +9,7 @@ secret in the response.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -22,6 +23,7 @@ log = logging.getLogger("gatehouse.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
 _CODES = {code.value for code in ErrorCode}
+_RECURSION_FRAMES = 8
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -58,8 +60,15 @@ def with_code(error: GraphQLError) -> GraphQLError:
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
-        if is_unexpected(error):
-            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        if not is_unexpected(error):
+            continue
+        original = error.original_error
+        if isinstance(original, RecursionError):
+            # A thousand repeated frames say no more than the last few, and fill the log.
+            frames = "".join(traceback.format_tb(original.__traceback__, limit=-_RECURSION_FRAMES))
+            log.error("unexpected error at %s: %r\n%s", error.path, original, frames)
+        else:
+            log.error("unexpected error at %s", error.path, exc_info=original)
 
 
 class ErrorCodes(SchemaExtension):

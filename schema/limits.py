@@ -65,7 +65,7 @@ class QueryLimits:
     max_aliases: int = 30
     max_cost: int = 25_000
     max_fragments: int = 100
-    max_spreads: int = 500
+    max_spreads: int = 200
 
 
 @dataclass

@@ -4,17 +4,20 @@ amplification with BAD_USER_INPUT before anything runs, and admits the portal's 
 The regression documents are the ones that stalled the server: each answers with a code
 here, and stays fast by construction (the pass visits each fragment once)."""
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from httpx import AsyncClient
 
-from core.config import Settings
+from core.config import ConfigError, Settings
 from gatehouse.app import GatehouseGraphQL, create_app
 from models import Role, Session, User
+from schema.errors import log_unexpected
 from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, token_for
 
 AMPLIFICATION = (
@@ -110,6 +113,18 @@ async def test_fragment_fan_out_is_refused_for_anonymous_callers_too(client: Asy
     refused(await post(client, fan_out(40)))
 
 
+async def test_anonymous_callers_have_lower_fragment_and_spread_limits(
+    client: AsyncClient, admin: str
+) -> None:
+    eleven_fragments = chain(10)
+    many_spreads = "query { " + "...A " * 31 + "} fragment A on Query { __typename }"
+
+    assert refused(await post(client, eleven_fragments))["extensions"]["limit"] == 10
+    assert refused(await post(client, many_spreads))["extensions"]["limit"] == 30
+    assert "errors" not in await post(client, eleven_fragments, admin)
+    assert "errors" not in await post(client, many_spreads, admin)
+
+
 async def test_a_chain_of_300_fragments_is_refused_by_the_fragment_limit(
     client: AsyncClient, reader: str
 ) -> None:
@@ -120,13 +135,11 @@ async def test_a_chain_of_300_fragments_is_refused_by_the_fragment_limit(
 
 
 async def test_a_chain_within_a_raised_fragment_limit_runs_without_recursion_error(
-    db: None,
+    super_admin: User,
 ) -> None:
-    settings = replace(
-        SETTINGS, max_query_fragments=150, max_query_spreads=1000, max_anonymous_query_tokens=4000
-    )
+    settings = replace(SETTINGS, max_query_fragments=150, max_query_spreads=1000)
     async with serving(settings) as raised:
-        body = await post(raised, chain(149))
+        body = await post(raised, chain(149), await login(raised, super_admin))
 
     assert "errors" not in body, body
     assert body["data"] == {"__typename": "Query"}
@@ -372,5 +385,77 @@ async def test_a_repeated_document_is_parsed_once(
     entry = cache.get(query)
     assert len(cache) == 1
     assert entry is not None
-    assert entry.limits_checked
+    assert len(entry.limit_errors) == 1
     assert len(entry.validation) == 1
+
+
+# --- unexpected errors are logged short -------------------------------------------------
+
+
+def test_a_recursion_error_is_logged_once_and_short(caplog: pytest.LogCaptureFixture) -> None:
+    def recurse(depth: int) -> int:
+        return recurse(depth + 1) + 1
+
+    try:
+        recurse(0)
+    except RecursionError as exc:
+        error = GraphQLError("maximum recursion depth exceeded", original_error=exc)
+
+    with caplog.at_level(logging.ERROR, logger="gatehouse.errors"):
+        log_unexpected([error])
+
+    assert len(caplog.records) == 1
+    assert len(caplog.text) < 4000
+    assert "RecursionError" in caplog.text
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def test_the_limits_are_settings_with_documented_defaults() -> None:
+    defaults = Settings.load(environ={}, env_file=None)
+    tuned = Settings.load(
+        environ={
+            "MAX_QUERY_DEPTH": "8",
+            "MAX_QUERY_ALIASES": "5",
+            "MAX_QUERY_COST": "1000",
+            "MAX_QUERY_TOKENS": "2000",
+            "MAX_ANONYMOUS_QUERY_TOKENS": "300",
+            "MAX_QUERY_FRAGMENTS": "20",
+            "MAX_QUERY_SPREADS": "40",
+        },
+        env_file=None,
+    )
+
+    assert (
+        defaults.max_query_depth,
+        defaults.max_query_aliases,
+        defaults.max_query_cost,
+        defaults.max_query_tokens,
+        defaults.max_anonymous_query_tokens,
+        defaults.max_query_fragments,
+        defaults.max_query_spreads,
+    ) == (15, 30, 25_000, 4000, 1000, 100, 200)
+    assert (
+        tuned.max_query_depth,
+        tuned.max_query_aliases,
+        tuned.max_query_cost,
+        tuned.max_query_tokens,
+        tuned.max_anonymous_query_tokens,
+        tuned.max_query_fragments,
+        tuned.max_query_spreads,
+    ) == (8, 5, 1000, 2000, 300, 20, 40)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MAX_QUERY_DEPTH", "0"),
+        ("MAX_QUERY_COST", "lots"),
+        ("MAX_QUERY_FRAGMENTS", "151"),
+        ("MAX_QUERY_TOKENS", "-1"),
+    ],
+)
+def test_a_bad_limit_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable}: "):
+        Settings.load(environ={variable: value}, env_file=None)
