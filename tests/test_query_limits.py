@@ -209,6 +209,25 @@ async def test_deeply_nested_values_are_refused(
     refused(await post(client, f"{{ users(filter: {{role: {value}}}) {{ totalCount }} }}", admin))
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{" + "me {" * 1900 + "id" + "}" * 1901, id="selections"),
+        pytest.param(
+            "{ users(filter: {role: " + "[" * 1900 + "]" * 1900 + "}) { totalCount } }", id="lists"
+        ),
+    ],
+)
+async def test_nesting_beyond_the_parsers_reach_within_the_token_limit_is_refused(
+    client: AsyncClient, admin: str, query: str
+) -> None:
+    # Under 4000 tokens, so the parser itself meets the recursion limit: graphql-core turns
+    # that into a syntax error, which answers with its code like any other.
+    error = refused(await post(client, query, admin))
+
+    assert "tokens" not in error["message"]
+
+
 async def test_deeply_nested_inline_fragments_are_refused(client: AsyncClient) -> None:
     query = "{" + "... on Query {" * 400 + "__typename" + "}" * 401
 
