@@ -1,10 +1,11 @@
 """A bounded fuzzing run over the whole schema (hypothesis-graphql) against a live server
 (`python -m gatehouse serve` on 127.0.0.1): valid operations and operations with one
-violation each, as a super-admin session, as an API key and anonymously. Every answer must
+violation each, as a super-admin session, as an API key and anonymously, in development
+and in production. Every answer must
 be below 500, carry a code on every error, never INTERNAL, never a traceback.
 
 Not part of `make test`: run it with `make fuzz` (`FUZZ_EXAMPLES` examples per caller and
-mode, default 100; `FUZZ_DATABASE_URL` to fuzz a PostgreSQL database instead of SQLite).
+mode, default 60; `FUZZ_DATABASE_URL` to fuzz a PostgreSQL database instead of SQLite).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.fuzz
 
 ADMIN_EMAIL = "fuzz@example.com"
 ADMIN_PASSWORD = "a long enough fuzzing password"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "RATE_LIMITED"}
 SCHEMA = print_schema()
 
@@ -90,12 +91,15 @@ class Server:
         return {}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["development", "production"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     directory: Path = tmp_path_factory.mktemp("fuzz")
     port = _free_port()
     env = {
         **os.environ,
+        "GATEHOUSE_ENV": request.param,
         "DATABASE_URL": os.environ.get(
             "FUZZ_DATABASE_URL", f"sqlite://{directory}/gatehouse.sqlite3"
         ),
