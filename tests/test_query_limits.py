@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from httpx import AsyncClient
 
 from core.config import ConfigError, Settings
 from gatehouse.app import GatehouseGraphQL, create_app
 from models import Role, Session, User
+from schema import build_schema
 from schema.errors import log_unexpected
+from schema.limits import QueryLimits, check_limits
 from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, token_for
 
 AMPLIFICATION = (
@@ -478,3 +480,14 @@ def test_the_limits_are_settings_with_documented_defaults() -> None:
 def test_a_bad_limit_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{variable}: "):
         Settings.load(environ={variable: value}, env_file=None)
+
+
+def test_measuring_a_fan_out_of_149_levels_visits_each_fragment_once() -> None:
+    # 2**149 paths through the spreads: walking them would never end; the answer saturates.
+    limits = QueryLimits(max_fragments=150, max_spreads=1000)
+
+    error = check_limits(build_schema()._schema, parse(fan_out(149)), limits)
+
+    assert error is not None
+    assert error.extensions is not None
+    assert error.extensions["cost"] >= 2**49
