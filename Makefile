@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install playground-assets run test test-postgres test-browser lint format migrations schema bench
+.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test-browser:
 
 test-postgres:
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+fuzz:
+	$(BIN)/python -m pytest -m fuzz tests/test_fuzz.py
 
 lint:
 	$(BIN)/ruff check .

@@ -47,6 +47,9 @@ class LoginPolicy:
 _policy = LoginPolicy()
 
 
+_CLOCK_SLACK_SECONDS = 0.01
+
+
 def configure(settings: Settings) -> None:
     global _policy
     _policy = LoginPolicy(
@@ -135,8 +138,11 @@ async def lift_lock(email: str) -> None:
 
 
 async def _seconds_locked(subject: str) -> float:
-    # Both storages give a missing (or ended) lock the expiry "now": one round trip.
-    return max(await storage().get_expiry(_lock(subject)) - now(), 0.0)
+    # Both storages give a missing (or ended) lock the expiry "now": one round trip. Redis
+    # reads "now" from time.time(), which can be a microsecond ahead of our clock's
+    # datetime, and a live lock has at least a whole second left: ignore a sliver.
+    remaining = await storage().get_expiry(_lock(subject)) - now()
+    return remaining if remaining >= _CLOCK_SLACK_SECONDS else 0.0
 
 
 async def _count_attempt(subject: str, maximum: int) -> float:
@@ -153,5 +159,5 @@ async def _count_attempt(subject: str, maximum: int) -> float:
 
 
 def _refusal(seconds: float) -> RateLimitedError:
-    whole_seconds = max(1, math.ceil(seconds))
+    whole_seconds = max(1, math.ceil(seconds - _CLOCK_SLACK_SECONDS))
     return RateLimitedError(whole_seconds, TOO_MANY_ATTEMPTS.format(seconds=whole_seconds))

@@ -18,6 +18,8 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.trusted_documents import load_manifest
+
 T = TypeVar("T")
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -73,6 +75,14 @@ class Settings:
     log_format: str = "text"
     metrics_token: Secret | None = None
     otel_exporter_otlp_endpoint: str | None = None
+    max_query_depth: int = 15
+    max_query_aliases: int = 30
+    max_query_cost: int = 25_000
+    max_query_tokens: int = 4000
+    max_anonymous_query_tokens: int = 1000
+    max_query_fragments: int = 100
+    max_query_spreads: int = 200
+    trusted_documents: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -161,6 +171,26 @@ class Settings:
             log_format=read("LOG_FORMAT", _one_of(LOG_FORMATS), cls.log_format),
             metrics_token=read("METRICS_TOKEN", _metrics_token, None),
             otel_exporter_otlp_endpoint=read("OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, None),
+            max_query_depth=read("MAX_QUERY_DEPTH", _bounded_int(1, 50), cls.max_query_depth),
+            max_query_aliases=read(
+                "MAX_QUERY_ALIASES", _bounded_int(0, 10_000), cls.max_query_aliases
+            ),
+            max_query_cost=read("MAX_QUERY_COST", _bounded_int(1, 10**9), cls.max_query_cost),
+            max_query_tokens=read(
+                "MAX_QUERY_TOKENS", _bounded_int(100, 100_000), cls.max_query_tokens
+            ),
+            max_anonymous_query_tokens=read(
+                "MAX_ANONYMOUS_QUERY_TOKENS",
+                _bounded_int(50, 100_000),
+                cls.max_anonymous_query_tokens,
+            ),
+            max_query_fragments=read(
+                "MAX_QUERY_FRAGMENTS", _bounded_int(0, 150), cls.max_query_fragments
+            ),
+            max_query_spreads=read(
+                "MAX_QUERY_SPREADS", _bounded_int(0, 10_000), cls.max_query_spreads
+            ),
+            trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -179,6 +209,13 @@ class Settings:
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
+
+
+def _trusted_documents(value: str) -> Path:
+    # Read now, so that a bad manifest stops the start with one line; the app reads it again.
+    path = Path(value)
+    load_manifest(path)
+    return path
 
 
 def _database_url(value: str) -> str:

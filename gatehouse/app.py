@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -39,10 +40,12 @@ from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.tracing import tracer_provider_from
+from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
 from schema import build_schema
 from schema.context import Context
+from schema.documents import DocumentSettings
 from schema.errors import INTERNAL_MESSAGE
 
 log = logging.getLogger("gatehouse.app")
@@ -82,12 +85,17 @@ def _rate_limited_response(error: RateLimitedError) -> JSONResponse:
 class GatehouseGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
         super().__init__(
-            build_schema(production=settings.is_production, tracer_provider=tracer_provider),
+            build_schema(DocumentSettings.from_settings(settings), tracer_provider=tracer_provider),
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
         )
         self.settings = settings
         self.playground = Playground()
+        self.trusted_documents = (
+            TrustedDocuments.load(settings.trusted_documents)
+            if settings.trusted_documents is not None
+            else None
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our own page and assets instead of Strawberry's, which loads them from a CDN.
@@ -103,6 +111,23 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)
         return Context(request=request, response=response, actor=actor, settings=self.settings)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        request_data = await super().parse_http_body(request)
+        if self.trusted_documents is None or not isinstance(request_data, GraphQLRequestData):
+            return request_data
+        document_id = persisted_query_hash(request_data.extensions)
+        if document_id is None and request_data.query is None:
+            # `documentId` is not a field Strawberry reads: look it up in the body itself,
+            # which is small when it carries no document.
+            if request.method == "GET":
+                document_id = request.query_params.get("documentId")
+            else:
+                body = self.parse_json(await request.get_body())
+                document_id = body.get("documentId") if isinstance(body, dict) else None
+        return self.trusted_documents.resolve(request_data, document_id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

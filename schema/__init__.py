@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from graphql.validation import ASTValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
+from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
@@ -38,28 +28,10 @@ Mutation = merge_types(
 )
 
 
-# Built once: the validation cache is keyed by the rule classes, and the limiters' own
-# extensions would make new classes for every request and so never hit it.
-LIMIT_RULES: list[type[ASTValidationRule]] = [
-    depth_validator(max_depth=12, should_ignore=None, callback=None),
-    aliases_validator(max_alias_count=30),
-]
-
-
-class ParserCacheKeepingErrors(ParserCache):
-    """ParserCache raises syntax errors from inside its hook, past Strawberry's own handling
-    and so past the error-code mapping; leave failing documents to Strawberry's parser."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
-
-
 class GatehouseSchema(strawberry.Schema):
+    # Parsed documents and their validation results, shared by every request to this schema.
+    document_cache: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -67,29 +39,32 @@ class GatehouseSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-def build_schema(*, production: bool = False, tracer_provider: Any = None) -> strawberry.Schema:
+def build_schema(
+    documents: DocumentSettings | None = None, *, tracer_provider: Any = None
+) -> GatehouseSchema:
     """`tracer_provider`: an OpenTelemetry `TracerProvider`; with one, every operation is
     traced through it."""
-    # Factories, so that each request gets fresh extension instances; the parser and
-    # validation caches themselves live at module level and are shared.
+    documents = documents or DocumentSettings()
+    cache = DocumentCache()
+    # Factories, so that each request gets fresh extension instances. DocumentGuard parses,
+    # limits and validates; it runs after ErrorCodes, so it sees the errors before mapping.
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationRecorder,
         ErrorCodes,
-        lambda: MaxTokensLimiter(max_token_count=4000),
-        lambda: ParserCacheKeepingErrors(maxsize=256),
-        lambda: AddValidationRules(LIMIT_RULES),
-        lambda: ValidationCache(maxsize=256),
+        lambda: DocumentGuard(cache, documents),
     ]
-    if production:
+    if documents.production:
         extensions.append(DisableIntrospection)
     if tracer_provider is not None:
         extensions.insert(0, tracing_extension(tracer_provider))
-    return GatehouseSchema(
+    schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=documents.production),
     )
+    schema.document_cache = cache
+    return schema
 
 
 def print_schema() -> str:

@@ -9,6 +9,7 @@ secret in the response.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -23,6 +24,7 @@ log = logging.getLogger("gatehouse.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
 _CODES = {code.value for code in ErrorCode}
+_RECURSION_FRAMES = 8
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -65,13 +67,19 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
         if not is_unexpected(error):
             continue
-        outage = database_unavailable(error.original_error) if error.original_error else None
-        if outage is None:
-            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-        elif not outage_logged:
-            # An outage is not a bug: one line per request, no traceback.
-            log.error("database unavailable at %s: %s", error.path, outage)
-            outage_logged = True
+        original = error.original_error
+        outage = database_unavailable(original) if original else None
+        if outage is not None:
+            if not outage_logged:
+                # An outage is not a bug: one line per request, no traceback.
+                log.error("database unavailable at %s: %s", error.path, outage)
+                outage_logged = True
+        elif isinstance(original, RecursionError):
+            # A thousand repeated frames say no more than the last few, and fill the log.
+            frames = "".join(traceback.format_tb(original.__traceback__, limit=-_RECURSION_FRAMES))
+            log.error("unexpected error at %s: %r\n%s", error.path, original, frames)
+        else:
+            log.error("unexpected error at %s", error.path, exc_info=original)
 
 
 def any_database_unavailable(errors: list[GraphQLError]) -> bool:

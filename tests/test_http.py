@@ -210,11 +210,12 @@ async def test_introspection_works_in_development(bare_client: AsyncClient) -> N
 
 @pytest.mark.parametrize("query", [INTROSPECTION, TYPE_INTROSPECTION])
 async def test_introspection_is_refused_in_production(
-    bare_production_client: AsyncClient, query: str
+    production_client: AsyncClient, super_admin: User, query: str
 ) -> None:
-    response = await post_json(bare_production_client, query)
+    token = await login(production_client, super_admin)
 
-    body = response.json()
+    body = await graphql(production_client, query, token=token)
+
     assert body.get("data") is None
     assert body["errors"]
     assert set(error_codes(body)) == {"BAD_USER_INPUT"}
@@ -226,8 +227,14 @@ async def test_field_suggestions_are_given_in_development(bare_client: AsyncClie
     assert "Did you mean" in response.json()["errors"][0]["message"]
 
 
-async def test_field_suggestions_are_off_in_production(bare_production_client: AsyncClient) -> None:
-    response = await post_json(bare_production_client, MISSPELT_FIELD)
+async def test_field_suggestions_are_off_in_production(
+    production_client: AsyncClient, super_admin: User
+) -> None:
+    token = await login(production_client, super_admin)
+
+    response = await production_client.post(
+        "/graphql", json={"query": MISSPELT_FIELD}, headers={"Authorization": f"Bearer {token}"}
+    )
 
     body = response.json()
     assert error_codes(body) == ["BAD_USER_INPUT"]

@@ -1,0 +1,283 @@
+"""Every document on its way in: parsed once into a cache bounded in size, refused early by
+the query limits, gated for callers without a credential, then validated by the rules of
+the GraphQL specification, with suggestions hidden in production.
+
+Replaces Strawberry's MaxTokensLimiter, ParserCache, ValidationCache and its depth and alias
+limiters, whose caches are bounded by entries (256 documents of 40 KB held ~700 MB of syntax
+trees) and whose limiters re-walk every fragment spread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from auth.principal import Anonymous, Principal
+from core.config import Settings
+from core.errors import ErrorCode
+from schema.errors import INTERNAL_MESSAGE
+from schema.limits import QueryLimits, check_limits
+
+log = logging.getLogger("gatehouse.documents")
+
+# A syntax tree takes 100 to 125 times the bytes of its text: these bound the cache to about
+# 32 MB. Larger documents are parsed for each request and never kept.
+CACHE_TEXT_BYTES = 256 * 1024
+MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
+
+ANONYMOUS_MAX_FRAGMENTS = 10
+ANONYMOUS_MAX_SPREADS = 30
+_ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
+_NOT_VALID = "The document is not valid."
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+_RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    limits: QueryLimits = field(default_factory=QueryLimits)
+    max_tokens: int = 4000
+    max_anonymous_tokens: int = 1000
+    production: bool = False
+
+    @property
+    def anonymous_limits(self) -> QueryLimits:
+        """Callers without a credential may send `login` (and, in development, GraphiQL's
+        introspection): a few fragments are plenty, and they bound the specified rules'
+        pairwise comparisons of fragments, which grow with the square of their number."""
+        return replace(
+            self.limits,
+            max_fragments=min(self.limits.max_fragments, ANONYMOUS_MAX_FRAGMENTS),
+            max_spreads=min(self.limits.max_spreads, ANONYMOUS_MAX_SPREADS),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DocumentSettings:
+        return cls(
+            limits=QueryLimits(
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_query_aliases,
+                max_cost=settings.max_query_cost,
+                max_fragments=settings.max_query_fragments,
+                max_spreads=settings.max_query_spreads,
+            ),
+            max_tokens=settings.max_query_tokens,
+            max_anonymous_tokens=settings.max_anonymous_query_tokens,
+            production=settings.is_production,
+        )
+
+
+@dataclass
+class ParsedDocument:
+    document: DocumentNode
+    size: int
+    limit_errors: dict[QueryLimits, GraphQLError | None] = field(default_factory=dict)
+    validation: dict[_RulesKey, list[GraphQLError]] = field(default_factory=dict)
+
+    def check_limits(self, schema: GraphQLSchema, limits: QueryLimits) -> GraphQLError | None:
+        if limits not in self.limit_errors:
+            self.limit_errors[limits] = check_limits(schema, self.document, limits)
+        return self.limit_errors[limits]
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        rules: tuple[type[ASTValidationRule], ...],
+        *,
+        hide_suggestions: bool,
+    ) -> list[GraphQLError]:
+        key = (rules, hide_suggestions)
+        if key not in self.validation:
+            all_rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+            self.validation[key] = validate(
+                schema, self.document, all_rules, hide_suggestions=hide_suggestions
+            )
+        return self.validation[key]
+
+
+class DocumentCache:
+    """Least recently used, bounded by the bytes of the documents' text."""
+
+    def __init__(
+        self,
+        max_bytes: int = CACHE_TEXT_BYTES,
+        max_document_bytes: int = MAX_CACHED_DOCUMENT_BYTES,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_document_bytes = max_document_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, ParsedDocument] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, query: str) -> ParsedDocument | None:
+        entry = self._entries.get(query)
+        if entry is not None:
+            self._entries.move_to_end(query)
+        return entry
+
+    def add(self, query: str, document: DocumentNode) -> ParsedDocument:
+        entry = ParsedDocument(document=document, size=len(query.encode()))
+        if entry.size > self.max_document_bytes or query in self._entries:
+            return entry
+        self._entries[query] = entry
+        self.size += entry.size
+        while self.size > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.size -= evicted.size
+        return entry
+
+
+class DocumentGuard(SchemaExtension):
+    def __init__(self, cache: DocumentCache, settings: DocumentSettings) -> None:
+        self.cache = cache
+        self.settings = settings
+        self.parsed: ParsedDocument | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if self.settings.production and result is not None and result.errors:
+            # Strawberry hides field suggestions only; graphql-core suggests arguments, input
+            # fields and enum values too, also while coercing variables during execution.
+            for error in result.errors:
+                error.message = _SUGGESTION.sub("", error.message)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        tokens = (
+            self.settings.max_anonymous_tokens if self._anonymous() else self.settings.max_tokens
+        )
+        # Also the options of Strawberry's own parse, which runs when this one failed and
+        # reports the syntax error in the usual way.
+        options: dict[str, Any] = context.parse_options  # type: ignore[assignment]
+        options.update(max_lexical_tokens=tokens, max_comments=tokens)
+        if context.graphql_document is None and context.query:
+            self.parsed = self.cache.get(context.query)
+            if self.parsed is None:
+                try:
+                    document = parse(context.query, **context.parse_options)
+                except GraphQLError:
+                    yield
+                    return
+                self.parsed = self.cache.add(context.query, document)
+            context.graphql_document = self.parsed.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.pre_execution_errors = self._errors()
+        except Exception:  # a bug in these checks: say INTERNAL, log it once and short
+            log.error("checking a document failed", exc_info=True, stack_info=False)
+            context.pre_execution_errors = [
+                GraphQLError(INTERNAL_MESSAGE, extensions={"code": ErrorCode.INTERNAL.value})
+            ]
+        yield
+
+    def _errors(self) -> list[GraphQLError]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None:  # Strawberry validates only parsed documents
+            return []
+        if refusal := self._credential_refusal(document):
+            return [refusal]
+        parsed = self.parsed or ParsedDocument(document=document, size=0)
+        schema = context.schema._schema
+        limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
+        if limit_error := parsed.check_limits(schema, limits):
+            return [limit_error]
+        errors = parsed.validate(
+            schema, tuple(context.validation_rules), hide_suggestions=self.settings.production
+        )
+        if errors and self.settings.production and self._anonymous():
+            # Messages name types, fields and arguments: nothing for a caller without a key.
+            return [
+                GraphQLError(
+                    _NOT_VALID,
+                    errors[0].nodes,
+                    extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+                )
+            ]
+        return errors
+
+    def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
+        """Without a valid credential, only `login`: refused before validation, so a caller
+        without one learns nothing about the schema, and costs next to nothing."""
+        actor = self._actor()
+        if isinstance(actor, Principal):
+            return None
+        rejected = isinstance(actor, Anonymous) and actor.rejected
+        if not (rejected or self.settings.production):
+            return None  # development: GraphiQL introspects before anyone signs in
+        if _is_login(document, self.execution_context.operation_name):
+            return None
+        message = (
+            "The credential is malformed, unknown, expired or revoked."
+            if rejected
+            else "Authentication required."
+        )
+        return GraphQLError(message, extensions={"code": ErrorCode.UNAUTHENTICATED.value})
+
+    def _actor(self) -> Any:
+        return getattr(self.execution_context.context, "actor", None)
+
+    def _anonymous(self) -> bool:
+        return not isinstance(self._actor(), Principal)
+
+
+def _is_login(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return False
+    names = _root_field_names(document, operation.selection_set)
+    return "login" in names and names <= _ANONYMOUS_ROOT_FIELDS
+
+
+def _root_field_names(document: DocumentNode, selection_set: SelectionSetNode) -> set[str]:
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    seen: set[str] = set()
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    pending.append(fragments[name].selection_set)
+                elif name not in fragments:
+                    names.add("...")  # an unknown fragment: not a login
+    return names
