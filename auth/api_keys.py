@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
-
+from auth.call_counter import record_call
 from auth.principal import Principal
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
+from models import ApiKey, ApiKeyStatus, UserStatus
 
 
 async def authenticate_api_key(secret: str) -> Principal | None:
@@ -28,22 +23,3 @@ async def authenticate_api_key(secret: str) -> Principal | None:
         return None
     await record_call(api_key.id, now)
     return Principal(user=owner, api_key=api_key)
-
-
-async def record_call(key_id: int, now: datetime) -> None:
-    # Increments run in the database, so concurrent requests and several server
-    # processes never lose a count the way read-modify-write in Python would.
-    day = now.date()
-    usage = ApiKeyUsageDay.filter(api_key_id=key_id, day=day)
-    # One transaction, so the usual case costs one commit.
-    async with in_transaction():
-        await ApiKey.filter(id=key_id).update(total_calls=F("total_calls") + 1, last_used_at=now)
-        if await usage.update(calls=F("calls") + 1):
-            return
-    # The day's first call; outside the transaction, because on PostgreSQL a failed
-    # insert would abort it.
-    try:
-        await ApiKeyUsageDay.create(api_key_id=key_id, day=day, calls=1)
-    except IntegrityError:
-        # Another request created today's row first; count on it.
-        await usage.update(calls=F("calls") + 1)

@@ -92,6 +92,11 @@ async def _seed(*, users: int, keys: int, calls: int, days: int) -> None:
             f"VALUES {', '.join(marks)}",
             [value for row in chunk for value in row],
         )
+    await connection.execute_query("DELETE FROM api_call_days")
+    await connection.execute_query(
+        "INSERT INTO api_call_days (day, calls) "
+        "SELECT day, SUM(calls) FROM api_key_usage_days GROUP BY day"
+    )
     await connection.execute_query(
         "UPDATE api_keys SET total_calls = (SELECT COALESCE(SUM(calls), 0) "
         "FROM api_key_usage_days WHERE api_key_id = api_keys.id)"
