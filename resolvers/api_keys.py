@@ -42,7 +42,8 @@ async def list_api_keys(
     status: ApiKeyStatus | None = None,
     search: str | None = None,
 ) -> Page[ApiKey]:
-    queryset = ApiKey.all()
+    # Creators come in the page's own statement: `createdBy` is on most listings.
+    queryset = ApiKey.all().select_related("created_by")
     if status is not None:
         queryset = queryset.filter(status_filter(status, utcnow()))
     if search and search.strip():

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from core.clock import utcnow
-from models import ApiKey, Scope
+from models import ApiKey, Scope, User
 from resolvers import api_keys
 from schema.context import Context
 from schema.enums import ApiKeyStatusEnum, ScopeEnum
@@ -37,6 +37,9 @@ class ApiKeyType:
     revoked_at: datetime | None
     total_calls: int
     created_by_id: strawberry.Private[int | None]
+    # Set when the key's row came with its creator's (the listing joins them), which saves
+    # the loader's statement.
+    creator: strawberry.Private[User | None] = None
 
     @classmethod
     def from_model(cls, api_key: ApiKey) -> ApiKeyType:
@@ -53,12 +56,15 @@ class ApiKeyType:
             revoked_at=api_key.revoked_at,
             total_calls=api_key.total_calls,
             created_by_id=api_key.created_by_id,
+            creator=getattr(api_key, "_created_by", None),
         )
 
     @strawberry.field(description="Null once that user is deleted.")
     async def created_by(self, info: Info) -> UserType | None:
         if self.created_by_id is None:
             return None
+        if self.creator is not None:
+            return UserType.from_model(self.creator)
         user = await info.context.loaders.user_by_id.load(self.created_by_id)
         return UserType.from_model(user) if user else None
 
