@@ -158,6 +158,9 @@ def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float)
                 f"-c{CONNECTIONS}",
                 f"-d{seconds:g}s",
                 "--latency",
+                # wrk's default of 2 s counts slow answers on a busy machine as socket errors.
+                "--timeout",
+                "10s",
                 "-s",
                 script.name,
                 url,
