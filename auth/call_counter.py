@@ -132,8 +132,10 @@ async def _write(batch: _Batch) -> None:
 
 async def _write_sqlite(client: SqliteClient, statements: list[tuple[str, list[Any]]]) -> None:
     """The whole transaction in one trip to aiosqlite's thread, where the ORM's transaction
-    takes one trip per statement plus three: each trip wakes that thread, which on a busy
-    core costs more than the statement (py-spy: a third of a key request's time)."""
+    takes one trip per statement plus three. Each trip wakes that thread, which on a busy
+    core costs more than these statements do (in py-spy profiles of S1 the thread's share
+    fell from 23 % to 15 % of the samples). Holding the client's lock keeps the ORM's own
+    transactions out meanwhile, as theirs does."""
     async with client.acquire_connection() as connection:
         try:
             await connection._execute(_commit_in_one_go, connection._conn, statements)

@@ -8,7 +8,8 @@ row once per batch of calls, whatever the batch size; this measures what is left
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.hot_key
 
 Settings: BENCH_DATABASE_URL (required: a PostgreSQL server; the run uses a database of its
-own there), BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_KEYS (100, at most).
+own there), BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_KEYS (100,
+at most).
 """
 
 from __future__ import annotations
@@ -68,8 +69,19 @@ def _run_wrk(wrk: str, url: str, keys: list[str]) -> dict[str, float]:
         script.write(_script(keys) + "\n")
     try:
         output = subprocess.run(  # noqa: S603
-            [*_pin(1), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS:g}s", "--latency", "--timeout", "10s"]
-            + ["-s", script.name, url],
+            [
+                *_pin(1),
+                wrk,
+                "-t1",
+                f"-c{CONNECTIONS}",
+                f"-d{SECONDS:g}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
