@@ -46,4 +46,4 @@ schema:
 	$(BIN)/python -m gatehouse print-schema > schema.graphql
 
 bench:
-	$(shell command -v taskset >/dev/null && echo taskset -c 1) $(BIN)/python bench/authenticated_requests.py
+	$(BIN)/python -m bench.run

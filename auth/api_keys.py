@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
+from tortoise.expressions import F
 
 from auth.audit import audit
+from auth.call_counter import record_call
 from auth.principal import Principal
 from auth.rate_limits import seconds_until_key_may_call
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.observability import note_auth_failure
-from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, UserStatus
+from models import ApiKey, ApiKeyStatus, User, UserStatus
+from models.lookups import RowWithRelated
+
+# Built once rather than through a queryset on every request: see models.lookups. After a
+# roll the previous secret still names the key until its grace period ends.
+_KEY_WITH_OWNER = RowWithRelated(
+    ApiKey,
+    "created_by",
+    User,
+    'm."key_hash" = ? OR (m."previous_key_hash" = ? AND m."previous_secret_expires_at" > ?)',
+)
 
 
 async def authenticate_api_key(secret: str, client_address: str | None = None) -> Principal | None:
@@ -28,24 +36,18 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
         return None
     now = utcnow()
     secret_hash = hash_secret(secret)
-    # After a roll the previous secret still names the key until its grace period ends.
-    api_key = (
-        await ApiKey.filter(
-            Q(key_hash=secret_hash)
-            | Q(previous_key_hash=secret_hash, previous_secret_expires_at__gt=now)
-        )
-        .select_related("created_by")
-        .first()
+    found = await _KEY_WITH_OWNER.fetch(
+        secret_hash, secret_hash, _KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
     )
-    if api_key is None:
+    if found is None:  # unknown, or its owner is gone
         note_auth_failure("unknown")
         return None
+    api_key, owner = found
     status = api_key.status_at(now)
     if status != ApiKeyStatus.ACTIVE:
         note_auth_failure(status.value.lower())
         return None
-    owner = api_key.created_by
-    if owner is None or owner.status != UserStatus.ACTIVE:
+    if owner.status != UserStatus.ACTIVE:
         note_auth_failure("inactive")
         return None
     principal = Principal(user=owner, api_key=api_key, client_address=client_address)
@@ -94,24 +96,3 @@ async def enforce_rate_limit(key_id: int, calls_per_minute: int) -> None:
     raise RateLimitedError(
         wait, f"This API key is over its rate limit of {calls_per_minute} calls per minute."
     )
-
-
-async def record_call(key_id: int, now: datetime, client_address: str | None = None) -> None:
-    # Increments run in the database, so concurrent requests and several server
-    # processes never lose a count the way read-modify-write in Python would.
-    day = now.date()
-    usage = ApiKeyUsageDay.filter(api_key_id=key_id, day=day)
-    # One transaction, so the usual case costs one commit.
-    async with in_transaction():
-        await ApiKey.filter(id=key_id).update(
-            total_calls=F("total_calls") + 1, last_used_at=now, last_used_ip=client_address
-        )
-        if await usage.update(calls=F("calls") + 1):
-            return
-    # The day's first call; outside the transaction, because on PostgreSQL a failed
-    # insert would abort it.
-    try:
-        await ApiKeyUsageDay.create(api_key_id=key_id, day=day, calls=1)
-    except IntegrityError:
-        # Another request created today's row first; count on it.
-        await usage.update(calls=F("calls") + 1)

@@ -88,9 +88,12 @@ class HashPool:
 
 
 # Argon2 runs `parallelism` threads of its own per hash, which would take the CPU from the
-# event loop serving every other request. At the lowest priority (inherited by those
-# threads) it still runs at full speed on an idle machine, and gives way when requests wait.
-ARGON2_NICENESS = 19
+# event loop serving every other request. At this niceness (inherited by those threads), when
+# both want the same core the scheduler gives the loop about nine tenths of it, so key
+# requests keep their latency during a login flood and logins slow down instead; on an
+# idle machine Argon2 still runs at full speed. Not the lowest priority, so that logins are
+# not starved by a busy neighbour on a shared host.
+ARGON2_NICENESS = 10
 
 
 def _yield_to_requests() -> None:

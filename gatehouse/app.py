@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -106,7 +107,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # RecursionError, answered as a 500.
         if nests_deeper_than(data, MAX_JSON_DEPTH):
             raise HTTPException(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
-        return super().decode_json(data)
+        # orjson: several times faster than the standard library; its JSONDecodeError is
+        # the standard library's, so bodies that are not JSON still answer 400.
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)

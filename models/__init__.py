@@ -1,14 +1,24 @@
 """Tortoise models of every domain; Tortoise discovers them through this package."""
 
-from models.api_keys import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
+from models.api_keys import ApiCallDay, ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.audit import AuditEvent
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import Role, User, UserStatus
 from models.webhooks import WebhookEvent
 
-__models__ = [User, Session, ApiKey, ApiKeyUsageDay, AuditEvent, WebhookEvent, RateLimitCounter]
+__models__ = [
+    User,
+    Session,
+    ApiKey,
+    ApiKeyUsageDay,
+    ApiCallDay,
+    AuditEvent,
+    WebhookEvent,
+    RateLimitCounter,
+]
 __all__ = [
+    "ApiCallDay",
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",

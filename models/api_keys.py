@@ -62,6 +62,8 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_keys"
+        # Expired keys are counted from this index alone, however many keys there are.
+        indexes = (("expires_at", "revoked_at"),)
 
     @property
     def scopes(self) -> list[Scope]:
@@ -100,3 +102,15 @@ class ApiKeyUsageDay(Model):
     class Meta:
         table = "api_key_usage_days"
         unique_together = (("api_key", "day"),)
+
+
+class ApiCallDay(Model):
+    # Calls by every key per UTC day, kept beside the per-key rows so that `apiCallsToday`
+    # is one row's read however many keys there are. Deleting a key leaves it as it is:
+    # the calls were made.
+
+    day = fields.DateField(primary_key=True)
+    calls = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "api_call_days"

@@ -58,7 +58,8 @@ async def list_api_keys(
     expiring_within_days: int | None = None,
 ) -> Page[ApiKey]:
     now = utcnow()
-    queryset = ApiKey.all()
+    # Creators come in the page's own statement: `createdBy` is on most listings.
+    queryset = ApiKey.all().select_related("created_by")
     if status is not None:
         queryset = queryset.filter(status_filter(status, now))
     if expiring_within_days is not None:

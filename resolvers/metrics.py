@@ -1,15 +1,16 @@
-"""The figures on the portal's API Keys page, from a fixed number of aggregate queries."""
+"""The figures on the portal's API Keys page, in one statement whose cost does not grow
+with the number of calls: each figure is an index range or a single row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.functions import Count, Sum
+from tortoise.connection import get_connection
 
 from core.clock import utcnow
-from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay
-from resolvers.api_keys import expiring_filter, status_filter
+from models import ApiCallDay, ApiKey
+from models.lookups import numbered
 
 
 @dataclass(frozen=True)
@@ -22,23 +23,45 @@ class KeyMetrics:
     expiring_soon: int
 
 
+# SQLite's planner, without statistics, would walk the revoked_at index for "revoked_at IS
+# NULL" (every live key) and read each row: 5 ms at 10,000 keys, growing with them. The unary
+# plus takes that term off the index, so the counts are ranges of the (expires_at,
+# revoked_at) index alone. PostgreSQL plans from statistics and gets the plain term.
+_KEY_METRICS = """
+SELECT
+  (SELECT COUNT(*) FROM api_keys),
+  (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL),
+  (SELECT COUNT(*) FROM api_keys WHERE expires_at <= ? AND revoked_at IS NULL),
+  (SELECT calls FROM api_call_days WHERE day = ?),
+  (SELECT COUNT(*) FROM api_keys WHERE expires_at > ? AND expires_at <= ? AND revoked_at IS NULL)
+"""
+_SQL = {
+    "sqlite": _KEY_METRICS.replace("AND revoked_at IS NULL", "AND +revoked_at IS NULL"),
+    "postgres": numbered(_KEY_METRICS),
+}
+_EXPIRES_AT = ApiKey._meta.fields_map["expires_at"]
+_DAY = ApiCallDay._meta.fields_map["day"]
+
+
 async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
+    """`expiring_soon` counts active keys expiring within `expiry_warning_days`."""
     now = utcnow()
-    (counts,) = await ApiKey.annotate(
-        total=Count("id"),
-        revoked=Count("id", _filter=status_filter(ApiKeyStatus.REVOKED, now)),
-        expired=Count("id", _filter=status_filter(ApiKeyStatus.EXPIRED, now)),
-        expiring=Count("id", _filter=expiring_filter(now, timedelta(days=expiry_warning_days))),
-    ).values("total", "revoked", "expired", "expiring")
-    (today,) = (
-        await ApiKeyUsageDay.filter(day=now.date()).annotate(calls=Sum("calls")).values("calls")
+    connection = get_connection("default")
+    _, rows = await connection.execute_query(
+        _SQL[connection.capabilities.dialect],
+        [
+            _EXPIRES_AT.to_db_value(now, ApiKey),
+            _DAY.to_db_value(now.date(), ApiCallDay),
+            _EXPIRES_AT.to_db_value(now, ApiKey),
+            _EXPIRES_AT.to_db_value(now + timedelta(days=expiry_warning_days), ApiKey),
+        ],
     )
-    total, revoked, expired = (int(counts[name] or 0) for name in ("total", "revoked", "expired"))
+    total, revoked, expired, today, expiring = (int(value or 0) for value in tuple(rows[0]))
     return KeyMetrics(
         total_keys=total,
         active_keys=total - revoked - expired,
         expired_keys=expired,
         revoked_keys=revoked,
-        api_calls_today=int(today["calls"] or 0),
-        expiring_soon=int(counts["expiring"] or 0),
+        api_calls_today=today,
+        expiring_soon=expiring,
     )

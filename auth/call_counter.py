@@ -1,0 +1,174 @@
+"""Counting key calls with group commit: concurrent calls share one transaction.
+
+Every counted call is durable before its request runs, as with one transaction per call,
+but calls that arrive while a transaction is in flight wait for the next one and are
+written together: one `UPDATE … SET total_calls = total_calls + n` per key and one upsert
+per key and day, whatever n is. A hot key's row is then written once per commit rather
+than once per call, so neither SQLite's single writer nor PostgreSQL's row lock makes
+concurrent calls queue up one commit each. Increments stay in the database, so several
+processes count exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
+
+from models import ApiKey, ApiKeyUsageDay
+
+
+@dataclass
+class _Batch:
+    calls: Counter[int] = field(default_factory=Counter)
+    days: Counter[tuple[int, date]] = field(default_factory=Counter)
+    last_used: dict[int, tuple[datetime, str | None]] = field(default_factory=dict)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def add(self, key_id: int, now: datetime, address: str | None) -> asyncio.Future[None]:
+        self.calls[key_id] += 1
+        self.days[(key_id, now.date())] += 1
+        previous = self.last_used.get(key_id)
+        if previous is None or previous[0] <= now:
+            self.last_used[key_id] = (now, address)
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        return waiter
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self._pending = _Batch()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
+        waiter = self._pending.add(key_id, now, address)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_while_pending())
+        await waiter
+
+    async def _write_while_pending(self) -> None:
+        while self._pending.waiters:
+            batch, self._pending = self._pending, _Batch()
+            try:
+                await _write(batch)
+            except BaseException as exc:
+                for waiter in batch.waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for waiter in batch.waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+
+_COUNT_CALLS = (
+    "UPDATE api_keys SET total_calls = total_calls + ?, last_used_at = ?, last_used_ip = ? "
+    "WHERE id = ?"
+)
+# An upsert: the day's first call creates the row, and two processes racing to create it
+# both count, without a failed insert aborting the transaction.
+_COUNT_DAY = (
+    "INSERT INTO api_key_usage_days (api_key_id, day, calls) VALUES (?, ?, ?) "
+    "ON CONFLICT (api_key_id, day) DO UPDATE SET calls = api_key_usage_days.calls + excluded.calls"
+)
+
+
+def _numbered(sql: str) -> str:
+    """PostgreSQL's $1, $2… for SQLite's ?."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${number}{part}" for number, part in enumerate(parts[1:], 1))
+
+
+_COUNT_ALL_KEYS_DAY = (
+    "INSERT INTO api_call_days (day, calls) VALUES (?, ?) "
+    "ON CONFLICT (day) DO UPDATE SET calls = api_call_days.calls + excluded.calls"
+)
+_SQL = {
+    "sqlite": (_COUNT_CALLS, _COUNT_DAY, _COUNT_ALL_KEYS_DAY),
+    "postgres": tuple(_numbered(sql) for sql in (_COUNT_CALLS, _COUNT_DAY, _COUNT_ALL_KEYS_DAY)),
+}
+
+
+def _statements(batch: _Batch, dialect: str) -> list[tuple[str, list[Any]]]:
+    count_calls, count_day, count_all_keys_day = _SQL[dialect]
+    statements: list[tuple[str, list[Any]]] = []
+    for key_id, count in batch.calls.items():
+        used_at, address = batch.last_used[key_id]
+        statements.append(
+            (count_calls, [count, _LAST_USED_AT.to_db_value(used_at, ApiKey), address, key_id])
+        )
+    all_keys: Counter[date] = Counter()
+    for (key_id, day), count in batch.days.items():
+        statements.append((count_day, [key_id, _DAY.to_db_value(day, ApiKeyUsageDay), count]))
+        all_keys[day] += count
+    for day, count in all_keys.items():
+        statements.append((count_all_keys_day, [_DAY.to_db_value(day, ApiKeyUsageDay), count]))
+    return statements
+
+
+async def _write(batch: _Batch) -> None:
+    connection = get_connection("default")
+    statements = _statements(batch, connection.capabilities.dialect)
+    if isinstance(connection, SqliteClient) and not isinstance(connection, TransactionalDBClient):
+        await _write_sqlite(connection, statements)
+        return
+    async with in_transaction() as transaction:
+        for sql, values in statements:
+            await transaction.execute_query(sql, values)
+
+
+async def _write_sqlite(client: SqliteClient, statements: list[tuple[str, list[Any]]]) -> None:
+    """The whole transaction in one trip to aiosqlite's thread, where the ORM's transaction
+    takes one trip per statement plus three. Each trip wakes that thread, which on a busy
+    core costs more than these statements do (in py-spy profiles of S1 the thread's share
+    fell from 23 % to 15 % of the samples). Holding the client's lock keeps the ORM's own
+    transactions out meanwhile, as theirs does."""
+    async with client.acquire_connection() as connection:
+        try:
+            await connection._execute(_commit_in_one_go, connection._conn, statements)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(exc) from exc
+        except sqlite3.Error as exc:
+            raise OperationalError(exc) from exc
+
+
+def _commit_in_one_go(
+    database: sqlite3.Connection, statements: list[tuple[str, list[Any]]]
+) -> None:
+    database.execute("BEGIN")
+    try:
+        for sql, values in statements:
+            database.execute(sql, values)
+    except BaseException:
+        database.rollback()
+        raise
+    database.commit()
+
+
+_LAST_USED_AT = ApiKey._meta.fields_map["last_used_at"]
+_DAY = ApiKeyUsageDay._meta.fields_map["day"]
+
+
+_counters: WeakKeyDictionary[asyncio.AbstractEventLoop, CallCounter] = WeakKeyDictionary()
+
+
+async def record_call(key_id: int, now: datetime, address: str | None = None) -> None:
+    """Count one call of the key, durably, before returning."""
+    loop = asyncio.get_running_loop()
+    counter = _counters.get(loop)
+    if counter is None:
+        counter = _counters[loop] = CallCounter()
+    await counter.record(key_id, now, address)

@@ -1,0 +1,470 @@
+"""`make bench`: Gatehouse against the floor of its own stack, in one run.
+
+Seeds a database (users, API keys, a million calls of daily roll-ups), then drives with
+wrk, in interleaved rounds, a bare Strawberry app answering `{ hello }` (the floor) and one
+Gatehouse process in production mode on the scenarios below. The servers run on core 0 and
+wrk on core 1 where `taskset` exists. Results, as req/s, p50, p99 and the ratio of req/s to
+the floor's, go to bench/results/ as Markdown and JSON.
+
+Settings (environment): BENCH_SECONDS (15) per measurement, BENCH_ROUNDS (3),
+BENCH_CONNECTIONS (32), BENCH_SCALE (1.0; multiplies the seeded rows), BENCH_DATABASE_URL
+(a PostgreSQL server URL; the run uses a database of its own there), BENCH_WORKERS (1),
+BENCH_GROWTH (1: also measure S2 and S3 at 10x the keys and calls), BENCH_RESULTS
+(bench/results).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from bench.seed import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+GROWTH = os.environ.get("BENCH_GROWTH", "1") == "1"
+RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results"))
+EMAIL, PASSWORD = "bench-admin@example.com", "benchmark admin password"
+USERS, KEYS, CALLS = 1_000, 10_000, 1_000_000
+
+S1 = "{ me { id email } }"
+S2 = (
+    "{ apiKeys(first: 20) { totalCount nodes { id name maskedKey status lastUsedAt "
+    "createdBy { email } } } }"
+)
+S3 = "{ keyMetrics { totalKeys activeKeys expiredKeys apiCallsToday } }"
+S4 = "{ users(first: 20) { nodes { id email roles lastLoginAt } } }"
+LOGIN = 'mutation { login(email: "%s", password: "%s") { token } }'
+
+
+@dataclass(frozen=True)
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _pin(core: int) -> list[str]:
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") else []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("== installing wrk from Debian's packages", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)  # noqa: S607
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)  # noqa: S607
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("bench: wrk is missing and could not be installed (apt-get install wrk)")
+    return found
+
+
+def _wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"bench: server did not come up:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def _server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[int]:
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            [*_pin(0), *command], env=env, stdout=output, stderr=output, cwd=ROOT
+        )
+    try:
+        if command[-1] == "serve":
+            _wait_until_up(port, process, log)
+        else:
+            _wait_for_port(port, process, log)
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: floor exited early:\n{log.read_text()[-3000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit("bench: floor did not come up")
+
+
+def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float) -> Sample:
+    lines = [
+        'wrk.method = "POST"',
+        f"wrk.body = {json.dumps(body)}",
+        'wrk.headers["Content-Type"] = "application/json"',
+        *(
+            f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}"
+            for name, value in headers.items()
+        ),
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
+    try:
+        result = subprocess.run(  # noqa: S603
+            [
+                *_pin(1),
+                wrk,
+                "-t1",
+                f"-c{CONNECTIONS}",
+                f"-d{seconds:g}s",
+                "--latency",
+                # wrk's default of 2 s counts slow answers on a busy machine as socket errors.
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    return _parse_wrk(result.stdout)
+
+
+def _parse_wrk(output: str) -> Sample:
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise SystemExit(f"bench: wrk saw errors:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            raise SystemExit(f"bench: no {label}% latency in wrk output:\n{output}")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return Sample(rps=rps, p50_ms=percentile("50"), p99_ms=percentile("99"))
+
+
+def _graphql(url: str, query: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    response = httpx.post(url, json={"query": query}, headers=headers or {}, timeout=30)
+    body: dict[str, Any] = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise SystemExit(f"bench: {query!r} failed: {response.status_code} {body}")
+    return body
+
+
+class _LoginLoop:
+    """Another client signing in continuously, one login at a time, while S1 is measured."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.logins, self._stop = url, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self._stop.is_set():
+                client.post(self.url, json={"query": LOGIN % (EMAIL, PASSWORD)})
+                self.logins += 1
+
+    def __enter__(self) -> _LoginLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def _database(tmp: Path) -> tuple[str, Any]:
+    """A fresh database for this run, and a function that removes it."""
+    server = os.environ.get("BENCH_DATABASE_URL")
+    if not server:
+        return f"sqlite://{tmp}/bench.sqlite3", lambda: None
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"gatehouse_bench_{os.getpid()}"
+    parts = urlsplit(server)
+    admin_url = urlunsplit(parts._replace(scheme="postgresql"))
+
+    async def create_or_drop(sql: str) -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(create_or_drop(f'CREATE DATABASE "{name}"'))
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    return url, lambda: asyncio.run(
+        create_or_drop(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
+
+
+def _summary(samples: list[Sample]) -> Sample:
+    return Sample(
+        rps=statistics.median(s.rps for s in samples),
+        p50_ms=statistics.median(s.p50_ms for s in samples),
+        p99_ms=statistics.median(s.p99_ms for s in samples),
+    )
+
+
+def main() -> None:
+    wrk = _ensure_wrk()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+    database_url, drop_database = _database(tmp)
+    log = tmp / "servers.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GATEHOUSE_ENV": "production",
+        "WORKERS": str(WORKERS),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+    }
+    env.pop("ADMIN_EMAIL", None)
+    env.pop("ADMIN_PASSWORD", None)
+    scale = {
+        "users": int(USERS * SCALE),
+        "keys": int(KEYS * SCALE),
+        "calls": int(CALLS * SCALE),
+    }
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "gatehouse", "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "gatehouse", "create-user", "--email", EMAIL],
+            input=PASSWORD + "\n",
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        started = time.monotonic()
+        asyncio.run(seed(database_url, **scale))
+        print(f"== seeded {scale} in {time.monotonic() - started:.0f} s", flush=True)
+
+        floor_port, port = _free_port(), _free_port()
+        floor_cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.floor_app:app",
+            "--port",
+            str(floor_port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        with (
+            _server(floor_cmd, env, floor_port, log),
+            _server(
+                [sys.executable, "-m", "gatehouse", "serve"], {**env, "PORT": str(port)}, port, log
+            ),
+        ):
+            result = _measure(wrk, floor_port, port)
+        if GROWTH:
+            grown = {name: value * 9 for name, value in scale.items() if name != "users"}
+            started = time.monotonic()
+            asyncio.run(seed(database_url, users=0, **grown))
+            print(f"== grew by {grown} in {time.monotonic() - started:.0f} s", flush=True)
+            with _server(
+                [sys.executable, "-m", "gatehouse", "serve"], {**env, "PORT": str(port)}, port, log
+            ):
+                result["growth"] = _measure_growth(wrk, port, result)
+    finally:
+        drop_database()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    result |= {
+        "machine": _machine(),
+        "database": "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite",
+        "workers": WORKERS,
+        "seeded": scale,
+        "method": (
+            f"wrk -t1 -c{CONNECTIONS} -d{SECONDS:g}s, {ROUNDS} interleaved rounds, medians; "
+            "servers pinned to core 0, wrk to core 1; Gatehouse in production mode"
+        ),
+    }
+    _write(result)
+
+
+def _measure(wrk: str, floor_port: int, port: int) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/graphql"
+    token = _graphql(url, LOGIN % (EMAIL, PASSWORD))["data"]["login"]["token"]
+    session = {"Authorization": f"Bearer {token}"}
+    created = _graphql(
+        url, 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) { secret } }', session
+    )
+    key = {"X-API-Key": created["data"]["createApiKey"]["secret"]}
+    floor = (f"http://127.0.0.1:{floor_port}/graphql", "{ hello }", {})
+    scenarios = {
+        "S1": (url, S1, key),
+        "S2": (url, S2, key),
+        "S3": (url, S3, key),
+        "S4": (url, S4, session),
+    }
+    for target, query, headers in [floor, *scenarios.values()]:
+        _graphql(target, query, headers)
+        _wrk(wrk, target, json.dumps({"query": query}), headers, min(SECONDS, 3))  # warm-up
+
+    samples: dict[str, list[Sample]] = {name: [] for name in ["floor", *scenarios, "S5"]}
+    for round_number in range(1, ROUNDS + 1):
+        for name, (target, query, headers) in {"floor": floor, **scenarios}.items():
+            samples[name].append(_wrk(wrk, target, json.dumps({"query": query}), headers, SECONDS))
+        with _LoginLoop(url) as logins:
+            samples["S5"].append(_wrk(wrk, url, json.dumps({"query": S1}), key, SECONDS))
+        print(
+            f"== round {round_number}/{ROUNDS} done ({logins.logins} logins during S5)", flush=True
+        )
+
+    medians = {name: _summary(values) for name, values in samples.items()}
+    floor_rps = medians["floor"].rps
+    return {
+        "floor_rps": round(floor_rps, 1),
+        "floor": _row(medians["floor"], floor_rps),
+        "scenarios": {name: _row(medians[name], floor_rps) for name in [*scenarios, "S5"]},
+        "key": key,
+    }
+
+
+def _measure_growth(wrk: str, port: int, base: dict[str, Any]) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/graphql"
+    key = base.pop("key")
+    samples: dict[str, list[Sample]] = {"S2": [], "S3": []}
+    for query in (S2, S3):
+        _graphql(url, query, key)
+        _wrk(wrk, url, json.dumps({"query": query}), key, min(SECONDS, 3))
+    for _ in range(ROUNDS):
+        for name, query in (("S2", S2), ("S3", S3)):
+            samples[name].append(_wrk(wrk, url, json.dumps({"query": query}), key, SECONDS))
+    grown = {}
+    for name, values in samples.items():
+        median = _summary(values)
+        before = base["scenarios"][name]
+        grown[name] = {
+            "rps": round(median.rps, 1),
+            "p50_ms": round(median.p50_ms, 2),
+            "p99_ms": round(median.p99_ms, 2),
+            "p50_growth": round(median.p50_ms / before["p50_ms"], 2),
+        }
+    return grown
+
+
+def _row(sample: Sample, floor_rps: float) -> dict[str, float]:
+    return {
+        "rps": round(sample.rps, 1),
+        "p50_ms": round(sample.p50_ms, 2),
+        "p99_ms": round(sample.p99_ms, 2),
+        "ratio": round(sample.rps / floor_rps, 2),
+    }
+
+
+def _write(result: dict[str, Any]) -> None:
+    result.pop("key", None)
+    suffix = (
+        ""
+        if result["database"] == "sqlite" and WORKERS == 1
+        else (f"-{result['database']}-w{WORKERS}")
+    )
+    (RESULTS / f"latest{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
+    s1_p99 = result["scenarios"]["S1"]["p99_ms"]
+    lines = [
+        f"# Benchmark: {result['database']}, {WORKERS} worker(s)",
+        "",
+        f"Machine: {result['machine']}. Method: {result['method']}.",
+        f"Seeded: {result['seeded']}.",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | ratio to floor |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| floor `{{ hello }}` | {result['floor']['rps']} | {result['floor']['p50_ms']} | "
+        f"{result['floor']['p99_ms']} | 1.00 |",
+    ]
+    for name, row in result["scenarios"].items():
+        lines.append(
+            f"| {name} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | {row['ratio']} |"
+        )
+    lines += ["", f"S5 p99 / S1 p99: {result['scenarios']['S5']['p99_ms'] / s1_p99:.2f}"]
+    if "growth" in result:
+        lines += [
+            "",
+            "At 10x the keys and calls:",
+            "",
+            "| scenario | req/s | p50 ms | p99 ms | p50 growth |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for name, row in result["growth"].items():
+            cells = (row["rps"], row["p50_ms"], row["p99_ms"], row["p50_growth"])
+            lines.append(f"| {name} | " + " | ".join(str(cell) for cell in cells) + " |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / f"latest{suffix}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
