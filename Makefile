@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-postgres lint format migrations schema bench
+.PHONY: install run test test-postgres lint format migrations schema bench audit-http
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,6 @@ schema:
 
 bench:
 	$(shell command -v taskset >/dev/null && echo taskset -c 1) $(BIN)/python bench/authenticated_requests.py
+
+audit-http:
+	scripts/audit-http.sh

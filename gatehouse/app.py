@@ -16,6 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -25,6 +27,7 @@ from core.config import Settings
 from core.errors import ErrorCode
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
+from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from schema import build_schema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
@@ -35,10 +38,13 @@ MAX_BODY_BYTES = 1024 * 1024
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
-def _error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
+def _error_response(
+    status: int, code: ErrorCode, message: str, media_type: str = JSON
+) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
+        media_type=media_type,
     )
 
 
@@ -47,7 +53,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         super().__init__(
             build_schema(production=settings.is_production),
             graphql_ide=None if settings.is_production else "graphiql",
-            allow_queries_via_get=False,
+            # Credentials travel in headers, never cookies, so a query over GET is no
+            # cross-site risk; mutations over GET stay refused.
+            allow_queries_via_get=True,
         )
         self.settings = settings
 
@@ -55,21 +63,35 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         actor = await authenticate(request.headers, request.client.host if request.client else None)
         return Context(request=request, response=response, actor=actor, settings=self.settings)
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if failed_before_execution(result.data, result.errors):
+            # Nothing was executed, so there is no `data`, not even null (GraphQL spec 7.1.2).
+            processed.pop("data", None)
+            request.state.failed_before_execution = True
+        return processed
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await _error_response(400, ErrorCode.BAD_USER_INPUT, "HTTP only.")(scope, receive, send)
             return
         request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
         try:
             response = await self.run(request)
         except HTTPException as exc:
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
             code = _HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT)
-            response = _error_response(exc.status_code, code, exc.reason)
+            response = _error_response(exc.status_code, code, exc.reason, media_type)
         except Exception:
             log.exception("request failed before execution")
-            response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+            response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
+        else:
+            if media_type != JSON and response.media_type == JSON:
+                response.headers["content-type"] = media_type
+                if getattr(request.state, "failed_before_execution", False):
+                    response.status_code = 400
         await response(scope, receive, send)
 
 
