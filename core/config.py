@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,16 @@ ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+# Always allowed in a CORS preflight: the credentials, the body, request correlation and
+# the client name and version Apollo Client sends. CORS_ALLOW_HEADERS adds to these.
+DEFAULT_CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-API-Key",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+)
 
 
 class ConfigError(Exception):
@@ -40,6 +51,7 @@ class Settings:
     argon2_parallelism: int = 4
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +92,9 @@ class Settings:
             ),
             log_level=read("LOG_LEVEL", _one_of(LOG_LEVELS, str.upper), cls.log_level),
             cors_origins=read("CORS_ORIGINS", _origins, cls.cors_origins),
+            cors_allow_headers=read(
+                "CORS_ALLOW_HEADERS", _extra_headers, cls.cors_allow_headers
+            ),
         )
         if (settings.admin_email is None) != (settings.admin_password is None):
             raise ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
@@ -152,6 +167,19 @@ def _origins(value: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
     return origins
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _extra_headers(value: str) -> tuple[str, ...]:
+    extra = [name.strip() for name in value.split(",") if name.strip()]
+    for name in extra:
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{name!r} is not an HTTP header name")
+    known = {name.lower() for name in DEFAULT_CORS_ALLOW_HEADERS}
+    added = [name for name in dict.fromkeys(extra) if name.lower() not in known]
+    return DEFAULT_CORS_ALLOW_HEADERS + tuple(added)
 
 
 def _email(value: str) -> str:

@@ -134,7 +134,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                allow_headers=list(settings.cors_allow_headers),
                 max_age=600,
             ),
         )

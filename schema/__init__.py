@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.errors import ErrorCodes, log_unexpected
 from schema.metrics import MetricsQuery
+from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
@@ -79,6 +80,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
