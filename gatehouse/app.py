@@ -63,7 +63,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         actor = await authenticate(request.headers, request.client.host if request.client else None)
         return Context(request=request, response=response, actor=actor, settings=self.settings)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
         if failed_before_execution(result.data, result.errors):
             # Nothing was executed, so there is no `data`, not even null (GraphQL spec 7.1.2).

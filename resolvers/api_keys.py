@@ -14,7 +14,6 @@ from core.errors import bad_input, forbidden, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
 from resolvers.pagination import Page, paginate
-from resolvers.users import parse_id
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
@@ -50,12 +49,11 @@ async def list_api_keys(
     return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
 
 
-async def get_api_key(key_id: str | int) -> ApiKey | None:
-    pk = parse_id(key_id)
-    return None if pk is None else await ApiKey.get_or_none(id=pk)
+async def get_api_key(key_id: int) -> ApiKey | None:
+    return await ApiKey.get_or_none(id=key_id)
 
 
-async def _require_api_key(key_id: str) -> ApiKey:
+async def _require_api_key(key_id: int) -> ApiKey:
     api_key = await get_api_key(key_id)
     if api_key is None:
         raise not_found("API key")
@@ -99,7 +97,7 @@ async def create_api_key(
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
-async def revoke_key(key_id: str) -> ApiKey:
+async def revoke_key(key_id: int) -> ApiKey:
     api_key = await _require_api_key(key_id)
     # Conditional on revoked_at being unset, so the first revocation time is never moved.
     await ApiKey.filter(id=api_key.id, revoked_at__isnull=True).update(revoked_at=utcnow())
@@ -107,10 +105,10 @@ async def revoke_key(key_id: str) -> ApiKey:
     return await ApiKey.get(id=api_key.id)
 
 
-async def delete_api_key(key_id: str) -> str:
+async def delete_api_key(key_id: int) -> int:
     api_key = await _require_api_key(key_id)
     await api_key.delete()
-    return str(api_key.id)
+    return int(api_key.id)
 
 
 def check_usage_days(days: int) -> None:

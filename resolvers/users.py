@@ -45,20 +45,14 @@ def _roles(roles: list[Role]) -> str:
     return encode_roles(roles)
 
 
-def parse_id(value: str | int) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
+# Ids arrive as primary keys: the schema layer decodes the API's global ids (schema.ids).
 
 
-async def get_user(user_id: str | int) -> User | None:
-    pk = parse_id(user_id)
-    return None if pk is None else await User.get_or_none(id=pk)
+async def get_user(user_id: int) -> User | None:
+    return await User.get_or_none(id=user_id)
 
 
-async def _require_user(user_id: str | int) -> User:
+async def _require_user(user_id: int) -> User:
     user = await get_user(user_id)
     if user is None:
         raise not_found("User")
@@ -106,7 +100,7 @@ async def create_user(*, email: str, display_name: str, password: str, roles: li
 
 async def update_user(
     actor: Principal,
-    user_id: str,
+    user_id: int,
     *,
     display_name: str | None = None,
     roles: list[Role] | None = None,
@@ -145,7 +139,7 @@ async def update_user(
     return target
 
 
-async def reset_password(actor: Principal, user_id: str, new_password: str) -> User:
+async def reset_password(actor: Principal, user_id: int, new_password: str) -> User:
     target = await _require_user(user_id)
     if target.id == actor.user.id:
         raise forbidden("resetPassword is for other users; ask another super-admin.")
@@ -161,7 +155,7 @@ async def set_password(target: User, new_password: str) -> User:
     return target
 
 
-async def delete_user(actor: Principal, user_id: str) -> str:
+async def delete_user(actor: Principal, user_id: int) -> int:
     async with in_transaction():
         target = await _require_user(user_id)
         if target.id == actor.user.id:
@@ -172,7 +166,7 @@ async def delete_user(actor: Principal, user_id: str) -> str:
             revoked_at=utcnow()
         )
         await target.delete()
-    return str(target.id)
+    return int(target.id)
 
 
 async def _ensure_another_active_super_admin(target: User) -> None:

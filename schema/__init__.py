@@ -26,11 +26,12 @@ from strawberry.types import ExecutionContext
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.errors import ErrorCodes, log_unexpected
 from schema.metrics import MetricsQuery
+from schema.nodes import NodeQuery
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
+Query = merge_types("Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
 Mutation = merge_types("Mutation", (SessionMutation, UserMutation, ApiKeyMutation))
 
 

@@ -4,12 +4,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from core.clock import utcnow
 from models import ApiKey, Scope
 from resolvers import api_keys
 from schema.context import Context
 from schema.enums import ApiKeyStatusEnum, ScopeEnum
+from schema.ids import API_KEY, global_id, pk_of, require_pk
 from schema.pagination import Connection
 from schema.permissions import ADMIN, EVERY_ROLE, SUPER_ADMIN, allow
 from schema.users import UserType
@@ -24,8 +26,8 @@ class KeyUsageDay:
 
 
 @strawberry.type(name="ApiKey")
-class ApiKeyType:
-    id: strawberry.ID
+class ApiKeyType(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str | None
     masked_key: str = strawberry.field(description='Prefix and last 4 characters: "gk_Ab12…wXyZ".')
@@ -41,7 +43,7 @@ class ApiKeyType:
     @classmethod
     def from_model(cls, api_key: ApiKey) -> ApiKeyType:
         return cls(
-            id=strawberry.ID(str(api_key.id)),
+            id=api_key.id,
             name=api_key.name,
             description=api_key.description,
             masked_key=api_key.masked_key,
@@ -67,7 +69,7 @@ class ApiKeyType:
     )
     async def usage(self, info: Info, days: int = 30) -> list[KeyUsageDay]:
         api_keys.check_usage_days(days)
-        usage = await info.context.loaders.api_key_usage.load((int(self.id), days))
+        usage = await info.context.loaders.api_key_usage.load((self.id, days))
         return [KeyUsageDay(date=day, calls=calls) for day, calls in usage]
 
 
@@ -119,7 +121,8 @@ class ApiKeyQuery:
 
     @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
     async def api_key(self, info: Info, id: strawberry.ID) -> ApiKeyType | None:  # noqa: A002
-        api_key = await api_keys.get_api_key(id)
+        pk = pk_of(id, API_KEY)
+        api_key = None if pk is None else await api_keys.get_api_key(pk)
         return ApiKeyType.from_model(api_key) if api_key else None
 
 
@@ -150,8 +153,9 @@ class ApiKeyMutation:
         description="Immediate and final.",
     )
     async def revoke_key(self, info: Info, id: strawberry.ID) -> ApiKeyType:  # noqa: A002
-        return ApiKeyType.from_model(await api_keys.revoke_key(id))
+        return ApiKeyType.from_model(await api_keys.revoke_key(require_pk(id, API_KEY)))
 
     @strawberry.mutation(extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)])
     async def delete_api_key(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
-        return strawberry.ID(await api_keys.delete_api_key(id))
+        deleted = await api_keys.delete_api_key(require_pk(id, API_KEY))
+        return global_id(API_KEY, deleted)

@@ -4,20 +4,22 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from models import Scope, User
 from resolvers import users
 from schema.context import Context
 from schema.enums import RoleEnum, UserStatusEnum
+from schema.ids import USER, global_id, pk_of, require_pk
 from schema.pagination import Connection
-from schema.permissions import ADMIN, SUPER_ADMIN, allow
+from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 
 Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(name="User")
-class UserType:
-    id: strawberry.ID
+class UserType(relay.Node):
+    id: relay.NodeID[int]
     email: str
     display_name: str
     roles: list[RoleEnum]  # type: ignore[valid-type]
@@ -28,7 +30,7 @@ class UserType:
     @classmethod
     def from_model(cls, user: User) -> UserType:
         return cls(
-            id=strawberry.ID(str(user.id)),
+            id=user.id,
             email=user.email,
             display_name=user.display_name,
             roles=user.roles,
@@ -64,7 +66,7 @@ class UpdateUserInput:
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
+    @strawberry.field(extensions=[allow(*USER_READERS, scope=Scope.READ)])
     async def users(
         self,
         info: Info,
@@ -82,9 +84,10 @@ class UserQuery:
         )
         return Connection.from_page(page, UserType.from_model)
 
-    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
+    @strawberry.field(extensions=[allow(*USER_READERS, scope=Scope.READ)])
     async def user(self, info: Info, id: strawberry.ID) -> UserType | None:  # noqa: A002
-        user = await users.get_user(id)
+        pk = pk_of(id, USER)
+        user = None if pk is None else await users.get_user(pk)
         return UserType.from_model(user) if user else None
 
 
@@ -112,7 +115,7 @@ class UserMutation:
     ) -> UserType:
         user = await users.update_user(
             info.context.principal,
-            id,
+            require_pk(id, USER),
             display_name=input.display_name,
             roles=input.roles,
             status=input.status,
@@ -126,7 +129,9 @@ class UserMutation:
     async def reset_password(
         self, info: Info, user_id: strawberry.ID, new_password: str
     ) -> UserType:
-        user = await users.reset_password(info.context.principal, user_id, new_password)
+        user = await users.reset_password(
+            info.context.principal, require_pk(user_id, USER), new_password
+        )
         return UserType.from_model(user)
 
     @strawberry.mutation(
@@ -134,4 +139,5 @@ class UserMutation:
         description="Revokes the user's API keys. Not on oneself.",
     )
     async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
-        return strawberry.ID(await users.delete_user(info.context.principal, id))
+        deleted = await users.delete_user(info.context.principal, require_pk(id, USER))
+        return global_id(USER, deleted)

@@ -73,7 +73,7 @@ async def test_an_execution_error_is_http_200_with_data_for_graphql_response_jso
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     body = response.json()
-    assert body["data"] is None
+    assert body.get("data") is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
@@ -110,7 +110,10 @@ async def test_a_query_may_come_over_get(client: httpx.AsyncClient, super_admin:
 
     response = await client.get(
         "/graphql",
-        params={"query": "query ($n: Int) { users(first: $n) { totalCount } }", "variables": '{"n": 1}'},
+        params={
+            "query": "query ($n: Int) { users(first: $n) { totalCount } }",
+            "variables": '{"n": 1}',
+        },
         headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
     )
 

@@ -259,7 +259,7 @@ async def test_an_unexpected_failure_is_internal_without_details(
 
     assert response.status_code == 200
     body = response.json()
-    assert body["data"] is None
+    assert body.get("data") is None
     assert len(body["errors"]) == 1
     error = body["errors"][0]
     assert error["extensions"] == {"code": "INTERNAL"}
