@@ -62,6 +62,15 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_keys"
+        # Keyset pagination for each `apiKeys(orderBy:)` field: the sort column, then the id
+        # that breaks ties.
+        indexes = (
+            ("name", "id"),
+            ("created_at", "id"),
+            ("last_used_at", "id"),
+            ("expires_at", "id"),
+            ("total_calls", "id"),
+        )
 
     @property
     def scopes(self) -> list[Scope]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from tortoise.expressions import Q
 
@@ -13,11 +14,28 @@ from core.clock import utcnow
 from core.errors import bad_input, forbidden, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
-from resolvers.pagination import Page, paginate
+from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_USAGE_DAYS = 90
+
+
+class ApiKeyOrderField(StrEnum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_USED_AT = "LAST_USED_AT"
+    EXPIRES_AT = "EXPIRES_AT"
+    TOTAL_CALLS = "TOTAL_CALLS"
+
+
+API_KEY_SORT_COLUMNS = {
+    ApiKeyOrderField.NAME: SortColumn("NAME", "name", str),
+    ApiKeyOrderField.CREATED_AT: SortColumn("CREATED_AT", "created_at", datetime),
+    ApiKeyOrderField.LAST_USED_AT: SortColumn("LAST_USED_AT", "last_used_at", datetime, True),
+    ApiKeyOrderField.EXPIRES_AT: SortColumn("EXPIRES_AT", "expires_at", datetime, True),
+    ApiKeyOrderField.TOTAL_CALLS: SortColumn("TOTAL_CALLS", "total_calls", int),
+}
 
 
 @dataclass(frozen=True)
@@ -40,13 +58,18 @@ async def list_api_keys(
     after: str | None,
     status: ApiKeyStatus | None = None,
     search: str | None = None,
+    order_by: ApiKeyOrderField | None = None,
+    direction: OrderDirection = OrderDirection.DESC,
 ) -> Page[ApiKey]:
     queryset = ApiKey.all()
     if status is not None:
         queryset = queryset.filter(status_filter(status, utcnow()))
     if search and search.strip():
         queryset = queryset.filter(name__icontains=search.strip())
-    return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
+    ordering = None if order_by is None else Ordering(API_KEY_SORT_COLUMNS[order_by], direction)
+    return await paginate(
+        queryset, kind="ApiKey", first=first, after=after, newest_first=True, ordering=ordering
+    )
 
 
 async def get_api_key(key_id: int) -> ApiKey | None:

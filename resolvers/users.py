@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -14,7 +16,7 @@ from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
-from resolvers.pagination import Page, paginate
+from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 # PostgreSQL refuses NUL in text and SQLite cuts strings at it; no name or email needs these.
@@ -45,6 +47,21 @@ def _roles(roles: list[Role]) -> str:
     return encode_roles(roles)
 
 
+class UserOrderField(StrEnum):
+    EMAIL = "EMAIL"
+    DISPLAY_NAME = "DISPLAY_NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_LOGIN_AT = "LAST_LOGIN_AT"
+
+
+USER_SORT_COLUMNS = {
+    UserOrderField.EMAIL: SortColumn("EMAIL", "email", str),
+    UserOrderField.DISPLAY_NAME: SortColumn("DISPLAY_NAME", "display_name", str),
+    UserOrderField.CREATED_AT: SortColumn("CREATED_AT", "created_at", datetime),
+    UserOrderField.LAST_LOGIN_AT: SortColumn("LAST_LOGIN_AT", "last_login_at", datetime, True),
+}
+
+
 # Ids arrive as primary keys: the schema layer decodes the API's global ids (schema.ids).
 
 
@@ -66,6 +83,8 @@ async def list_users(
     status: UserStatus | None = None,
     role: Role | None = None,
     search: str | None = None,
+    order_by: UserOrderField | None = None,
+    direction: OrderDirection = OrderDirection.ASC,
 ) -> Page[User]:
     queryset = User.all()
     if status is not None:
@@ -77,7 +96,10 @@ async def list_users(
         if _CONTROL_CHARACTER.search(term):
             raise bad_input("`search` must not contain control characters.")
         queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
-    return await paginate(queryset, kind="User", first=first, after=after, newest_first=False)
+    ordering = None if order_by is None else Ordering(USER_SORT_COLUMNS[order_by], direction)
+    return await paginate(
+        queryset, kind="User", first=first, after=after, newest_first=False, ordering=ordering
+    )
 
 
 async def create_user(*, email: str, display_name: str, password: str, roles: list[Role]) -> User:

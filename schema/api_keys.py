@@ -9,8 +9,9 @@ from strawberry import relay
 from core.clock import utcnow
 from models import ApiKey, Scope
 from resolvers import api_keys
+from resolvers.pagination import OrderDirection
 from schema.context import Context
-from schema.enums import ApiKeyStatusEnum, ScopeEnum
+from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum
 from schema.ids import API_KEY, global_id, pk_of, require_pk
 from schema.pagination import Connection
 from schema.permissions import ADMIN, EVERY_ROLE, SUPER_ADMIN, allow
@@ -79,6 +80,20 @@ class ApiKeyFilter:
     search: str | None = strawberry.field(default=None, description="Matches part of the name.")
 
 
+@strawberry.input(
+    description="How to sort `apiKeys`: by one field, ties broken by id in the same "
+    "direction; keys with a null value (never used, never expiring) come last in both "
+    "directions."
+)
+class ApiKeyOrder:
+    field: ApiKeyOrderFieldEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The field to sort by."
+    )
+    direction: OrderDirectionEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=OrderDirection.DESC, description="DESC when left out or null."
+    )
+
+
 @strawberry.input
 class CreateApiKeyInput:
     name: str = strawberry.field(description="1 to 100 characters.")
@@ -109,6 +124,7 @@ class ApiKeyQuery:
         first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
         after: str | None = None,
         filter: ApiKeyFilter | None = None,  # noqa: A002 - the contract's name
+        order_by: ApiKeyOrder | None = None,
     ) -> Connection[ApiKeyType]:
         criteria = filter or ApiKeyFilter()
         page = await api_keys.list_api_keys(
@@ -116,6 +132,8 @@ class ApiKeyQuery:
             after=after,
             status=criteria.status,
             search=criteria.search,
+            order_by=order_by.field if order_by else None,
+            direction=(order_by and order_by.direction) or OrderDirection.DESC,
         )
         return Connection.from_page(page, ApiKeyType.from_model)
 

@@ -8,8 +8,9 @@ from strawberry import relay
 
 from models import Scope, User
 from resolvers import users
+from resolvers.pagination import OrderDirection
 from schema.context import Context
-from schema.enums import RoleEnum, UserStatusEnum
+from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
 from schema.ids import USER, global_id, pk_of, require_pk
 from schema.pagination import Connection
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
@@ -49,6 +50,19 @@ class UserFilter:
     )
 
 
+@strawberry.input(
+    description="How to sort `users`: by one field, ties broken by id in the same direction; "
+    "users never signed in (null lastLoginAt) come last in both directions."
+)
+class UserOrder:
+    field: UserOrderFieldEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The field to sort by."
+    )
+    direction: OrderDirectionEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=OrderDirection.ASC, description="ASC when left out or null."
+    )
+
+
 @strawberry.input
 class CreateUserInput:
     email: str
@@ -73,6 +87,7 @@ class UserQuery:
         first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
         after: str | None = None,
         filter: UserFilter | None = None,  # noqa: A002 - the contract's name
+        order_by: UserOrder | None = None,
     ) -> Connection[UserType]:
         criteria = filter or UserFilter()
         page = await users.list_users(
@@ -81,6 +96,8 @@ class UserQuery:
             status=criteria.status,
             role=criteria.role,
             search=criteria.search,
+            order_by=order_by.field if order_by else None,
+            direction=(order_by and order_by.direction) or OrderDirection.ASC,
         )
         return Connection.from_page(page, UserType.from_model)
 
