@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from auth.passwords import verify_password
+from tortoise.transactions import in_transaction
+
+from auth.audit import audit
+from auth.passwords import hash_password, validate_password, verify_password
 from auth.principal import Principal
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import GatehouseError, unauthenticated
+from core.errors import GatehouseError, forbidden, unauthenticated
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
+WRONG_CURRENT_PASSWORD = "The current password is wrong."
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,37 @@ async def logout(principal: Principal) -> bool:
         return False
     await Session.filter(id=principal.session.id).delete()
     return True
+
+
+async def change_password(principal: Principal, current_password: str, new_password: str) -> bool:
+    """Replace one's own password. Every other session of the user ends, so a session that
+    leaked ends with the change; the caller's own session goes on."""
+    session = principal.session
+    if session is None:
+        raise forbidden("changePassword is for a signed-in user, not an API key.")
+    validate_password(new_password)
+    await _verify_current_password(principal, current_password)
+    new_hash = await hash_password(new_password)
+    user = principal.user
+    async with in_transaction():
+        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=utcnow())
+        await Session.filter(user_id=user.id).exclude(id=session.id).delete()
+        await audit(principal, "user.change_password", target_type="user", target_id=user.id)
+    return True
+
+
+async def _verify_current_password(principal: Principal, current_password: str) -> None:
+    """The one place changePassword checks a password: throttling of guesses (as for
+    `login`) belongs here. A wrong password is FORBIDDEN, not UNAUTHENTICATED: the session
+    is still valid, and clients treat UNAUTHENTICATED as "sign in again"."""
+    user = await User.get(id=principal.user.id)
+    verification = await verify_password(user.password_hash, current_password)
+    if not verification.ok:
+        await audit(
+            principal,
+            "user.change_password",
+            outcome="FORBIDDEN",
+            target_type="user",
+            target_id=user.id,
+        )
+        raise forbidden(WRONG_CURRENT_PASSWORD)

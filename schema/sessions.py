@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -51,3 +52,22 @@ class SessionMutation:
     @strawberry.mutation(extensions=[people_only()], description="Ends the current session.")
     async def logout(self, info: Info) -> bool:
         return await sessions.logout(info.context.principal)
+
+    @strawberry.mutation(
+        extensions=[people_only()],
+        description="Changes the signed-in user's own password and ends every other session "
+        "of the user; this session goes on. For sessions only: an API key is FORBIDDEN. A "
+        "wrong current password is FORBIDDEN; a new password outside the rules is "
+        "BAD_USER_INPUT.",
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[
+            str, strawberry.argument(description="The password the user signs in with now.")
+        ],
+        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+    ) -> bool:
+        return await sessions.change_password(
+            info.context.principal, current_password, new_password
+        )
