@@ -17,7 +17,7 @@ from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
-WRONG_CURRENT_PASSWORD = "The current password is wrong."
+REFUSED_CHANGE = "The current password is wrong."
 
 
 @dataclass(frozen=True)
@@ -90,4 +90,4 @@ async def _verify_current_password(principal: Principal, current_password: str) 
             target_type="user",
             target_id=user.id,
         )
-        raise forbidden(WRONG_CURRENT_PASSWORD)
+        raise forbidden(REFUSED_CHANGE)
