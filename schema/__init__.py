@@ -20,8 +20,10 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.errors import ErrorCodes, log_unexpected
@@ -32,7 +34,17 @@ from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
 Query = merge_types("Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery))
+get_object_definition(
+    Query, strict=True
+).description = (
+    "What can be read. Every field needs a credential and, with an API key, the READ scope."
+)
 Mutation = merge_types("Mutation", (SessionMutation, UserMutation, ApiKeyMutation))
+get_object_definition(
+    Mutation, strict=True
+).description = (
+    "What can be changed. Each field's directives say which roles and API-key scope it needs."
+)
 
 
 # Built once: the validation cache is keyed by the rule classes, and the limiters' own
@@ -57,6 +69,20 @@ class ParserCacheKeepingErrors(ParserCache):
 
 
 class GatehouseSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe_directive_arguments()
+
+    def _describe_directive_arguments(self) -> None:
+        """Strawberry drops the descriptions of schema-directive arguments (`@requires`'s
+        roles and scope); copy them from the directive's own fields into the schema."""
+        for directive in self._schema.directives:
+            definition = (directive.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            for field in getattr(definition, "fields", ()):
+                name = self.config.name_converter.get_graphql_name(field)
+                if field.description and name in directive.args:
+                    directive.args[name].description = field.description
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

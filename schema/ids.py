@@ -10,6 +10,7 @@ NOT_FOUND for a mutation — never INTERNAL.
 from __future__ import annotations
 
 import binascii
+from typing import Annotated
 
 import strawberry
 from strawberry.relay.utils import from_base64, to_base64
@@ -53,3 +54,7 @@ def require_pk(value: str, type_name: str) -> int:
     if pk is None:
         raise not_found(_WHAT[type_name])
     return pk
+
+
+UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
+ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]

@@ -25,12 +25,37 @@ from schema.enums import RoleEnum, ScopeEnum
     description="Roles that may call this field, and the scope an API key needs for it.",
 )
 class RequiresDirective:
-    roles: list[RoleEnum]  # type: ignore[valid-type]
-    scope: ScopeEnum | None = None  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(
+        description="The caller's strongest role must be one of these; FORBIDDEN otherwise."
+    )
+    scope: ScopeEnum | None = strawberry.field(
+        default=None,
+        description="The scope an API key must hold (sessions hold every scope); FORBIDDEN "
+        "otherwise.",
+    )
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="isAuthenticated",
+    description="Needs a valid session token or API key: UNAUTHENTICATED otherwise.",
+)
+class IsAuthenticatedDirective:
+    pass
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="isNotApiKey",
+    description="For portal users only: a request signed with an API key is FORBIDDEN.",
+)
+class IsNotApiKeyDirective:
+    pass
 
 
 class IsAuthenticated(BasePermission):
     message = "Authentication required."
+    _schema_directive = IsAuthenticatedDirective()
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
@@ -44,6 +69,7 @@ class IsNotApiKey(BasePermission):
     """Sessions are for people: `login` and `logout` refuse a valid API key."""
 
     message = "This operation is for portal users, not API keys."
+    _schema_directive = IsNotApiKeyDirective()
     error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:

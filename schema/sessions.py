@@ -14,13 +14,13 @@ from schema.users import UserType
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="A new session.")
 class LoginPayload:
     token: str = strawberry.field(
         description="Send as `Authorization: Bearer <token>`; opaque, ends at logout or expiry."
     )
-    expires_at: datetime
-    user: UserType
+    expires_at: datetime = strawberry.field(description="When the token stops working.")
+    user: UserType = strawberry.field(description="The user who signed in.")
 
 
 @strawberry.type
@@ -40,7 +40,12 @@ class SessionMutation:
         description="Public. A wrong email, a wrong password and an inactive account all "
         "answer UNAUTHENTICATED alike.",
     )
-    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="In any letter case.")],
+        password: Annotated[str, strawberry.argument(description="The user's password.")],
+    ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
         result = await sessions.login(email, password, ttl=ttl)
         return LoginPayload(

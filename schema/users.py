@@ -11,22 +11,22 @@ from resolvers import users
 from resolvers.pagination import OrderDirection
 from schema.context import Context
 from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
-from schema.ids import USER, global_id, pk_of, require_pk
-from schema.pagination import Connection
+from schema.ids import USER, UserId, global_id, pk_of, require_pk
+from schema.pagination import After, Connection, First
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(name="User")
+@strawberry.type(name="User", description="A person who signs in to the portal.")
 class UserType(relay.Node):
     id: relay.NodeID[int]
-    email: str
-    display_name: str
-    roles: list[RoleEnum]  # type: ignore[valid-type]
-    status: UserStatusEnum  # type: ignore[valid-type]
+    email: str = strawberry.field(description="Unique in any letter case; stored lower-case.")
+    display_name: str = strawberry.field(description="1 to 200 characters.")
+    roles: list[RoleEnum] = strawberry.field(description="At least one; the strongest counts.")
+    status: UserStatusEnum = strawberry.field(description="Whether the user may sign in.")
     last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the user was created.")
 
     @classmethod
     def from_model(cls, user: User) -> UserType:
@@ -41,10 +41,14 @@ class UserType(relay.Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="Narrows `users`; every criterion given must match.")
 class UserFilter:
-    status: UserStatusEnum | None = None  # type: ignore[valid-type]
-    role: RoleEnum | None = None  # type: ignore[valid-type]
+    status: UserStatusEnum | None = strawberry.field(
+        default=None, description="Only users with this status."
+    )
+    role: RoleEnum | None = strawberry.field(
+        default=None, description="Only users holding this role (among others)."
+    )
     search: str | None = strawberry.field(
         default=None, description="Matches part of the email or display name, in any case."
     )
@@ -55,39 +59,48 @@ class UserFilter:
     "users never signed in (null lastLoginAt) come last in both directions."
 )
 class UserOrder:
-    field: UserOrderFieldEnum = strawberry.field(  # type: ignore[valid-type]
-        description="The field to sort by."
-    )
-    direction: OrderDirectionEnum | None = strawberry.field(  # type: ignore[valid-type]
+    field: UserOrderFieldEnum = strawberry.field(description="The field to sort by.")
+    direction: OrderDirectionEnum | None = strawberry.field(
         default=OrderDirection.ASC, description="ASC when left out or null."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new portal user.")
 class CreateUserInput:
-    email: str
-    display_name: str
+    email: str = strawberry.field(description="Unique in any letter case (CONFLICT otherwise).")
+    display_name: str = strawberry.field(description="1 to 200 characters.")
     password: str = strawberry.field(description="12 to 1024 characters.")
-    roles: list[RoleEnum]  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(description="At least one.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a user; what is left out or null stays as it is.")
 class UpdateUserInput:
-    display_name: str | None = None
-    roles: list[RoleEnum] | None = None  # type: ignore[valid-type]
-    status: UserStatusEnum | None = None  # type: ignore[valid-type]
+    display_name: str | None = strawberry.field(default=None, description="1 to 200 characters.")
+    roles: list[RoleEnum] | None = strawberry.field(
+        default=None, description="Replaces every role; at least one."
+    )
+    status: UserStatusEnum | None = strawberry.field(
+        default=None, description="INACTIVE ends the user's sessions and stops their keys."
+    )
 
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(extensions=[allow(*USER_READERS, scope=Scope.READ)])
+    @strawberry.field(
+        extensions=[allow(*USER_READERS, scope=Scope.READ)],
+        description="Portal users, a page at a time: by id unless `orderBy` says otherwise.",
+    )
     async def users(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
-        after: str | None = None,
-        filter: UserFilter | None = None,  # noqa: A002 - the contract's name
-        order_by: UserOrder | None = None,
+        first: First = 20,
+        after: After = None,
+        filter: Annotated[  # noqa: A002 - the contract's name
+            UserFilter | None, strawberry.argument(description="Null lists every user.")
+        ] = None,
+        order_by: Annotated[
+            UserOrder | None, strawberry.argument(description="Null sorts by id, oldest first.")
+        ] = None,
     ) -> Connection[UserType]:
         criteria = filter or UserFilter()
         page = await users.list_users(
@@ -101,8 +114,11 @@ class UserQuery:
         )
         return Connection.from_page(page, UserType.from_model)
 
-    @strawberry.field(extensions=[allow(*USER_READERS, scope=Scope.READ)])
-    async def user(self, info: Info, id: strawberry.ID) -> UserType | None:  # noqa: A002
+    @strawberry.field(
+        extensions=[allow(*USER_READERS, scope=Scope.READ)],
+        description="One user; null when the id names no user.",
+    )
+    async def user(self, info: Info, id: UserId) -> UserType | None:  # noqa: A002
         pk = pk_of(id, USER)
         user = None if pk is None else await users.get_user(pk)
         return UserType.from_model(user) if user else None
@@ -110,8 +126,17 @@ class UserQuery:
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)])
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:  # noqa: A002
+    @strawberry.mutation(
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
+        description="Creates a portal user; a duplicate email is CONFLICT.",
+    )
+    async def create_user(
+        self,
+        info: Info,
+        input: Annotated[  # noqa: A002 - the contract's name
+            CreateUserInput, strawberry.argument(description="The new user.")
+        ],
+    ) -> UserType:
         user = await users.create_user(
             email=input.email,
             display_name=input.display_name,
@@ -127,8 +152,10 @@ class UserMutation:
     async def update_user(
         self,
         info: Info,
-        id: strawberry.ID,  # noqa: A002
-        input: UpdateUserInput,  # noqa: A002
+        id: UserId,  # noqa: A002
+        input: Annotated[  # noqa: A002 - the contract's name
+            UpdateUserInput, strawberry.argument(description="What to change.")
+        ],
     ) -> UserType:
         user = await users.update_user(
             info.context.principal,
@@ -144,7 +171,10 @@ class UserMutation:
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
-        self, info: Info, user_id: strawberry.ID, new_password: str
+        self,
+        info: Info,
+        user_id: UserId,
+        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
     ) -> UserType:
         user = await users.reset_password(
             info.context.principal, require_pk(user_id, USER), new_password
@@ -153,8 +183,9 @@ class UserMutation:
 
     @strawberry.mutation(
         extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN)],
-        description="Revokes the user's API keys. Not on oneself.",
+        description="Deletes the user, ends their sessions and revokes their API keys; "
+        "answers the deleted id. Not on oneself.",
     )
-    async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
+    async def delete_user(self, info: Info, id: UserId) -> strawberry.ID:  # noqa: A002
         deleted = await users.delete_user(info.context.principal, require_pk(id, USER))
         return global_id(USER, deleted)
