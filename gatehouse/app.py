@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -39,12 +40,17 @@ _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
 def _error_response(
-    status: int, code: ErrorCode, message: str, media_type: str = JSON
+    status: int,
+    code: ErrorCode,
+    message: str,
+    media_type: str = JSON,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
         media_type=media_type,
+        headers=headers,
     )
 
 
@@ -62,6 +68,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         actor = await authenticate(request.headers, request.client.host if request.client else None)
         return Context(request=request, response=response, actor=actor, settings=self.settings)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -85,7 +100,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
             code = _HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT)
-            response = _error_response(exc.status_code, code, exc.reason, media_type)
+            allow = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
+            response = _error_response(
+                exc.status_code,
+                code,
+                exc.reason,
+                media_type,
+                allow if exc.status_code == 405 else None,
+            )
         except Exception:
             log.exception("request failed before execution")
             response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)

@@ -121,12 +121,15 @@ async def test_a_query_may_come_over_get(client: httpx.AsyncClient, super_admin:
     assert response.json() == {"data": {"users": {"totalCount": 1}}}
 
 
-async def test_a_mutation_over_get_is_refused(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+async def test_a_mutation_over_get_is_method_not_allowed(
+    client: httpx.AsyncClient, accept: str
+) -> None:
     response = await client.get(
-        "/graphql",
-        params={"query": "mutation { logout }"},
-        headers={"Accept": "application/json"},
+        "/graphql", params={"query": "mutation { logout }"}, headers={"Accept": accept}
     )
 
-    assert response.status_code in (400, 405)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"].startswith(accept)
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

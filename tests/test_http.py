@@ -126,7 +126,7 @@ async def test_a_json_body_without_one_operation_is_bad_user_input(
         pytest.param("PUT", {}, 405, id="put"),
         pytest.param("DELETE", {}, 405, id="delete"),
         pytest.param("POST", {"Content-Type": "text/plain"}, 400, id="text-body"),
-        pytest.param("GET", {"Accept": "application/json"}, 400, id="mutation-over-get"),
+        pytest.param("GET", {"Accept": "application/json"}, 405, id="mutation-over-get"),
     ],
 )
 async def test_requests_graphql_cannot_serve_answer_with_a_json_error(
