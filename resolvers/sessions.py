@@ -80,7 +80,9 @@ async def _verify_current_password(principal: Principal, current_password: str) 
     """The one place changePassword checks a password: throttling of guesses (as for
     `login`) belongs here. A wrong password is FORBIDDEN, not UNAUTHENTICATED: the session
     is still valid, and clients treat UNAUTHENTICATED as "sign in again"."""
-    user = await User.get(id=principal.user.id)
+    user = await User.get_or_none(id=principal.user.id)
+    if user is None:  # deleted since this request was authenticated
+        raise unauthenticated()
     verification = await verify_password(user.password_hash, current_password)
     if not verification.ok:
         await audit(

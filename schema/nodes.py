@@ -3,6 +3,7 @@ of `user` and `apiKey` (a User needs a role that may read users; an ApiKey any r
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import strawberry
@@ -69,12 +70,14 @@ class NodeQuery:
     ) -> list[relay.Node | None]:
         if len(ids) > MAX_NODES:
             raise bad_input(f"`ids` may hold at most {MAX_NODES} ids.")
-        found: list[relay.Node | None] = []
-        for global_id in ids:
-            try:
-                found.append(await _node(info, global_id))
-            except GatehouseError as error:
-                # Returned, not raised: GraphQL nulls this entry alone and reports the
-                # error at its index, so the other entries still answer.
-                found.append(error)  # type: ignore[arg-type]
-        return found
+        # Gathered, so that the DataLoaders fetch each type in one query.
+        return list(await asyncio.gather(*(_node_or_refusal(info, each) for each in ids)))
+
+
+async def _node_or_refusal(info: Info, global_id: str) -> relay.Node | None:
+    try:
+        return await _node(info, global_id)
+    except GatehouseError as error:
+        # Returned, not raised: GraphQL nulls this entry alone and reports the error at its
+        # index, so the other entries still answer.
+        return error  # type: ignore[return-value]
