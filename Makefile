@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench
+.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench audit-http
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,6 @@ schema:
 
 bench:
 	$(BIN)/python -m bench.run
+
+audit-http:
+	scripts/audit-http.sh

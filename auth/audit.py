@@ -21,6 +21,7 @@ log = logging.getLogger("gatehouse.audit")
 USER_CREATE = "user.create"
 USER_UPDATE = "user.update"
 USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105 - an action name, not a password
+USER_CHANGE_PASSWORD = "user.change_password"  # noqa: S105 - an action name, not a password
 USER_DELETE = "user.delete"
 API_KEY_CREATE = "api_key.create"
 API_KEY_REVOKE = "api_key.revoke"

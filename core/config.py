@@ -7,6 +7,7 @@ import binascii
 import importlib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,16 @@ LOG_FORMATS = ("text", "json")
 MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+# Always allowed in a CORS preflight: the credentials, the body, request correlation and
+# the client name and version Apollo Client sends. CORS_ALLOW_HEADERS adds to these.
+DEFAULT_CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-API-Key",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+)
 
 
 def available_cores() -> int:
@@ -83,6 +94,7 @@ class Settings:
     max_query_fragments: int = 100
     max_query_spreads: int = 200
     trusted_documents: Path | None = None
+    cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
 
     @property
     def is_production(self) -> bool:
@@ -191,6 +203,7 @@ class Settings:
                 "MAX_QUERY_SPREADS", _bounded_int(0, 10_000), cls.max_query_spreads
             ),
             trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
+            cors_allow_headers=read("CORS_ALLOW_HEADERS", _extra_headers, cls.cors_allow_headers),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -334,6 +347,19 @@ def _metrics_token(value: str) -> Secret:
             "(e.g. from `openssl rand -hex 32`)"
         )
     return Secret(value)
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _extra_headers(value: str) -> tuple[str, ...]:
+    extra = [name.strip() for name in value.split(",") if name.strip()]
+    for name in extra:
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{name!r} is not an HTTP header name")
+    known = {name.lower() for name in DEFAULT_CORS_ALLOW_HEADERS}
+    added = [name for name in dict.fromkeys(extra) if name.lower() not in known]
+    return DEFAULT_CORS_ALLOW_HEADERS + tuple(added)
 
 
 def _email(value: str) -> str:

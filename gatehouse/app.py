@@ -18,7 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -32,6 +34,7 @@ from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
+from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
@@ -55,10 +58,18 @@ MAX_BODY_BYTES = 1024 * 1024
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
-def _error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
+def _error_response(
+    status: int,
+    code: ErrorCode,
+    message: str,
+    media_type: str = JSON,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
         status_code=status,
+        media_type=media_type,
+        headers=headers,
     )
 
 
@@ -88,7 +99,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         super().__init__(
             build_schema(DocumentSettings.from_settings(settings), tracer_provider=tracer_provider),
             graphql_ide=None if settings.is_production else "graphiql",
-            allow_queries_via_get=False,
+            # Credentials travel in headers, never cookies, so a query over GET is no
+            # cross-site risk; mutations over GET stay refused.
+            allow_queries_via_get=True,
         )
         self.settings = settings
         self.playground = Playground()
@@ -135,11 +148,31 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 document_id = body.get("documentId") if isinstance(body, dict) else None
         return self.trusted_documents.resolve(request_data, document_id)
 
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if failed_before_execution(result.data, result.errors):
+            # Nothing was executed, so there is no `data`, not even null (GraphQL spec 7.1.2).
+            processed.pop("data", None)
+            request.state.failed_before_execution = True
+        return processed
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await _error_response(400, ErrorCode.BAD_USER_INPUT, "HTTP only.")(scope, receive, send)
             return
         request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
         try:
             response = await self.run(request)
         except CredentialRefused as exc:
@@ -150,16 +183,28 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
             code = _HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT)
-            response = _error_response(exc.status_code, code, exc.reason)
+            allow = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
+            response = _error_response(
+                exc.status_code,
+                code,
+                exc.reason,
+                media_type,
+                allow if exc.status_code == 405 else None,
+            )
         except Exception as exc:
             outage = database_unavailable(exc)
             if outage is None:
                 log.exception("request failed before execution")
-                response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+                response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
             else:
                 # An outage, not a bug: one line per request and a 503 a client may retry.
                 log.error("database unavailable: %s", outage)
-                response = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+                response = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
+        else:
+            if media_type != JSON and response.media_type == JSON:
+                response.headers["content-type"] = media_type
+                if getattr(request.state, "failed_before_execution", False):
+                    response.status_code = 400
         await response(scope, receive, send)
 
 
@@ -253,7 +298,7 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                allow_headers=list(settings.cors_allow_headers),
                 # A portal may show the id with an error, for the operator to find the logs.
                 expose_headers=["X-Request-ID"],
                 max_age=600,

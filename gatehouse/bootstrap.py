@@ -39,7 +39,10 @@ async def ensure_first_super_admin(settings: Settings) -> None:
         # The one time a password reaches a log: nobody could sign in otherwise. It is
         # never shown again; `gatehouse reset-password` replaces it.
         log.warning(
-            "created super-admin %s with password %s (shown once; change it)", email, password
+            "created super-admin %s with password %s (shown once: sign in and change it with "
+            "the changePassword mutation)",
+            email,
+            password,
         )
     else:
         log.info("created super-admin %s from ADMIN_EMAIL", email)

@@ -62,8 +62,17 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_keys"
-        # Expired keys are counted from this index alone, however many keys there are.
-        indexes = (("expires_at", "revoked_at"),)
+        indexes = (
+            # Expired keys are counted from this index alone, however many keys there are.
+            ("expires_at", "revoked_at"),
+            # Keyset pagination for each `apiKeys(orderBy:)` field: the sort column, then the
+            # id that breaks ties.
+            ("name", "id"),
+            ("created_at", "id"),
+            ("last_used_at", "id"),
+            ("expires_at", "id"),
+            ("total_calls", "id"),
+        )
 
     @property
     def scopes(self) -> list[Scope]:

@@ -49,6 +49,9 @@ class User(Model):
 
     class Meta:
         table = "users"
+        # Keyset pagination for each `users(orderBy:)` field: the sort column, then the id
+        # that breaks ties. Email is unique, so its own unique index serves.
+        indexes = (("display_name", "id"), ("created_at", "id"), ("last_login_at", "id"))
 
     @property
     def roles(self) -> list[Role]:

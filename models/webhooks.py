@@ -3,6 +3,7 @@ delivered later by the server, so a crash or an unreachable receiver loses nothi
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,12 @@ def outbox_enabled() -> bool:
     return _Outbox.enabled
 
 
+def _global_id(type_name: str, pk: int) -> str:
+    # The ids the GraphQL API shows (Relay's base64 of "<Type>:<pk>"), so that a receiver
+    # can look the key up with `node(id:)`.
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
 def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
     """What receivers learn about a key: never its secret or hash."""
 
@@ -57,12 +64,12 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
         return value.isoformat() if value is not None else None
 
     return {
-        "id": str(api_key.id),
+        "id": _global_id("ApiKey", api_key.id),
         "name": api_key.name,
         "maskedKey": api_key.masked_key,
         "scopes": [str(scope) for scope in api_key.scopes],
         "status": str(api_key.status_at(now)),
-        "createdBy": str(api_key.created_by_id) if api_key.created_by_id else None,
+        "createdBy": _global_id("User", api_key.created_by_id) if api_key.created_by_id else None,
         "expiresAt": iso(api_key.expires_at),
         "revokedAt": iso(api_key.revoked_at),
         "rolledAt": iso(api_key.rolled_at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -24,10 +25,27 @@ from resolvers.key_rules import (
     checked_name,
     encode_cidrs,
 )
-from resolvers.pagination import Page, paginate
-from resolvers.users import parse_id, search_term
+from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
+from resolvers.users import search_term
 
 MAX_USAGE_DAYS = 90
+
+
+class ApiKeyOrderField(StrEnum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_USED_AT = "LAST_USED_AT"
+    EXPIRES_AT = "EXPIRES_AT"
+    TOTAL_CALLS = "TOTAL_CALLS"
+
+
+API_KEY_SORT_COLUMNS = {
+    ApiKeyOrderField.NAME: SortColumn("NAME", "name", str),
+    ApiKeyOrderField.CREATED_AT: SortColumn("CREATED_AT", "created_at", datetime),
+    ApiKeyOrderField.LAST_USED_AT: SortColumn("LAST_USED_AT", "last_used_at", datetime, True),
+    ApiKeyOrderField.EXPIRES_AT: SortColumn("EXPIRES_AT", "expires_at", datetime, True),
+    ApiKeyOrderField.TOTAL_CALLS: SortColumn("TOTAL_CALLS", "total_calls", int),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,8 @@ async def list_api_keys(
     status: ApiKeyStatus | None = None,
     search: str | None = None,
     expiring_within_days: int | None = None,
+    order_by: ApiKeyOrderField | None = None,
+    direction: OrderDirection = OrderDirection.DESC,
 ) -> Page[ApiKey]:
     now = utcnow()
     # Creators come in the page's own statement: `createdBy` is on most listings.
@@ -68,15 +88,17 @@ async def list_api_keys(
     term = search_term(search)
     if term is not None:
         queryset = queryset.filter(name__icontains=term)
-    return await paginate(queryset, kind="ApiKey", first=first, after=after, newest_first=True)
+    ordering = None if order_by is None else Ordering(API_KEY_SORT_COLUMNS[order_by], direction)
+    return await paginate(
+        queryset, kind="ApiKey", first=first, after=after, newest_first=True, ordering=ordering
+    )
 
 
-async def get_api_key(key_id: str | int) -> ApiKey | None:
-    pk = parse_id(key_id)
-    return None if pk is None else await ApiKey.get_or_none(id=pk)
+async def get_api_key(key_id: int) -> ApiKey | None:
+    return await ApiKey.get_or_none(id=key_id)
 
 
-async def require_api_key(key_id: str) -> ApiKey:
+async def require_api_key(key_id: int) -> ApiKey:
     api_key = await get_api_key(key_id)
     if api_key is None:
         raise not_found("API key")
@@ -132,11 +154,9 @@ async def create_api_key(
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
-async def revoke_key(actor: Principal, key_id: str) -> ApiKey:
+async def revoke_key(actor: Principal, key_id: int) -> ApiKey:
     async with (
-        audited(
-            actor, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
-        ) as event,
+        audited(actor, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=key_id) as event,
         in_transaction(),
     ):
         api_key = await require_api_key(key_id)
@@ -153,18 +173,16 @@ async def revoke_key(actor: Principal, key_id: str) -> ApiKey:
     return api_key
 
 
-async def delete_api_key(actor: Principal, key_id: str) -> str:
+async def delete_api_key(actor: Principal, key_id: int) -> int:
     async with (
-        audited(
-            actor, API_KEY_DELETE, target_type=TARGET_API_KEY, target_id=parse_id(key_id)
-        ) as event,
+        audited(actor, API_KEY_DELETE, target_type=TARGET_API_KEY, target_id=key_id) as event,
         in_transaction(),
     ):
         api_key = await require_api_key(key_id)
         await api_key.delete()
         event.details = {"name": api_key.name}
         await event.record()
-    return str(api_key.id)
+    return int(api_key.id)
 
 
 def check_usage_days(days: int) -> None:

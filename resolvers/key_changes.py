@@ -24,7 +24,7 @@ def conflict(message: str) -> GatehouseError:
 
 
 async def roll_key(
-    actor: Principal, key_id: str, *, grace_period_seconds: int, max_grace_seconds: int
+    actor: Principal, key_id: int, *, grace_period_seconds: int, max_grace_seconds: int
 ) -> CreatedApiKey:
     """The same key gets a new secret; the old one keeps working for the grace period only,
     never past the key's own expiry. Only the secret just replaced survives a roll: rolling
@@ -85,7 +85,7 @@ UNCHANGED: Any = object()
 
 async def update_api_key(
     actor: Principal,
-    key_id: str,
+    key_id: int,
     *,
     name: Any = UNCHANGED,
     description: Any = UNCHANGED,

@@ -7,18 +7,19 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, audit
-from auth.passwords import verify_password
+from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, USER_CHANGE_PASSWORD, audit
+from auth.passwords import hash_password, validate_password, verify_password
 from auth.principal import Actor, Principal
 from auth.throttle import PasswordAttempt, start_password_attempt
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import ErrorCode, GatehouseError, RateLimitedError, unauthenticated
+from core.errors import ErrorCode, GatehouseError, RateLimitedError, forbidden, unauthenticated
 from core.observability import note_auth_failure
 from models import Session, User, UserStatus
 from resolvers.users import normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
+REFUSED_CHANGE = "The current password is wrong."
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,52 @@ async def logout(principal: Principal) -> bool:
         await Session.filter(id=principal.session.id).delete()
         await audit(principal, SESSION_LOGOUT, target_type=TARGET_USER, target_id=principal.user.id)
     return True
+
+
+async def change_password(principal: Principal, current_password: str, new_password: str) -> bool:
+    """Replace one's own password. Every other session of the user ends, so a session that
+    leaked ends with the change; the caller's own session goes on."""
+    session = principal.session
+    if session is None:
+        raise forbidden("changePassword is for a signed-in user, not an API key.")
+    validate_password(new_password)
+    await _verify_current_password(principal, current_password)
+    new_hash = await hash_password(new_password)
+    user = principal.user
+    async with in_transaction():
+        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=utcnow())
+        await Session.filter(user_id=user.id).exclude(id=session.id).delete()
+        await audit(principal, USER_CHANGE_PASSWORD, target_type=TARGET_USER, target_id=user.id)
+    return True
+
+
+async def _verify_current_password(principal: Principal, current_password: str) -> None:
+    """The one place changePassword checks a password: throttling of guesses (as for
+    `login`) belongs here. A wrong password is FORBIDDEN, not UNAUTHENTICATED: the session
+    is still valid, and clients treat UNAUTHENTICATED as "sign in again"."""
+    user = await User.get_or_none(id=principal.user.id)
+    if user is None:  # deleted since this request was authenticated
+        raise unauthenticated()
+    try:
+        # Guesses at the current password are throttled with the sign-in's own counters.
+        attempt = await start_password_attempt(user.email, principal.client_address)
+    except RateLimitedError:
+        await audit(
+            principal,
+            USER_CHANGE_PASSWORD,
+            outcome=ErrorCode.RATE_LIMITED.value,
+            target_type=TARGET_USER,
+            target_id=user.id,
+        )
+        raise
+    verification = await verify_password(user.password_hash, current_password)
+    if not verification.ok:
+        await audit(
+            principal,
+            USER_CHANGE_PASSWORD,
+            outcome=ErrorCode.FORBIDDEN.value,
+            target_type=TARGET_USER,
+            target_id=user.id,
+        )
+        raise forbidden(REFUSED_CHANGE)
+    await attempt.succeeded()

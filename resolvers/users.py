@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -24,7 +26,7 @@ from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
-from resolvers.pagination import Page, paginate
+from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 # PostgreSQL refuses NUL in text and SQLite cuts strings at it; no name or email needs these.
@@ -71,20 +73,29 @@ def _roles(roles: list[Role]) -> str:
     return encode_roles(roles)
 
 
-def parse_id(value: str | int) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
+class UserOrderField(StrEnum):
+    EMAIL = "EMAIL"
+    DISPLAY_NAME = "DISPLAY_NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_LOGIN_AT = "LAST_LOGIN_AT"
 
 
-async def get_user(user_id: str | int) -> User | None:
-    pk = parse_id(user_id)
-    return None if pk is None else await User.get_or_none(id=pk)
+USER_SORT_COLUMNS = {
+    UserOrderField.EMAIL: SortColumn("EMAIL", "email", str),
+    UserOrderField.DISPLAY_NAME: SortColumn("DISPLAY_NAME", "display_name", str),
+    UserOrderField.CREATED_AT: SortColumn("CREATED_AT", "created_at", datetime),
+    UserOrderField.LAST_LOGIN_AT: SortColumn("LAST_LOGIN_AT", "last_login_at", datetime, True),
+}
 
 
-async def _require_user(user_id: str | int) -> User:
+# Ids arrive as primary keys: the schema layer decodes the API's global ids (schema.ids).
+
+
+async def get_user(user_id: int) -> User | None:
+    return await User.get_or_none(id=user_id)
+
+
+async def _require_user(user_id: int) -> User:
     user = await get_user(user_id)
     if user is None:
         raise not_found("User")
@@ -98,6 +109,8 @@ async def list_users(
     status: UserStatus | None = None,
     role: Role | None = None,
     search: str | None = None,
+    order_by: UserOrderField | None = None,
+    direction: OrderDirection = OrderDirection.ASC,
 ) -> Page[User]:
     queryset = User.all()
     if status is not None:
@@ -107,7 +120,10 @@ async def list_users(
     term = search_term(search)
     if term is not None:
         queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
-    return await paginate(queryset, kind="User", first=first, after=after, newest_first=False)
+    ordering = None if order_by is None else Ordering(USER_SORT_COLUMNS[order_by], direction)
+    return await paginate(
+        queryset, kind="User", first=first, after=after, newest_first=False, ordering=ordering
+    )
 
 
 async def create_user(
@@ -141,15 +157,13 @@ async def create_user(
 
 async def update_user(
     actor: Principal,
-    user_id: str,
+    user_id: int,
     *,
     display_name: str | None = None,
     roles: list[Role] | None = None,
     status: UserStatus | None = None,
 ) -> User:
-    async with audited(
-        actor, USER_UPDATE, target_type=TARGET_USER, target_id=parse_id(user_id)
-    ) as event:
+    async with audited(actor, USER_UPDATE, target_type=TARGET_USER, target_id=user_id) as event:
         changes: dict[str, object] = {}
         if display_name is not None:
             changes["display_name"] = _display_name(display_name)
@@ -212,10 +226,8 @@ def _changes_from(target: User, requested: dict[str, dict[str, object]] | None) 
     return {name: {"from": before[name], **change} for name, change in (requested or {}).items()}
 
 
-async def reset_password(actor: Principal, user_id: str, new_password: str) -> User:
-    async with audited(
-        actor, USER_RESET_PASSWORD, target_type=TARGET_USER, target_id=parse_id(user_id)
-    ):
+async def reset_password(actor: Principal, user_id: int, new_password: str) -> User:
+    async with audited(actor, USER_RESET_PASSWORD, target_type=TARGET_USER, target_id=user_id):
         target = await _require_user(user_id)
         if target.id == actor.user.id:
             raise forbidden("resetPassword is for other users; ask another super-admin.")
@@ -239,9 +251,9 @@ async def set_password(
     return target
 
 
-async def delete_user(actor: Principal, user_id: str) -> str:
+async def delete_user(actor: Principal, user_id: int) -> int:
     async with (
-        audited(actor, USER_DELETE, target_type=TARGET_USER, target_id=parse_id(user_id)) as event,
+        audited(actor, USER_DELETE, target_type=TARGET_USER, target_id=user_id) as event,
         in_transaction(),
     ):
         target = await _require_user(user_id)
@@ -256,7 +268,7 @@ async def delete_user(actor: Principal, user_id: str) -> str:
         await target.delete()
         event.details["revokedKeys"] = revoked
         await event.record()
-    return str(target.id)
+    return int(target.id)
 
 
 async def _ensure_another_active_super_admin(target: User) -> None:

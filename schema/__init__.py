@@ -9,8 +9,10 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
@@ -18,19 +20,47 @@ from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery))
+Query = merge_types(
+    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+)
+get_object_definition(
+    Query, strict=True
+).description = (
+    "What can be read. Every field needs a credential and, with an API key, the READ scope."
+)
 Mutation = merge_types(
     "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+)
+get_object_definition(
+    Mutation, strict=True
+).description = (
+    "What can be changed. Each field's directives say which roles and API-key scope it needs."
 )
 
 
 class GatehouseSchema(strawberry.Schema):
     # Parsed documents and their validation results, shared by every request to this schema.
     document_cache: DocumentCache
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe_directive_arguments()
+
+    def _describe_directive_arguments(self) -> None:
+        """Strawberry drops the descriptions of schema-directive arguments (`@requires`'s
+        roles and scope); copy them from the directive's own fields into the schema."""
+        for directive in self._schema.directives:
+            definition = (directive.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            for field in getattr(definition, "fields", ()):
+                name = self.config.name_converter.get_graphql_name(field)
+                if field.description and name in directive.args:
+                    directive.args[name].description = field.description
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -62,6 +92,7 @@ def build_schema(
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=documents.production),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     schema.document_cache = cache
     return schema

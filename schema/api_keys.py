@@ -4,39 +4,52 @@ from datetime import date, datetime
 from typing import Annotated, cast
 
 import strawberry
+from strawberry import relay
 
 from auth import audit
 from core.clock import utcnow
 from models import ApiKey, Scope, User
 from resolvers import api_keys
+from resolvers.pagination import OrderDirection
 from schema.context import Context
-from schema.enums import ApiKeyStatusEnum, ScopeEnum
-from schema.pagination import Connection
+from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum
+from schema.ids import API_KEY, ApiKeyId, global_id, pk_of, require_pk
+from schema.pagination import After, Connection, First
 from schema.permissions import ADMIN, EVERY_ROLE, SUPER_ADMIN, allow
 from schema.users import UserType
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="An API key's calls on one UTC day.")
 class KeyUsageDay:
-    date: date
-    calls: int
+    date: date = strawberry.field(description="The UTC day.")
+    calls: int = strawberry.field(description="Requests the key authenticated that day.")
 
 
-@strawberry.type(name="ApiKey")
-class ApiKeyType:
-    id: strawberry.ID
-    name: str
-    description: str | None
+@strawberry.type(
+    name="ApiKey",
+    description="A credential for automation: acts as the user who created it, narrowed by "
+    "its scopes. The key itself is never stored, only its hash.",
+)
+class ApiKeyType(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="1 to 100 characters.")
+    description: str | None = strawberry.field(description="Free text, up to 1000 characters.")
     masked_key: str = strawberry.field(description='Prefix and last 4 characters: "gk_Ab12…wXyZ".')
-    scopes: list[ScopeEnum]  # type: ignore[valid-type]
-    last_used_at: datetime | None
+    scopes: list[ScopeEnum] = strawberry.field(
+        description="What the key may do; scopes do not imply each other."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="The last request it authenticated; null until the first."
+    )
     expires_at: datetime | None = strawberry.field(description="Null means never.")
-    status: ApiKeyStatusEnum  # type: ignore[valid-type]
-    created_at: datetime
-    revoked_at: datetime | None
-    total_calls: int
+    status: ApiKeyStatusEnum = strawberry.field(
+        description="REVOKED once revoked, else EXPIRED once expiresAt has passed, else ACTIVE."
+    )
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    revoked_at: datetime | None = strawberry.field(description="Null unless revoked.")
+    total_calls: int = strawberry.field(description="Every request the key authenticated.")
     rolled_at: datetime | None = strawberry.field(description="When the secret was last rolled.")
     previous_secret_expires_at: datetime | None = strawberry.field(
         description="Until then the secret replaced by the last roll still works."
@@ -57,7 +70,7 @@ class ApiKeyType:
     @classmethod
     def from_model(cls, api_key: ApiKey) -> ApiKeyType:
         return cls(
-            id=strawberry.ID(str(api_key.id)),
+            id=api_key.id,
             name=api_key.name,
             description=api_key.description,
             masked_key=api_key.masked_key,
@@ -100,26 +113,50 @@ class ApiKeyType:
     @strawberry.field(
         description="Calls per UTC day, oldest first, zero days included; 1 <= days <= 90."
     )
-    async def usage(self, info: Info, days: int = 30) -> list[KeyUsageDay]:
+    async def usage(
+        self,
+        info: Info,
+        days: Annotated[
+            int, strawberry.argument(description="How many days back, today included: 1 to 90.")
+        ] = 30,
+    ) -> list[KeyUsageDay]:
         api_keys.check_usage_days(days)
-        usage = await info.context.loaders.api_key_usage.load((int(self.id), days))
+        usage = await info.context.loaders.api_key_usage.load((self.id, days))
         return [KeyUsageDay(date=day, calls=calls) for day, calls in usage]
 
 
-@strawberry.input
+@strawberry.input(description="Narrows `apiKeys`; every criterion given must match.")
 class ApiKeyFilter:
-    status: ApiKeyStatusEnum | None = None  # type: ignore[valid-type]
+    status: ApiKeyStatusEnum | None = strawberry.field(
+        default=None, description="Only keys with this status now."
+    )
     search: str | None = strawberry.field(default=None, description="Matches part of the name.")
     expiring_within_days: int | None = strawberry.field(
         default=None, description="Active keys expiring within this many days; 1 to 3650."
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="How to sort `apiKeys`: by one field, ties broken by id in the same "
+    "direction; keys with a null value (never used, never expiring) come last in both "
+    "directions."
+)
+class ApiKeyOrder:
+    field: ApiKeyOrderFieldEnum = strawberry.field(description="The field to sort by.")
+    direction: OrderDirectionEnum | None = strawberry.field(
+        default=OrderDirection.DESC, description="DESC when left out or null."
+    )
+
+
+@strawberry.input(description="A new API key.")
 class CreateApiKeyInput:
     name: str = strawberry.field(description="1 to 100 characters.")
-    description: str | None = None
-    scopes: list[ScopeEnum]  # type: ignore[valid-type]
+    description: str | None = strawberry.field(
+        default=None, description="Free text, up to 1000 characters."
+    )
+    scopes: list[ScopeEnum] = strawberry.field(
+        description="At least one, and only scopes the calling key holds itself."
+    )
     expires_at: datetime | None = strawberry.field(
         default=None,
         description="In the future; null means the key never expires (refused when "
@@ -135,9 +172,9 @@ class CreateApiKeyInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A new key, and its secret, shown this once.")
 class CreateApiKeyPayload:
-    api_key: ApiKeyType
+    api_key: ApiKeyType = strawberry.field(description="The new key.")
     secret: str = strawberry.field(
         description="The whole key, shown this once only: it is stored only as a hash."
     )
@@ -147,14 +184,21 @@ class CreateApiKeyPayload:
 class ApiKeyQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="Every key in the portal, whoever created it, newest first.",
+        description="Every key in the portal, whoever created it, a page at a time: newest "
+        "first unless `orderBy` says otherwise.",
     )
     async def api_keys(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
-        after: str | None = None,
-        filter: ApiKeyFilter | None = None,  # noqa: A002 - the contract's name
+        first: First = 20,
+        after: After = None,
+        filter: Annotated[  # noqa: A002 - the contract's name
+            ApiKeyFilter | None, strawberry.argument(description="Null lists every key.")
+        ] = None,
+        order_by: Annotated[
+            ApiKeyOrder | None,
+            strawberry.argument(description="Null sorts newest first (by id)."),
+        ] = None,
     ) -> Connection[ApiKeyType]:
         criteria = filter or ApiKeyFilter()
         page = await api_keys.list_api_keys(
@@ -163,12 +207,18 @@ class ApiKeyQuery:
             status=criteria.status,
             search=criteria.search,
             expiring_within_days=criteria.expiring_within_days,
+            order_by=order_by.field if order_by else None,
+            direction=(order_by and order_by.direction) or OrderDirection.DESC,
         )
         return Connection.from_page(page, ApiKeyType.from_model)
 
-    @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
-    async def api_key(self, info: Info, id: strawberry.ID) -> ApiKeyType | None:  # noqa: A002
-        api_key = await api_keys.get_api_key(id)
+    @strawberry.field(
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        description="One key; null when the id names no key.",
+    )
+    async def api_key(self, info: Info, id: ApiKeyId) -> ApiKeyType | None:  # noqa: A002
+        pk = pk_of(id, API_KEY)
+        api_key = None if pk is None else await api_keys.get_api_key(pk)
         return ApiKeyType.from_model(api_key) if api_key else None
 
     @strawberry.field(
@@ -193,7 +243,9 @@ class ApiKeyMutation:
     async def create_api_key(
         self,
         info: Info,
-        input: CreateApiKeyInput,  # noqa: A002
+        input: Annotated[  # noqa: A002 - the contract's name
+            CreateApiKeyInput, strawberry.argument(description="The new key.")
+        ],
     ) -> CreateApiKeyPayload:
         created = await api_keys.create_api_key(
             info.context.principal,
@@ -211,13 +263,17 @@ class ApiKeyMutation:
 
     @strawberry.mutation(
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_REVOKE)],
-        description="Immediate and final.",
+        description="Revokes a key: immediate and final; revoking it again changes nothing.",
     )
-    async def revoke_key(self, info: Info, id: strawberry.ID) -> ApiKeyType:  # noqa: A002
-        return ApiKeyType.from_model(await api_keys.revoke_key(info.context.principal, id))
+    async def revoke_key(self, info: Info, id: ApiKeyId) -> ApiKeyType:  # noqa: A002
+        key_id = require_pk(id, API_KEY)
+        return ApiKeyType.from_model(await api_keys.revoke_key(info.context.principal, key_id))
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.API_KEY_DELETE)]
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.API_KEY_DELETE)],
+        description="Deletes a key with its usage history; answers the deleted id. Revoke "
+        "instead to keep the history.",
     )
-    async def delete_api_key(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
-        return strawberry.ID(await api_keys.delete_api_key(info.context.principal, id))
+    async def delete_api_key(self, info: Info, id: ApiKeyId) -> strawberry.ID:  # noqa: A002
+        deleted = await api_keys.delete_api_key(info.context.principal, require_pk(id, API_KEY))
+        return global_id(API_KEY, deleted)

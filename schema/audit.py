@@ -6,34 +6,59 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from core.errors import bad_input
 from models import AuditEvent, Scope
 from resolvers import audit
 from schema.context import Context
-from schema.pagination import Connection
+from schema.ids import API_KEY, USER, decode_global_id, global_id
+from schema.pagination import After, Connection, First
 from schema.permissions import SUPER_ADMIN, allow
 
 Info = strawberry.Info[Context, None]
 
 
-def _id(pk: int | None) -> strawberry.ID | None:
-    """The one place audit ids are written out, matching `resolvers.audit.parse_filter_id`."""
-    return None if pk is None else strawberry.ID(str(pk))
+_TYPE_NAMES = {"user": USER, "api_key": API_KEY}
 
 
-@strawberry.type(name="AuditEvent")
+def _id(kind: str | None, pk: int | None) -> strawberry.ID | None:
+    """A user's or key's global id, as everywhere else in the API."""
+    if pk is None or kind not in _TYPE_NAMES:
+        return None
+    return global_id(_TYPE_NAMES[kind], pk)
+
+
+def _filter_pk(name: str, value: strawberry.ID | None) -> int | None:
+    """A filter's id may name a user or a key: the events carry the type beside the id."""
+    if value is None:
+        return None
+    decoded = decode_global_id(value)
+    if decoded is None:
+        raise bad_input(f"`{name}` is not the id of a user or an API key.")
+    return decoded[1]
+
+
+@strawberry.type(
+    name="AuditEvent",
+    description="One state-changing operation or sign-in attempt: who, from where, what, on "
+    "which user or key, and how it ended.",
+)
 class AuditEventType:
-    id: strawberry.ID
-    at: datetime
+    id: strawberry.ID = strawberry.field(description="The event's own id.")
+    at: datetime = strawberry.field(description="When it happened.")
     actor_type: str = strawberry.field(
         description='One of "user", "api_key", "anonymous", "system".'
     )
     actor_id: strawberry.ID | None = strawberry.field(
         description="The user's or the key's id; null for anonymous callers and the system."
     )
-    client_address: str | None
+    client_address: str | None = strawberry.field(
+        description="The caller's address: the socket's peer, or what a trusted proxy reports."
+    )
     action: str = strawberry.field(description='Named "<target type>.<verb>", e.g. "user.create".')
     target_type: str | None = strawberry.field(description='One of "user", "api_key".')
-    target_id: strawberry.ID | None
+    target_id: strawberry.ID | None = strawberry.field(
+        description="The global id of the user or key acted on; null when there is none."
+    )
     outcome: str = strawberry.field(description='Either "OK" or the error code of the refusal.')
     details: JSON | None = strawberry.field(
         description="What changed; never a password, secret, token or hash."
@@ -45,23 +70,27 @@ class AuditEventType:
             id=strawberry.ID(str(event.id)),
             at=event.at,
             actor_type=event.actor_type,
-            actor_id=_id(event.actor_id),
+            actor_id=_id(event.actor_type, event.actor_id),
             client_address=event.client_address,
             action=event.action,
             target_type=event.target_type,
-            target_id=_id(event.target_id),
+            target_id=_id(event.target_type, event.target_id),
             outcome=event.outcome,
             details=cast("JSON | None", event.details),
         )
 
 
-@strawberry.input
+@strawberry.input(description="Every field given must match (AND).")
 class AuditFilter:
-    actor_id: strawberry.ID | None = None
+    actor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events by this user or key (a global id)."
+    )
     action: str | None = strawberry.field(
         default=None, description='The exact action, e.g. "user.delete".'
     )
-    target_id: strawberry.ID | None = None
+    target_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events on this user or key (a global id)."
+    )
     outcome: str | None = strawberry.field(
         default=None, description='Either "OK" or an error code.'
     )
@@ -78,17 +107,19 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
-        after: str | None = None,
-        filter: AuditFilter | None = None,  # noqa: A002 - the contract's name
+        first: First = 20,
+        after: After = None,
+        filter: Annotated[  # noqa: A002 - the contract's name
+            AuditFilter | None, strawberry.argument(description="Null lists every event.")
+        ] = None,
     ) -> Connection[AuditEventType]:
         criteria = filter or AuditFilter()
         page = await audit.list_audit_events(
             first=first,
             after=after,
-            actor_id=criteria.actor_id,
+            actor_id=_filter_pk("actorId", criteria.actor_id),
             action=criteria.action,
-            target_id=criteria.target_id,
+            target_id=_filter_pk("targetId", criteria.target_id),
             outcome=criteria.outcome,
             since=criteria.since,
             until=criteria.until,

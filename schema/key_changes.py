@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -8,6 +8,7 @@ from models import Scope
 from resolvers import key_changes
 from schema.api_keys import ApiKeyType, CreateApiKeyPayload
 from schema.context import Context
+from schema.ids import API_KEY, ApiKeyId, require_pk
 from schema.permissions import ADMIN, SUPER_ADMIN, allow
 
 Info = strawberry.Info[Context, None]
@@ -18,7 +19,9 @@ class UpdateApiKeyInput:
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="1 to 100 characters."
     )
-    description: str | None = strawberry.UNSET
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 1000 characters; null clears it."
+    )
     rate_limit_per_minute: int | None = strawberry.field(
         default=strawberry.UNSET, description="1 to 100000; null removes the limit."
     )
@@ -43,12 +46,14 @@ class KeyChangeMutation:
     async def roll_key(
         self,
         info: Info,
-        id: strawberry.ID,  # noqa: A002
-        grace_period_seconds: int = 0,
+        id: ApiKeyId,  # noqa: A002
+        grace_period_seconds: Annotated[
+            int, strawberry.argument(description="0 ends the old secret now.")
+        ] = 0,
     ) -> CreateApiKeyPayload:
         rolled = await key_changes.roll_key(
             info.context.principal,
-            id,
+            require_pk(id, API_KEY),
             grace_period_seconds=grace_period_seconds,
             max_grace_seconds=info.context.settings.max_roll_grace_seconds,
         )
@@ -63,12 +68,14 @@ class KeyChangeMutation:
     async def update_api_key(
         self,
         info: Info,
-        id: strawberry.ID,  # noqa: A002
-        input: UpdateApiKeyInput,  # noqa: A002
+        id: ApiKeyId,  # noqa: A002
+        input: Annotated[  # noqa: A002 - the contract's name
+            UpdateApiKeyInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> ApiKeyType:
         api_key = await key_changes.update_api_key(
             info.context.principal,
-            id,
+            require_pk(id, API_KEY),
             name=_given(input.name),
             description=_given(input.description),
             rate_limit_per_minute=_given(input.rate_limit_per_minute),

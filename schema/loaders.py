@@ -7,7 +7,7 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
-from models import User
+from models import ApiKey, User
 from resolvers.api_keys import usage_by_key
 
 
@@ -19,6 +19,16 @@ async def _load_users(ids: list[int]) -> list[User | None]:
 class UserByIdLoader(DataLoader[int, User | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=_load_users)
+
+
+async def _load_api_keys(ids: list[int]) -> list[ApiKey | None]:
+    api_keys = {api_key.id: api_key for api_key in await ApiKey.filter(id__in=ids)}
+    return [api_keys.get(key_id) for key_id in ids]
+
+
+class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=_load_api_keys)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)
@@ -44,4 +54,5 @@ class ApiKeyUsageLoader(DataLoader[UsageKey, UsageDays]):
 @dataclass
 class Loaders:
     user_by_id: UserByIdLoader = field(default_factory=UserByIdLoader)
+    api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)

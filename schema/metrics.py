@@ -10,12 +10,12 @@ from schema.permissions import EVERY_ROLE, allow
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="Counts over every API key in the portal.")
 class KeyMetrics:
-    total_keys: int
-    active_keys: int
-    expired_keys: int
-    revoked_keys: int
+    total_keys: int = strawberry.field(description="Every key, whatever its status.")
+    active_keys: int = strawberry.field(description="Keys whose status is ACTIVE.")
+    expired_keys: int = strawberry.field(description="Keys whose status is EXPIRED.")
+    revoked_keys: int = strawberry.field(description="Keys whose status is REVOKED.")
     api_calls_today: int = strawberry.field(description="Calls by every key since 00:00 UTC.")
     expiring_soon: int = strawberry.field(
         description="Active keys expiring within EXPIRY_WARNING_DAYS (default 7)."
@@ -24,7 +24,10 @@ class KeyMetrics:
 
 @strawberry.type
 class MetricsQuery:
-    @strawberry.field(extensions=[allow(*EVERY_ROLE, scope=Scope.READ)])
+    @strawberry.field(
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        description="Counts of keys by status, and today's calls by every key.",
+    )
     async def key_metrics(self, info: Info) -> KeyMetrics:
         figures = await metrics.key_metrics(info.context.settings.expiry_warning_days)
         return KeyMetrics(

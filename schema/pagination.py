@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from tortoise.models import Model
@@ -12,25 +12,43 @@ Node = TypeVar("Node")
 M = TypeVar("M", bound=Model)
 
 
-@strawberry.type
+First = Annotated[
+    int | None, strawberry.argument(description="How many items to return: 1 to 100.")
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor (an `endCursor` or edge `cursor` of the same "
+        "list in the same order); null starts at the beginning."
+    ),
+]
+
+
+@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether the page was asked for with `after`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first item; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item, for `after`; null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[Node]):
-    cursor: str
-    node: Node
+    cursor: str = strawberry.field(description="Opaque; pass as `after` to continue from here.")
+    node: Node = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list (Relay cursor connection).")
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]]
-    nodes: list[Node]
-    page_info: PageInfo
+    edges: list[Edge[Node]] = strawberry.field(description="The page's items with their cursors.")
+    nodes: list[Node] = strawberry.field(description="The page's items, without cursors.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more items follow.")
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="Every item matching the filter, across all pages.")

@@ -18,8 +18,8 @@ from auth.audit import audit
 from auth.principal import Anonymous, Principal
 from core.errors import ErrorCode, unauthenticated
 from models import Role, Scope
-from resolvers.users import parse_id
 from schema.enums import RoleEnum, ScopeEnum
+from schema.ids import decode_global_id
 
 
 @strawberry.schema_directive(
@@ -28,12 +28,37 @@ from schema.enums import RoleEnum, ScopeEnum
     description="Roles that may call this field, and the scope an API key needs for it.",
 )
 class RequiresDirective:
-    roles: list[RoleEnum]  # type: ignore[valid-type]
-    scope: ScopeEnum | None = None  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(
+        description="The caller's strongest role must be one of these; FORBIDDEN otherwise."
+    )
+    scope: ScopeEnum | None = strawberry.field(
+        default=None,
+        description="The scope an API key must hold (sessions hold every scope); FORBIDDEN "
+        "otherwise.",
+    )
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="isAuthenticated",
+    description="Needs a valid session token or API key: UNAUTHENTICATED otherwise.",
+)
+class IsAuthenticatedDirective:
+    pass
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="isNotApiKey",
+    description="For portal users only: a request signed with an API key is FORBIDDEN.",
+)
+class IsNotApiKeyDirective:
+    pass
 
 
 class IsAuthenticated(BasePermission):
     message = "Authentication required."
+    _schema_directive = IsAuthenticatedDirective()
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
@@ -47,6 +72,7 @@ class IsNotApiKey(BasePermission):
     """Sessions are for people: `login` and `logout` refuse a valid API key."""
 
     message = "This operation is for portal users, not API keys."
+    _schema_directive = IsNotApiKeyDirective()
     error_extensions = {"code": ErrorCode.FORBIDDEN.value}  # noqa: RUF012 - the base class declares it
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
@@ -101,9 +127,14 @@ class HasRoleAndScopeAudited(BasePermission):
             outcome=ErrorCode.FORBIDDEN.value,
             # Action names read "<target type>.<verb>".
             target_type=self.action.partition(".")[0],
-            target_id=None if target is None else parse_id(target),
+            target_id=None if target is None else _pk(target),
         )
         return False
+
+
+def _pk(global_id: str) -> int | None:
+    decoded = decode_global_id(global_id)
+    return None if decoded is None else decoded[1]
 
 
 def allow(*roles: Role, scope: Scope, audited_as: str | None = None) -> PermissionExtension:
@@ -125,3 +156,5 @@ def people_only() -> PermissionExtension:
 
 SUPER_ADMIN, ADMIN, READ_ONLY = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 EVERY_ROLE = (SUPER_ADMIN, ADMIN, READ_ONLY)
+# Who may see users: `users`, `user`, and `node`/`nodes` for a User id.
+USER_READERS = (SUPER_ADMIN, ADMIN)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -13,13 +14,13 @@ from schema.users import UserType
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="A new session.")
 class LoginPayload:
     token: str = strawberry.field(
         description="Send as `Authorization: Bearer <token>`; opaque, ends at logout or expiry."
     )
-    expires_at: datetime
-    user: UserType
+    expires_at: datetime = strawberry.field(description="When the token stops working.")
+    user: UserType = strawberry.field(description="The user who signed in.")
 
 
 @strawberry.type
@@ -41,7 +42,12 @@ class SessionMutation:
         "address answer RATE_LIMITED with `extensions.retryAfter` (seconds), before any "
         "password check.",
     )
-    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="In any letter case.")],
+        password: Annotated[str, strawberry.argument(description="The user's password.")],
+    ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
         result = await sessions.login(info.context.actor, email, password, ttl=ttl)
         return LoginPayload(
@@ -53,3 +59,22 @@ class SessionMutation:
     @strawberry.mutation(extensions=[people_only()], description="Ends the current session.")
     async def logout(self, info: Info) -> bool:
         return await sessions.logout(info.context.principal)
+
+    @strawberry.mutation(
+        extensions=[people_only()],
+        description="Changes the signed-in user's own password and ends every other session "
+        "of the user; this session goes on. For sessions only: an API key is FORBIDDEN. A "
+        "wrong current password is FORBIDDEN; a new password outside the rules is "
+        "BAD_USER_INPUT.",
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[
+            str, strawberry.argument(description="The password the user signs in with now.")
+        ],
+        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+    ) -> bool:
+        return await sessions.change_password(
+            info.context.principal, current_password, new_password
+        )

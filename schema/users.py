@@ -4,32 +4,35 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from auth import audit
 from models import Scope, User
 from resolvers import users
+from resolvers.pagination import OrderDirection
 from schema.context import Context
-from schema.enums import RoleEnum, UserStatusEnum
-from schema.pagination import Connection
-from schema.permissions import ADMIN, SUPER_ADMIN, allow
+from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
+from schema.ids import USER, UserId, global_id, pk_of, require_pk
+from schema.pagination import After, Connection, First
+from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(name="User")
-class UserType:
-    id: strawberry.ID
-    email: str
-    display_name: str
-    roles: list[RoleEnum]  # type: ignore[valid-type]
-    status: UserStatusEnum  # type: ignore[valid-type]
+@strawberry.type(name="User", description="A person who signs in to the portal.")
+class UserType(relay.Node):
+    id: relay.NodeID[int]
+    email: str = strawberry.field(description="Unique in any letter case; stored lower-case.")
+    display_name: str = strawberry.field(description="1 to 200 characters.")
+    roles: list[RoleEnum] = strawberry.field(description="At least one; the strongest counts.")
+    status: UserStatusEnum = strawberry.field(description="Whether the user may sign in.")
     last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the user was created.")
 
     @classmethod
     def from_model(cls, user: User) -> UserType:
         return cls(
-            id=strawberry.ID(str(user.id)),
+            id=user.id,
             email=user.email,
             display_name=user.display_name,
             roles=user.roles,
@@ -39,39 +42,66 @@ class UserType:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Narrows `users`; every criterion given must match.")
 class UserFilter:
-    status: UserStatusEnum | None = None  # type: ignore[valid-type]
-    role: RoleEnum | None = None  # type: ignore[valid-type]
+    status: UserStatusEnum | None = strawberry.field(
+        default=None, description="Only users with this status."
+    )
+    role: RoleEnum | None = strawberry.field(
+        default=None, description="Only users holding this role (among others)."
+    )
     search: str | None = strawberry.field(
         default=None, description="Matches part of the email or display name, in any case."
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="How to sort `users`: by one field, ties broken by id in the same direction; "
+    "users never signed in (null lastLoginAt) come last in both directions."
+)
+class UserOrder:
+    field: UserOrderFieldEnum = strawberry.field(description="The field to sort by.")
+    direction: OrderDirectionEnum | None = strawberry.field(
+        default=OrderDirection.ASC, description="ASC when left out or null."
+    )
+
+
+@strawberry.input(description="A new portal user.")
 class CreateUserInput:
-    email: str
-    display_name: str
+    email: str = strawberry.field(description="Unique in any letter case (CONFLICT otherwise).")
+    display_name: str = strawberry.field(description="1 to 200 characters.")
     password: str = strawberry.field(description="12 to 1024 characters.")
-    roles: list[RoleEnum]  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(description="At least one.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a user; what is left out or null stays as it is.")
 class UpdateUserInput:
-    display_name: str | None = None
-    roles: list[RoleEnum] | None = None  # type: ignore[valid-type]
-    status: UserStatusEnum | None = None  # type: ignore[valid-type]
+    display_name: str | None = strawberry.field(default=None, description="1 to 200 characters.")
+    roles: list[RoleEnum] | None = strawberry.field(
+        default=None, description="Replaces every role; at least one."
+    )
+    status: UserStatusEnum | None = strawberry.field(
+        default=None, description="INACTIVE ends the user's sessions and stops their keys."
+    )
 
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
+    @strawberry.field(
+        extensions=[allow(*USER_READERS, scope=Scope.READ)],
+        description="Portal users, a page at a time: by id unless `orderBy` says otherwise.",
+    )
     async def users(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="1 to 100.")] = 20,
-        after: str | None = None,
-        filter: UserFilter | None = None,  # noqa: A002 - the contract's name
+        first: First = 20,
+        after: After = None,
+        filter: Annotated[  # noqa: A002 - the contract's name
+            UserFilter | None, strawberry.argument(description="Null lists every user.")
+        ] = None,
+        order_by: Annotated[
+            UserOrder | None, strawberry.argument(description="Null sorts by id, oldest first.")
+        ] = None,
     ) -> Connection[UserType]:
         criteria = filter or UserFilter()
         page = await users.list_users(
@@ -80,21 +110,34 @@ class UserQuery:
             status=criteria.status,
             role=criteria.role,
             search=criteria.search,
+            order_by=order_by.field if order_by else None,
+            direction=(order_by and order_by.direction) or OrderDirection.ASC,
         )
         return Connection.from_page(page, UserType.from_model)
 
-    @strawberry.field(extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)])
-    async def user(self, info: Info, id: strawberry.ID) -> UserType | None:  # noqa: A002
-        user = await users.get_user(id)
+    @strawberry.field(
+        extensions=[allow(*USER_READERS, scope=Scope.READ)],
+        description="One user; null when the id names no user.",
+    )
+    async def user(self, info: Info, id: UserId) -> UserType | None:  # noqa: A002
+        pk = pk_of(id, USER)
+        user = None if pk is None else await users.get_user(pk)
         return UserType.from_model(user) if user else None
 
 
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_CREATE)]
+        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_CREATE)],
+        description="Creates a portal user; a duplicate email is CONFLICT.",
     )
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:  # noqa: A002
+    async def create_user(
+        self,
+        info: Info,
+        input: Annotated[  # noqa: A002 - the contract's name
+            CreateUserInput, strawberry.argument(description="The new user.")
+        ],
+    ) -> UserType:
         user = await users.create_user(
             info.context.principal,
             email=input.email,
@@ -111,12 +154,14 @@ class UserMutation:
     async def update_user(
         self,
         info: Info,
-        id: strawberry.ID,  # noqa: A002
-        input: UpdateUserInput,  # noqa: A002
+        id: UserId,  # noqa: A002
+        input: Annotated[  # noqa: A002 - the contract's name
+            UpdateUserInput, strawberry.argument(description="What to change.")
+        ],
     ) -> UserType:
         user = await users.update_user(
             info.context.principal,
-            id,
+            require_pk(id, USER),
             display_name=input.display_name,
             roles=input.roles,
             status=input.status,
@@ -128,14 +173,21 @@ class UserMutation:
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
-        self, info: Info, user_id: strawberry.ID, new_password: str
+        self,
+        info: Info,
+        user_id: UserId,
+        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
     ) -> UserType:
-        user = await users.reset_password(info.context.principal, user_id, new_password)
+        user = await users.reset_password(
+            info.context.principal, require_pk(user_id, USER), new_password
+        )
         return UserType.from_model(user)
 
     @strawberry.mutation(
         extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_DELETE)],
-        description="Revokes the user's API keys. Not on oneself.",
+        description="Deletes the user, ends their sessions and revokes their API keys; "
+        "answers the deleted id. Not on oneself.",
     )
-    async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
-        return strawberry.ID(await users.delete_user(info.context.principal, id))
+    async def delete_user(self, info: Info, id: UserId) -> strawberry.ID:  # noqa: A002
+        deleted = await users.delete_user(info.context.principal, require_pk(id, USER))
+        return global_id(USER, deleted)

@@ -18,6 +18,7 @@ from core.config import Settings
 from gatehouse.app import create_app
 from models import ApiKey, Role, Scope, User, UserStatus
 from resolvers import api_keys, users
+from schema.ids import API_KEY, USER, decode_global_id, global_id
 
 PASSWORD = "correct horse battery staple"
 # Real Argon2id, with cost parameters cheap enough for a suite that hashes hundreds of times.
@@ -80,6 +81,18 @@ async def graphql(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def gid(row: User | ApiKey) -> str:
+    """The API's global id of a row, as `id` fields show it and id arguments take it."""
+    return global_id(USER if isinstance(row, User) else API_KEY, row.id)
+
+
+def pk(global_id: str) -> int:
+    """The primary key behind a global id the API returned."""
+    decoded = decode_global_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
 
 
 _counter = iter(range(1, 1_000_000))

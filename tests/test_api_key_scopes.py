@@ -21,6 +21,7 @@ from tests.conftest import (
     PASSWORD,
     SETTINGS,
     error_codes,
+    gid,
     graphql,
     login,
     make_api_key,
@@ -131,11 +132,11 @@ async def _key_deleted(world: World) -> bool:
 
 
 def _user_id(world: World) -> dict[str, Any]:
-    return {"id": str(world.target_user.id)}
+    return {"id": gid(world.target_user)}
 
 
 def _key_id(world: World) -> dict[str, Any]:
-    return {"id": str(world.target_key.id)}
+    return {"id": gid(world.target_key)}
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -167,7 +168,7 @@ OPERATIONS: dict[str, Operation] = {
         "mutation ResetPassword($userId: ID!, $newPassword: String!) {"
         " resetPassword(userId: $userId, newPassword: $newPassword) { id } }",
         lambda world: {
-            "userId": str(world.target_user.id),
+            "userId": gid(world.target_user),
             "newPassword": "a brand new password",
         },
         _password_changed,
@@ -225,7 +226,7 @@ async def test_key_runs_an_operation_only_if_owner_role_and_key_scope_both_allow
         assert body["data"][operation] is not None
     else:
         assert error_codes(body) == ["FORBIDDEN"]
-        assert (body["data"] or {}).get(operation) is None
+        assert (body.get("data") or {}).get(operation) is None
     if spec.took_effect is not None:
         assert await spec.took_effect(world) == allowed
 
@@ -238,7 +239,7 @@ async def test_key_of_an_owner_with_several_roles_acts_with_the_strongest(
     _, secret = await make_api_key(owner, scopes=(WRITE,))
 
     body = await graphql(
-        client, OPERATIONS["revokeKey"].document, {"id": str(target.id)}, headers=key_header(secret)
+        client, OPERATIONS["revokeKey"].document, {"id": gid(target)}, headers=key_header(secret)
     )
 
     assert body["data"]["revokeKey"]["status"] == "REVOKED"
@@ -252,7 +253,7 @@ async def test_key_follows_its_owner_current_role(client: AsyncClient) -> None:
     await User.filter(id=owner.id).update(roles_encoded=encode_roles([RO]))
 
     body = await graphql(
-        client, OPERATIONS["revokeKey"].document, {"id": str(target.id)}, headers=key_header(secret)
+        client, OPERATIONS["revokeKey"].document, {"id": gid(target)}, headers=key_header(secret)
     )
 
     assert error_codes(body) == ["FORBIDDEN"]
@@ -295,11 +296,11 @@ async def test_key_can_create_a_key_with_scopes_it_holds(client: AsyncClient) ->
 
     created = body["data"]["createApiKey"]
     assert created["apiKey"]["scopes"] == ["READ"]
-    assert created["apiKey"]["createdBy"] == {"id": str(owner.id)}
+    assert created["apiKey"]["createdBy"] == {"id": gid(owner)}
     stored = await ApiKey.get(name="narrower")
     assert (stored.scopes, stored.created_by_id) == ([READ], owner.id)
     new_key = await graphql(client, ME, headers=key_header(created["secret"]))
-    assert new_key["data"]["me"]["id"] == str(owner.id)
+    assert new_key["data"]["me"]["id"] == gid(owner)
 
 
 @pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
@@ -310,7 +311,7 @@ async def test_key_is_accepted_in_either_header(client: AsyncClient, header: str
 
     body = await graphql(client, ME, headers={header: value})
 
-    assert body == {"data": {"me": {"id": str(owner.id), "email": owner.email}}}
+    assert body == {"data": {"me": {"id": gid(owner), "email": owner.email}}}
     assert (await ApiKey.get(id=api_key.id)).total_calls == 1
 
 
@@ -344,6 +345,6 @@ async def test_key_cannot_log_out(client: AsyncClient, scopes: tuple[Scope, ...]
     body = await graphql(client, LOGOUT, headers=key_header(secret))
 
     assert error_codes(body) == ["FORBIDDEN"]
-    assert body["data"] is None
+    assert body.get("data") is None
     stored = await ApiKey.get(id=api_key.id)
     assert (stored.revoked_at, stored.total_calls) == (None, 1)

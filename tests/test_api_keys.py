@@ -20,7 +20,7 @@ from tortoise.connection import get_connection
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user, token_for
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user, pk, token_for
 
 START = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -100,11 +100,11 @@ ROLES_ALLOWED = {
 MUTATIONS = {"createApiKey", "revokeKey", "deleteApiKey"}
 DOCUMENTS: dict[str, tuple[str, Callable[[ApiKey], dict[str, Any]]]] = {
     "apiKeys": (API_KEYS, lambda key: {}),
-    "apiKey": (API_KEY_WITHOUT_CREATOR, lambda key: {"id": str(key.id)}),
+    "apiKey": (API_KEY_WITHOUT_CREATOR, lambda key: {"id": gid(key)}),
     "keyMetrics": (KEY_METRICS, lambda key: {}),
     "createApiKey": (CREATE_API_KEY, lambda key: new_key_input(name="made in the table test")),
-    "revokeKey": (REVOKE_KEY, lambda key: {"id": str(key.id)}),
-    "deleteApiKey": (DELETE_API_KEY, lambda key: {"id": str(key.id)}),
+    "revokeKey": (REVOKE_KEY, lambda key: {"id": gid(key)}),
+    "deleteApiKey": (DELETE_API_KEY, lambda key: {"id": gid(key)}),
 }
 
 
@@ -135,7 +135,7 @@ async def test_session_runs_a_key_operation_only_if_its_role_allows_it(
         assert await operation_took_effect(operation, target) == (operation in MUTATIONS)
     else:
         assert error_codes(body) == ["FORBIDDEN"]
-        assert (body["data"] or {}).get(operation) is None
+        assert (body.get("data") or {}).get(operation) is None
         assert not await operation_took_effect(operation, target)
 
 
@@ -159,7 +159,7 @@ async def test_key_operations_without_a_valid_credential_are_unauthenticated(
     body = await graphql(client, document, variables(target), headers=BAD_CREDENTIALS[credential])
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    assert (body["data"] or {}).get(operation) is None
+    assert (body.get("data") or {}).get(operation) is None
     assert not await operation_took_effect(operation, target)
 
 
@@ -314,7 +314,7 @@ async def test_created_key_belongs_to_its_creator_and_is_active(
     assert api_key["status"] == "ACTIVE"
     assert at(api_key["expiresAt"]) == expires_at
     assert api_key["createdBy"] == {"email": "root@example.com"}
-    row = await ApiKey.get(id=int(api_key["id"]))
+    row = await ApiKey.get(id=pk(api_key["id"]))
     assert (row.name, row.created_by_id, row.expires_at) == (
         "Nightly export",
         super_admin.id,
@@ -373,7 +373,7 @@ async def test_create_api_key_refuses_invalid_input(
         )
 
     assert error_codes(body) == ["BAD_USER_INPUT"]
-    assert body["data"] is None
+    assert body.get("data") is None
     assert await ApiKey.all().count() == 0
 
 
@@ -388,9 +388,9 @@ async def test_revoking_a_key_is_immediate_and_records_when(
         api_key, secret = await make_api_key(super_admin)
         assert "errors" not in await graphql(client, ME, headers=key_header(secret))
 
-        body = await graphql(client, REVOKE_KEY, {"id": str(api_key.id)}, token=token)
+        body = await graphql(client, REVOKE_KEY, {"id": gid(api_key)}, token=token)
         refused = await graphql(client, ME, headers=key_header(secret))
-        listed = await graphql(client, API_KEY, {"id": str(api_key.id)}, token=token)
+        listed = await graphql(client, API_KEY, {"id": gid(api_key)}, token=token)
 
     revoked = body["data"]["revokeKey"]
     assert revoked["status"] == "REVOKED"
@@ -406,10 +406,10 @@ async def test_revoking_twice_keeps_the_first_revocation_time(
     with time_machine.travel(START, tick=False) as traveller:
         token = await login(client, super_admin)
         api_key, _ = await make_api_key(super_admin)
-        await graphql(client, REVOKE_KEY, {"id": str(api_key.id)}, token=token)
+        await graphql(client, REVOKE_KEY, {"id": gid(api_key)}, token=token)
         traveller.shift(timedelta(hours=1))
 
-        again = await graphql(client, REVOKE_KEY, {"id": str(api_key.id)}, token=token)
+        again = await graphql(client, REVOKE_KEY, {"id": gid(api_key)}, token=token)
 
     assert again["data"]["revokeKey"]["status"] == "REVOKED"
     assert at(again["data"]["revokeKey"]["revokedAt"]) == START
@@ -435,12 +435,12 @@ async def test_deleting_a_key_removes_it_and_its_usage(
     api_key, secret = await make_api_key(super_admin)
     await graphql(client, ME, headers=key_header(secret))
 
-    body = await graphql(client, DELETE_API_KEY, {"id": str(api_key.id)}, token=token)
+    body = await graphql(client, DELETE_API_KEY, {"id": gid(api_key)}, token=token)
 
-    assert body["data"]["deleteApiKey"] == str(api_key.id)
+    assert body["data"]["deleteApiKey"] == gid(api_key)
     assert not await ApiKey.exists(id=api_key.id)
     assert await ApiKeyUsageDay.all().count() == 0
-    assert (await graphql(client, API_KEY, {"id": str(api_key.id)}, token=token))["data"] == {
+    assert (await graphql(client, API_KEY, {"id": gid(api_key)}, token=token))["data"] == {
         "apiKey": None
     }
     assert error_codes(await graphql(client, ME, headers=key_header(secret))) == ["UNAUTHENTICATED"]
@@ -487,7 +487,7 @@ async def test_keys_of_a_deactivated_owner_stop_authenticating(
     assert "errors" not in await graphql(client, ME, headers=key_header(secret))
 
     deactivated = await graphql(
-        client, UPDATE_USER, {"id": str(owner.id), "input": {"status": "INACTIVE"}}, token=token
+        client, UPDATE_USER, {"id": gid(owner), "input": {"status": "INACTIVE"}}, token=token
     )
     body = await graphql(client, ME, headers=key_header(secret))
 
@@ -504,15 +504,15 @@ async def test_keys_of_a_deleted_owner_are_revoked_and_lose_their_creator(
     with time_machine.travel(START, tick=False) as traveller:
         token = await login(client, super_admin)
         revoked_earlier, _ = await make_api_key(owner, name="revoked earlier")
-        await graphql(client, REVOKE_KEY, {"id": str(revoked_earlier.id)}, token=token)
+        await graphql(client, REVOKE_KEY, {"id": gid(revoked_earlier)}, token=token)
         api_key, secret = await make_api_key(owner, name="live")
         traveller.shift(timedelta(hours=1))
 
-        deleted = await graphql(client, DELETE_USER, {"id": str(owner.id)}, token=token)
-        listed = await graphql(client, API_KEY, {"id": str(api_key.id)}, token=token)
+        deleted = await graphql(client, DELETE_USER, {"id": gid(owner)}, token=token)
+        listed = await graphql(client, API_KEY, {"id": gid(api_key)}, token=token)
         body = await graphql(client, ME, headers=key_header(secret))
 
-    assert deleted["data"] == {"deleteUser": str(owner.id)}
+    assert deleted["data"] == {"deleteUser": gid(owner)}
     node = listed["data"]["apiKey"]
     assert node["status"] == "REVOKED"
     assert at(node["revokedAt"]) == START + timedelta(hours=1)
@@ -569,7 +569,7 @@ async def test_api_keys_search_matches_part_of_the_name_in_any_case(
     for name in ("Deploy production", "deploy staging", "Backups", "nightly DEPLOY"):
         await make_api_key(super_admin, name=name)
     staging = await ApiKey.get(name="deploy staging")
-    await graphql(client, REVOKE_KEY, {"id": str(staging.id)}, token=token)
+    await graphql(client, REVOKE_KEY, {"id": gid(staging)}, token=token)
 
     everything = await graphql(client, API_KEYS, {"filter": {"search": "deploy"}}, token=token)
     active = await graphql(

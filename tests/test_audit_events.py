@@ -15,7 +15,18 @@ from tortoise.connection import get_connection
 
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
-from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, make_api_key, make_user
+from schema.ids import API_KEY, USER, global_id
+from tests.conftest import (
+    PASSWORD,
+    SETTINGS,
+    error_codes,
+    gid,
+    graphql,
+    login,
+    make_api_key,
+    make_user,
+    pk,
+)
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 NEW_PASSWORD = "a brand new passphrase"
@@ -78,11 +89,11 @@ class Mutation:
 
 
 def _user_id(world: World) -> dict[str, Any]:
-    return {"id": str(world.target_user.id)}
+    return {"id": gid(world.target_user)}
 
 
 def _key_id(world: World) -> dict[str, Any]:
-    return {"id": str(world.target_key.id)}
+    return {"id": gid(world.target_key)}
 
 
 MUTATIONS = {
@@ -111,7 +122,7 @@ MUTATIONS = {
     ),
     "resetPassword": Mutation(
         RESET_PASSWORD,
-        lambda world: {"userId": str(world.target_user.id), "newPassword": NEW_PASSWORD},
+        lambda world: {"userId": gid(world.target_user), "newPassword": NEW_PASSWORD},
         "user.reset_password",
         "user",
         lambda world: world.target_user.id,
@@ -189,7 +200,7 @@ async def test_every_mutation_is_audited_with_its_outcome(
     allowed = role in spec.allowed
     assert error_codes(body) == ([] if allowed else ["FORBIDDEN"])
     (event,) = await audit_events(
-        client, world.reader_token, action=spec.action, actorId=str(caller.id)
+        client, world.reader_token, action=spec.action, actorId=gid(caller)
     )
     assert event["actorType"] == "user"
     assert event["clientAddress"] == CLIENT_ADDRESS
@@ -200,11 +211,19 @@ async def test_every_mutation_is_audited_with_its_outcome(
         expected_target = caller.id
     elif expected_target is None and allowed:
         made = body["data"][operation]
-        expected_target = int(made["id"] if "id" in made else made["apiKey"]["id"])
-    assert event["targetId"] == (None if expected_target is None else str(expected_target))
+        expected_target = pk(made["id"] if "id" in made else made["apiKey"]["id"])
+    assert event["targetId"] == (
+        None if expected_target is None else pk_of_event_target(event, expected_target)
+    )
     table = await whole_audit_table()
     for secret in secrets_of(body, caller_token, world.reader_token):
         assert secret not in table
+
+
+def pk_of_event_target(event: dict[str, Any], expected: int) -> str:
+    """The global id the event should show for the target's primary key."""
+    kind = USER if event["targetType"] == "user" else API_KEY
+    return global_id(kind, expected)
 
 
 def secrets_of(body: dict[str, Any], *tokens: str) -> list[str]:
@@ -245,7 +264,7 @@ async def test_an_api_key_actor_is_recorded_with_its_owner(
 
     assert "errors" not in body, body
     (event,) = await audit_events(client, world.reader_token, action="api_key.revoke")
-    assert (event["actorType"], event["actorId"]) == ("api_key", str(key.id))
+    assert (event["actorType"], event["actorId"]) == ("api_key", gid(key))
     assert event["details"]["keyOwnerId"] == super_admin.id
     assert event["clientAddress"] == CLIENT_ADDRESS
     assert secret not in await whole_audit_table()
@@ -263,10 +282,10 @@ async def test_a_key_refused_for_its_scope_is_recorded(
     (event,) = await audit_events(client, world.reader_token, action="api_key.delete")
     assert (event["actorType"], event["actorId"], event["outcome"]) == (
         "api_key",
-        str(key.id),
+        gid(key),
         "FORBIDDEN",
     )
-    assert event["targetId"] == str(world.target_key.id)
+    assert event["targetId"] == gid(world.target_key)
 
 
 async def test_anonymous_mutations_are_refused_without_filling_the_log(
@@ -284,7 +303,9 @@ async def test_anonymous_mutations_are_refused_without_filling_the_log(
 @pytest.mark.parametrize(
     ("document", "variables", "action", "outcome"),
     [
-        pytest.param(DELETE_USER, {"id": "999999"}, "user.delete", "NOT_FOUND", id="not-found"),
+        pytest.param(
+            DELETE_USER, {"id": global_id(USER, 999999)}, "user.delete", "NOT_FOUND", id="not-found"
+        ),
         pytest.param(
             CREATE_USER,
             {
@@ -322,7 +343,7 @@ async def test_refusals_by_the_rules_of_the_data_are_recorded(
 
     assert error_codes(body) == [outcome]
     (event,) = await audit_events(
-        client, world.reader_token, action=action, actorId=str(super_admin.id)
+        client, world.reader_token, action=action, actorId=gid(super_admin)
     )
     assert event["outcome"] == outcome
 
@@ -335,7 +356,7 @@ async def test_a_refused_change_leaves_only_the_refusal(
     body = await graphql(
         client,
         UPDATE_USER,
-        {"id": str(super_admin.id), "input": {"roles": ["ADMIN"], "displayName": "Demoted"}},
+        {"id": gid(super_admin), "input": {"roles": ["ADMIN"], "displayName": "Demoted"}},
         token=token,
     )
 
@@ -387,8 +408,8 @@ async def test_a_successful_login_is_recorded_as_the_user(
     token = await login(client, super_admin)
 
     (event,) = await audit_events(client, token, action="session.login")
-    assert (event["actorType"], event["actorId"]) == ("user", str(super_admin.id))
-    assert (event["targetType"], event["targetId"]) == ("user", str(super_admin.id))
+    assert (event["actorType"], event["actorId"]) == ("user", gid(super_admin))
+    assert (event["targetType"], event["targetId"]) == ("user", gid(super_admin))
     assert (event["outcome"], event["clientAddress"]) == ("OK", CLIENT_ADDRESS)
     assert event["details"] == {"email": super_admin.email}
     assert token not in await whole_audit_table()
@@ -420,7 +441,7 @@ async def test_a_failed_login_is_recorded_as_anonymous(
     assert (event["actorType"], event["actorId"]) == ("anonymous", None)
     assert event["action"] == "session.login"
     assert event["clientAddress"] == CLIENT_ADDRESS
-    assert event["targetId"] == (str(world.target_user.id) if targets_user else None)
+    assert event["targetId"] == (gid(world.target_user) if targets_user else None)
     assert event["details"] == {"email": email.lower(), "reason": reason}
     assert password not in await whole_audit_table()
 
@@ -449,7 +470,7 @@ async def test_logout_is_recorded_and_ends_only_that_session(
     assert body["data"] == {"logout": True}
     assert await Session.all().count() == 1
     (event,) = await audit_events(client, reader, action="session.logout")
-    assert (event["actorId"], event["targetId"]) == (str(super_admin.id), str(super_admin.id))
+    assert (event["actorId"], event["targetId"]) == (gid(super_admin), gid(super_admin))
 
 
 async def test_the_first_super_admin_is_audited_as_the_system(client: AsyncClient) -> None:

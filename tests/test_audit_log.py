@@ -15,7 +15,7 @@ from auth.audit import audit
 from auth.principal import Anonymous
 from models import AuditEvent, Role, Scope, User
 from resolvers.audit import prune_audit_events
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user, pk
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 START = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
@@ -169,9 +169,9 @@ async def test_filters_by_actor_action_target_and_outcome(
         nodes = log_of(await graphql(client, AUDIT_LOG, {"filter": criteria}, token=reader))
         return [f"{node['action']}:{node['outcome']}" for node in nodes["nodes"]]
 
-    assert await matching(actorId=str(other.id)) == ["session.logout:OK", "session.login:OK"]
-    assert await matching(actorId=str(other.id), action="session.logout") == ["session.logout:OK"]
-    assert await matching(targetId=str(other.id), action="user.delete") == ["user.delete:FORBIDDEN"]
+    assert await matching(actorId=gid(other)) == ["session.logout:OK", "session.login:OK"]
+    assert await matching(actorId=gid(other), action="session.logout") == ["session.logout:OK"]
+    assert await matching(targetId=gid(other), action="user.delete") == ["user.delete:FORBIDDEN"]
     assert await matching(outcome="FORBIDDEN") == ["user.delete:FORBIDDEN"]
     assert await matching(action="no.such.action") == []
     (node,) = log_of(
@@ -190,7 +190,7 @@ async def test_filters_by_time_since_inclusive_until_exclusive(
     async def targets(**criteria: Any) -> list[str]:
         criteria = {"action": "user.update", **criteria}
         nodes = log_of(await graphql(client, AUDIT_LOG, {"filter": criteria}, token=reader))
-        return [node["targetId"] for node in nodes["nodes"]]
+        return [str(pk(node["targetId"])) for node in nodes["nodes"]]
 
     day_two = (START + timedelta(days=1)).isoformat()
     day_three = (START + timedelta(days=2)).isoformat()

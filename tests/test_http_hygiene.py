@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from gatehouse.app import create_app
 from gatehouse.json_depth import MAX_JSON_DEPTH, json_depth, nests_deeper_than
 from models import User
-from tests.conftest import PASSWORD, SETTINGS, error_codes, login
+from tests.conftest import PASSWORD, SETTINGS, error_codes, gid, login
 
 EVERY_ANSWER = {
     "x-content-type-options": "nosniff",
@@ -113,13 +113,14 @@ async def test_a_mutation_over_get_is_refused_and_changes_nothing(
         headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 405  # GraphQL over HTTP: a mutation needs POST
+    assert response.headers["allow"] == "POST"
     assert error_codes(response.json()) == ["BAD_USER_INPUT"]
     assert_security_headers(response)
     me = await client.post(
         "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert me.json()["data"]["me"]["id"] == str(super_admin.id)
+    assert me.json()["data"]["me"]["id"] == gid(super_admin)
 
 
 @pytest.mark.parametrize(

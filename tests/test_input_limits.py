@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from models import ApiKey, User
 from resolvers.key_rules import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from resolvers.users import MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, MAX_SEARCH_LENGTH
-from tests.conftest import PASSWORD, error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import PASSWORD, error_codes, gid, graphql, login, make_api_key, make_user
 
 USERS = """
 query Users($filter: UserFilter) { users(filter: $filter) { totalCount nodes { email } } }
@@ -124,7 +124,7 @@ async def test_update_user_refuses_an_over_long_display_name(
     body = await graphql(
         client,
         UPDATE_USER,
-        {"id": str(target.id), "input": {"displayName": "n" * 100_000}},
+        {"id": gid(target), "input": {"displayName": "n" * 100_000}},
         token=token,
     )
 

@@ -19,6 +19,7 @@ from tests.conftest import (
     DATABASE_URL,
     SETTINGS,
     error_codes,
+    gid,
     graphql,
     login,
     make_api_key,
@@ -96,13 +97,13 @@ async def test_key_runs_key_changes_only_if_owner_role_and_key_scope_allow(
     roles_allowed, scope_needed = CONTRACT[operation]
 
     body = await graphql(
-        client, DOCUMENTS[operation], {"id": str(target.id)}, headers={"X-API-Key": secret}
+        client, DOCUMENTS[operation], {"id": gid(target)}, headers={"X-API-Key": secret}
     )
 
     allowed = role in roles_allowed and scope_needed in scopes
     check(body, operation, allowed)
     if operation == "currentApiKey" and allowed:
-        assert body["data"]["currentApiKey"]["id"] != str(target.id)
+        assert body["data"]["currentApiKey"]["id"] != gid(target)
     else:
         assert await took_effect(operation, target) == (allowed and operation != "currentApiKey")
 
@@ -121,7 +122,7 @@ async def test_session_runs_key_changes_only_for_the_roles_allowed(
     token = await login(client, await make_user(roles=(role,)))
     target, _ = await make_api_key(await make_user(roles=(RO,)), name="target")
 
-    body = await graphql(client, DOCUMENTS[operation], {"id": str(target.id)}, token=token)
+    body = await graphql(client, DOCUMENTS[operation], {"id": gid(target)}, token=token)
 
     allowed = role in CONTRACT[operation][0]
     check(body, operation, allowed)
@@ -133,7 +134,7 @@ async def test_session_runs_key_changes_only_for_the_roles_allowed(
 async def test_anonymous_callers_are_unauthenticated(client: AsyncClient, operation: str) -> None:
     target, _ = await make_api_key(await make_user(roles=(RO,)), name="target")
 
-    body = await graphql(client, DOCUMENTS[operation], {"id": str(target.id)})
+    body = await graphql(client, DOCUMENTS[operation], {"id": gid(target)})
 
     assert error_codes(body)[:1] == ["UNAUTHENTICATED"]
     assert not await took_effect(operation, target)
@@ -143,9 +144,9 @@ async def test_a_key_can_roll_itself_and_its_new_secret_works(client: AsyncClien
     key, secret = await make_api_key(await make_user(roles=(ADMIN,)), scopes=(READ, WRITE))
 
     body = await graphql(
-        client, DOCUMENTS["rollKey"], {"id": str(key.id)}, headers={"X-API-Key": secret}
+        client, DOCUMENTS["rollKey"], {"id": gid(key)}, headers={"X-API-Key": secret}
     )
 
     new_secret = body["data"]["rollKey"]["secret"]
     again = await graphql(client, "{ currentApiKey { id } }", headers={"X-API-Key": new_secret})
-    assert again["data"]["currentApiKey"]["id"] == str(key.id)
+    assert again["data"]["currentApiKey"]["id"] == gid(key)

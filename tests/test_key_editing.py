@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, AuditEvent, Role, Scope
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
 
 UPDATE = """
 mutation Update($id: ID!, $input: UpdateApiKeyInput!) {
@@ -34,7 +34,7 @@ async def admin_token(client: AsyncClient) -> str:
 
 
 async def update(client: AsyncClient, token: str, key: ApiKey, **changes: Any) -> dict[str, Any]:
-    return await graphql(client, UPDATE, {"id": str(key.id), "input": changes}, token=token)
+    return await graphql(client, UPDATE, {"id": gid(key), "input": changes}, token=token)
 
 
 async def test_update_changes_only_the_given_fields(client: AsyncClient, admin_token: str) -> None:
@@ -51,7 +51,7 @@ async def test_update_changes_only_the_given_fields(client: AsyncClient, admin_t
     )
 
     assert body["data"]["updateApiKey"] == {
-        "id": str(key.id),
+        "id": gid(key),
         "name": "new name",
         "description": "keep me",
         "rateLimitPerMinute": 120,
@@ -190,7 +190,7 @@ async def test_current_api_key_describes_the_calling_key(client: AsyncClient) ->
     body = await graphql(client, CURRENT, headers={"X-API-Key": secret})
 
     current = body["data"]["currentApiKey"]
-    assert current["id"] == str(key.id)
+    assert current["id"] == gid(key)
     assert current["scopes"] == ["READ", "WRITE"]
     assert current["totalCalls"] == 1
     assert current["lastUsedIp"] == "127.0.0.1"

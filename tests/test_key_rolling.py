@@ -13,7 +13,7 @@ from httpx import AsyncClient
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, WebhookEvent
 from models.webhooks import configure_outbox
-from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ROLL = """
@@ -33,7 +33,7 @@ async def admin_token(client: AsyncClient) -> str:
 
 
 async def roll(client: AsyncClient, token: str, key: ApiKey, grace: int | None = None) -> dict:
-    variables: dict[str, object] = {"id": str(key.id)}
+    variables: dict[str, object] = {"id": gid(key)}
     if grace is not None:
         variables["grace"] = grace
     return await graphql(client, ROLL, variables, token=token)
@@ -57,7 +57,7 @@ async def test_rolled_key_keeps_its_record_and_gets_a_new_secret(
     new_secret = rolled["secret"]
     assert new_secret != old_secret
     assert new_secret.startswith("gk_")
-    assert rolled["apiKey"]["id"] == str(key.id)
+    assert rolled["apiKey"]["id"] == gid(key)
     assert rolled["apiKey"]["name"] == "deploy"
     assert rolled["apiKey"]["scopes"] == ["READ"]
     assert rolled["apiKey"]["totalCalls"] == 1
@@ -69,7 +69,7 @@ async def test_rolled_key_keeps_its_record_and_gets_a_new_secret(
     # Grace 0: the old secret ends at once; the new one counts on the same key.
     assert error_codes(await calls_with(client, old_secret)) == ["UNAUTHENTICATED"]
     assert (await calls_with(client, new_secret))["data"]["currentApiKey"] == {
-        "id": str(key.id),
+        "id": gid(key),
         "totalCalls": 2,
     }
 
@@ -189,7 +189,7 @@ async def test_roll_is_audited_and_announced_without_the_secret(
     assert event.details is not None
     assert event.details["gracePeriodSeconds"] == 30
     webhook = await WebhookEvent.get(type="key.rolled")
-    assert webhook.payload["data"]["id"] == str(key.id)
+    assert webhook.payload["data"]["id"] == gid(key)
     stored = await ApiKey.get(id=key.id)
     for text in (str(event.details), str(webhook.payload)):
         for secret in (old_secret, new_secret, stored.key_hash, str(stored.previous_key_hash)):

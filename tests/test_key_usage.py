@@ -12,7 +12,7 @@ from httpx import AsyncClient
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
 
 NOW = datetime(2030, 3, 14, 15, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -52,7 +52,7 @@ async def test_each_request_with_a_key_counts_exactly_once(
         api_key, secret = await make_api_key(super_admin)
 
         await call_with_key(client, secret, times=3)
-        usage = await graphql(client, KEY_USAGE, {"id": str(api_key.id), "days": 1}, token=token)
+        usage = await graphql(client, KEY_USAGE, {"id": gid(api_key), "days": 1}, token=token)
         metrics = await graphql(client, KEY_METRICS, token=token)
 
     stored = await ApiKey.get(id=api_key.id)
@@ -172,7 +172,7 @@ async def test_usage_lists_contiguous_days_oldest_first_with_zero_days(
         await call_with_key(client, secret, times=3)
         token = await login(client, super_admin)
 
-        body = await graphql(client, KEY_USAGE, {"id": str(api_key.id), "days": 7}, token=token)
+        body = await graphql(client, KEY_USAGE, {"id": gid(api_key), "days": 7}, token=token)
         metrics = await graphql(client, KEY_METRICS, token=token)
 
     days = [(TODAY - timedelta(days=offset)).isoformat() for offset in range(6, -1, -1)]
@@ -193,7 +193,7 @@ async def test_usage_days_are_utc_days(client: AsyncClient, super_admin: User) -
         await call_with_key(client, secret)
         token = await login(client, super_admin)
 
-        body = await graphql(client, KEY_USAGE, {"id": str(api_key.id), "days": 2}, token=token)
+        body = await graphql(client, KEY_USAGE, {"id": gid(api_key), "days": 2}, token=token)
         metrics = await graphql(client, KEY_METRICS, token=token)
 
     assert body["data"]["apiKey"]["usage"] == [
@@ -210,7 +210,7 @@ async def test_usage_accepts_one_to_ninety_days(
     api_key, _ = await make_api_key(super_admin)
     token = await login(client, super_admin)
 
-    body = await graphql(client, KEY_USAGE, {"id": str(api_key.id), "days": days}, token=token)
+    body = await graphql(client, KEY_USAGE, {"id": gid(api_key), "days": days}, token=token)
 
     usage = body["data"]["apiKey"]["usage"]
     assert len(usage) == days
@@ -225,7 +225,7 @@ async def test_usage_defaults_to_thirty_days(client: AsyncClient, super_admin: U
     body = await graphql(
         client,
         "query KeyUsage($id: ID!) { apiKey(id: $id) { usage { date } } }",
-        {"id": str(api_key.id)},
+        {"id": gid(api_key)},
         token=token,
     )
 
@@ -239,7 +239,7 @@ async def test_usage_refuses_days_out_of_range(
     api_key, _ = await make_api_key(super_admin)
     token = await login(client, super_admin)
 
-    body = await graphql(client, KEY_USAGE, {"id": str(api_key.id), "days": days}, token=token)
+    body = await graphql(client, KEY_USAGE, {"id": gid(api_key), "days": days}, token=token)
 
     assert error_codes(body) == ["BAD_USER_INPUT"]
 
@@ -261,7 +261,7 @@ async def test_key_metrics_count_keys_by_status_and_todays_calls(
         traveller.move_to(NOW)
         token = await login(client, super_admin)
         for key in (revoked, revoked_and_expired):
-            await graphql(client, REVOKE_KEY, {"id": str(key.id)}, token=token)
+            await graphql(client, REVOKE_KEY, {"id": gid(key)}, token=token)
         await call_with_key(client, secret, times=2)
         await call_with_key(client, yesterdays_secret)
 

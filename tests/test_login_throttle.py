@@ -16,7 +16,7 @@ from starlette.datastructures import Secret
 from auth.throttle import address_subject
 from models import AuditEvent, RateLimitCounter, Role, User
 from resolvers import users
-from tests.conftest import PASSWORD, graphql, login, make_user
+from tests.conftest import PASSWORD, gid, graphql, login, make_user
 from tests.limiter_support import (
     REDIS_URL,
     app_client,
@@ -172,7 +172,7 @@ async def test_a_super_admins_password_reset_lifts_the_lock(backend: dict[str, A
         reset = await graphql(
             client,
             RESET_PASSWORD,
-            {"id": str(user.id), "password": new_password},
+            {"id": gid(user), "password": new_password},
             token=admin_token,
         )
         after_reset = await try_login(client, user.email, new_password)

@@ -8,7 +8,7 @@ from httpx import AsyncClient
 
 from models import Role, Scope, User
 from schema import print_schema
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 READ, WRITE = Scope.READ, Scope.WRITE
@@ -72,7 +72,7 @@ async def test_created_by_follows_the_users_permission_for_keys(
     owner = await make_user(roles=(owner_role,))
     _, secret = await make_api_key(owner, scopes=scopes)
 
-    body = await graphql(client, API_KEY, {"id": str(target.id)}, headers={"X-API-Key": secret})
+    body = await graphql(client, API_KEY, {"id": gid(target)}, headers={"X-API-Key": secret})
 
     assert body["data"]["apiKey"]["name"] == "target"
     if allowed:

@@ -15,7 +15,7 @@ from tortoise.connection import get_connection
 from auth.call_counter import record_call
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, User
-from tests.conftest import error_codes, graphql, login, make_api_key, make_user
+from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
 
 LIST_KEYS = """
 query {
@@ -131,3 +131,23 @@ async def test_an_unknown_key_costs_one_lookup_and_writes_nothing(
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert len(statements) == 1, statements
     assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+NODES = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+
+
+async def test_nodes_costs_the_same_for_2_or_40_ids(client: AsyncClient, super_admin: User) -> None:
+    token = await login(client, super_admin)
+    users = [await make_user() for _ in range(20)]
+    keys = [(await make_api_key(super_admin, name=f"key {n}"))[0] for n in range(20)]
+    few_ids = [gid(users[0]), gid(keys[0])]
+    many_ids = [gid(row) for row in (*users, *keys)]
+
+    with counting_queries() as few_queries:
+        few = await graphql(client, NODES, {"ids": few_ids}, token=token)
+    with counting_queries() as many_queries:
+        many = await graphql(client, NODES, {"ids": many_ids}, token=token)
+
+    assert [node["id"] for node in few["data"]["nodes"]] == few_ids
+    assert [node["id"] for node in many["data"]["nodes"]] == many_ids
+    assert len(many_queries) == len(few_queries)

@@ -8,13 +8,16 @@ from argon2 import PasswordHasher
 from httpx import AsyncClient
 
 from models import ApiKey, Role, Session, User, UserStatus
+from schema import ids as global_ids
 from tests.conftest import (
     PASSWORD,
     error_codes,
+    gid,
     graphql,
     login,
     make_api_key,
     make_user,
+    pk,
     token_for,
 )
 
@@ -142,7 +145,7 @@ async def test_who_may_list_users(client: AsyncClient, caller: str, refusal: str
 
     if refusal:
         assert_refused(body, refusal)
-        assert body["data"] is None
+        assert body.get("data") is None
     else:
         listed = assert_ok(body)["users"]
         assert listed["totalCount"] == await User.all().count() == 1
@@ -153,12 +156,12 @@ async def test_who_may_read_a_user(client: AsyncClient, caller: str, refusal: st
     target = await make_user(roles=(Role.READ_ONLY,))
     token = await credential_for(client, caller)
 
-    body = await graphql(client, USER, {"id": str(target.id)}, token=token)
+    body = await graphql(client, USER, {"id": gid(target)}, token=token)
 
     if refusal:
         assert_refused(body, refusal)
         # A rejected credential is refused before validation, so nothing runs at all.
-        assert body["data"] == (None if caller == BAD_TOKEN else {"user": None})
+        assert body.get("data") == (None if caller == BAD_TOKEN else {"user": None})
     else:
         assert assert_ok(body)["user"]["email"] == target.email
 
@@ -174,7 +177,7 @@ async def test_who_may_create_a_user(client: AsyncClient, caller: str, refusal: 
         assert_refused(body, refusal)
         assert created is None
     else:
-        assert assert_ok(body)["createUser"]["id"] == str(created.id if created else None)
+        assert assert_ok(body)["createUser"]["id"] == (gid(created) if created else None)
 
 
 @pytest.mark.parametrize(("caller", "refusal"), by_caller(None, None, "FORBIDDEN"))
@@ -185,7 +188,7 @@ async def test_who_may_update_a_user(client: AsyncClient, caller: str, refusal: 
     body = await graphql(
         client,
         UPDATE_USER,
-        {"id": str(target.id), "input": {"displayName": "After", "roles": ["ADMIN"]}},
+        {"id": gid(target), "input": {"displayName": "After", "roles": ["ADMIN"]}},
         token=token,
     )
 
@@ -209,7 +212,7 @@ async def test_who_may_reset_a_password(
     body = await graphql(
         client,
         RESET_PASSWORD,
-        {"userId": str(target.id), "newPassword": NEW_PASSWORD},
+        {"userId": gid(target), "newPassword": NEW_PASSWORD},
         token=token,
     )
 
@@ -218,7 +221,7 @@ async def test_who_may_reset_a_password(
         assert_refused(body, refusal)
         assert target.password_hash == old_hash
     else:
-        assert assert_ok(body)["resetPassword"]["id"] == str(target.id)
+        assert assert_ok(body)["resetPassword"]["id"] == gid(target)
         assert PasswordHasher().verify(target.password_hash, NEW_PASSWORD)
 
 
@@ -227,14 +230,14 @@ async def test_who_may_delete_a_user(client: AsyncClient, caller: str, refusal: 
     target = await make_user(roles=(Role.READ_ONLY,))
     token = await credential_for(client, caller)
 
-    body = await graphql(client, DELETE_USER, {"id": str(target.id)}, token=token)
+    body = await graphql(client, DELETE_USER, {"id": gid(target)}, token=token)
 
     still_there = await User.exists(id=target.id)
     if refusal:
         assert_refused(body, refusal)
         assert still_there
     else:
-        assert assert_ok(body)["deleteUser"] == str(target.id)
+        assert assert_ok(body)["deleteUser"] == gid(target)
         assert not still_there
 
 
@@ -266,7 +269,7 @@ async def test_created_user_has_its_email_stored_lower_case(
     assert created["lastLoginAt"] is None
     assert created["roles"] == ["READ_ONLY"]
     assert created["status"] == "ACTIVE"
-    stored = await User.get(id=created["id"])
+    stored = await User.get(id=pk(created["id"]))
     assert stored.email == "new.person@example.com"
     assert PasswordHasher().verify(stored.password_hash, PASSWORD)
 
@@ -325,7 +328,7 @@ async def test_reset_password_refuses_a_password_of_the_wrong_length(
             await graphql(
                 client,
                 RESET_PASSWORD,
-                {"userId": str(target.id), "newPassword": "p" * length},
+                {"userId": gid(target), "newPassword": "p" * length},
                 token=token,
             )
         )
@@ -369,9 +372,7 @@ async def test_update_user_refuses_malformed_input(client: AsyncClient, super_ad
 
     outcomes = {
         name: outcome(
-            await graphql(
-                client, UPDATE_USER, {"id": str(target.id), "input": changes}, token=token
-            )
+            await graphql(client, UPDATE_USER, {"id": gid(target), "input": changes}, token=token)
         )
         for name, changes in malformed.items()
     }
@@ -386,7 +387,7 @@ async def test_reset_password_replaces_the_password(client: AsyncClient, super_a
     token = await login(client, super_admin)
 
     body = await graphql(
-        client, RESET_PASSWORD, {"userId": str(target.id), "newPassword": NEW_PASSWORD}, token=token
+        client, RESET_PASSWORD, {"userId": gid(target), "newPassword": NEW_PASSWORD}, token=token
     )
 
     assert_ok(body)
@@ -406,7 +407,7 @@ async def test_admin_can_change_a_non_super_admin(client: AsyncClient) -> None:
         client,
         UPDATE_USER,
         {
-            "id": str(target.id),
+            "id": gid(target),
             "input": {"displayName": "Renamed", "roles": ["ADMIN"], "status": "INACTIVE"},
         },
         token=token,
@@ -429,7 +430,7 @@ async def test_admin_cannot_grant_super_admin(client: AsyncClient) -> None:
     outcomes = {
         name: outcome(
             await graphql(
-                client, UPDATE_USER, {"id": str(target.id), "input": {"roles": roles}}, token=token
+                client, UPDATE_USER, {"id": gid(target), "input": {"roles": roles}}, token=token
             )
         )
         for name, roles in grants.items()
@@ -453,7 +454,7 @@ async def test_admin_cannot_touch_a_super_admin(client: AsyncClient, super_admin
     outcomes = {
         name: outcome(
             await graphql(
-                client, UPDATE_USER, {"id": str(super_admin.id), "input": change}, token=token
+                client, UPDATE_USER, {"id": gid(super_admin), "input": change}, token=token
             )
         )
         for name, change in changes.items()
@@ -477,12 +478,12 @@ async def test_super_admin_can_grant_and_take_away_super_admin(
     granted = await graphql(
         client,
         UPDATE_USER,
-        {"id": str(target.id), "input": {"roles": ["SUPER_ADMIN", "ADMIN"]}},
+        {"id": gid(target), "input": {"roles": ["SUPER_ADMIN", "ADMIN"]}},
         token=token,
     )
     roles_after_grant = (await reloaded(target)).roles
     taken = await graphql(
-        client, UPDATE_USER, {"id": str(target.id), "input": {"roles": ["ADMIN"]}}, token=token
+        client, UPDATE_USER, {"id": gid(target), "input": {"roles": ["ADMIN"]}}, token=token
     )
 
     assert assert_ok(granted)["updateUser"]["roles"] == ["SUPER_ADMIN", "ADMIN"]
@@ -499,7 +500,7 @@ async def test_super_admin_cannot_reset_their_own_password(
     body = await graphql(
         client,
         RESET_PASSWORD,
-        {"userId": str(super_admin.id), "newPassword": NEW_PASSWORD},
+        {"userId": gid(super_admin), "newPassword": NEW_PASSWORD},
         token=token,
     )
 
@@ -511,7 +512,7 @@ async def test_super_admin_cannot_delete_themselves(client: AsyncClient, super_a
     await make_user(roles=(Role.SUPER_ADMIN,))
     token = await login(client, super_admin)
 
-    body = await graphql(client, DELETE_USER, {"id": str(super_admin.id)}, token=token)
+    body = await graphql(client, DELETE_USER, {"id": gid(super_admin)}, token=token)
 
     assert_refused(body, "FORBIDDEN")
     assert await User.exists(id=super_admin.id)
@@ -533,7 +534,7 @@ async def test_the_last_active_super_admin_cannot_step_down(
     outcomes = {
         name: outcome(
             await graphql(
-                client, UPDATE_USER, {"id": str(super_admin.id), "input": change}, token=token
+                client, UPDATE_USER, {"id": gid(super_admin), "input": change}, token=token
             )
         )
         for name, change in changes.items()
@@ -552,7 +553,7 @@ async def test_a_super_admin_may_demote_themselves_while_another_is_active(
     token = await login(client, super_admin)
 
     body = await graphql(
-        client, UPDATE_USER, {"id": str(super_admin.id), "input": {"roles": ["ADMIN"]}}, token=token
+        client, UPDATE_USER, {"id": gid(super_admin), "input": {"roles": ["ADMIN"]}}, token=token
     )
 
     assert assert_ok(body)["updateUser"]["roles"] == ["ADMIN"]
@@ -568,7 +569,7 @@ async def test_a_super_admin_may_deactivate_themselves_while_another_is_active(
     body = await graphql(
         client,
         UPDATE_USER,
-        {"id": str(super_admin.id), "input": {"status": "INACTIVE"}},
+        {"id": gid(super_admin), "input": {"status": "INACTIVE"}},
         token=token,
     )
 
@@ -585,7 +586,7 @@ async def test_the_last_super_admin_may_still_rename_themselves(
         client,
         UPDATE_USER,
         {
-            "id": str(super_admin.id),
+            "id": gid(super_admin),
             "input": {"displayName": "Root", "roles": ["SUPER_ADMIN"], "status": "ACTIVE"},
         },
         token=token,
@@ -606,9 +607,9 @@ async def test_deleting_a_user_revokes_their_keys_and_forgets_who_created_them(
     await login(client, target)
     token = await login(client, super_admin)
 
-    body = await graphql(client, DELETE_USER, {"id": str(target.id)}, token=token)
+    body = await graphql(client, DELETE_USER, {"id": gid(target)}, token=token)
 
-    assert assert_ok(body)["deleteUser"] == str(target.id)
+    assert assert_ok(body)["deleteUser"] == gid(target)
     assert not await User.exists(id=target.id)
     assert not await Session.exists(user_id=target.id)
     active_key = await ApiKey.get(id=active_key.id)
@@ -618,7 +619,7 @@ async def test_deleting_a_user_revokes_their_keys_and_forgets_who_created_them(
     assert (await ApiKey.get(id=revoked_key.id)).revoked_at == revoked_key.created_at
     others_key = await ApiKey.get(id=others_key.id)
     assert (others_key.revoked_at, others_key.created_by_id) == (None, super_admin.id)
-    shown = await graphql(client, API_KEY, {"id": str(active_key.id)}, token=token)
+    shown = await graphql(client, API_KEY, {"id": gid(active_key)}, token=token)
     assert assert_ok(shown)["apiKey"]["status"] == "REVOKED"
     assert shown["data"]["apiKey"]["createdBy"] is None
 
@@ -844,10 +845,10 @@ async def test_user_by_id_shows_the_user(client: AsyncClient, super_admin: User)
     target = await make_user(roles=(Role.READ_ONLY, Role.ADMIN), display_name="Shown")
     token = await login(client, super_admin)
 
-    body = await graphql(client, USER, {"id": str(target.id)}, token=token)
+    body = await graphql(client, USER, {"id": gid(target)}, token=token)
 
     shown = assert_ok(body)["user"]
-    assert shown["id"] == str(target.id)
+    assert shown["id"] == gid(target)
     assert shown["email"] == target.email
     assert shown["displayName"] == "Shown"
     assert shown["roles"] == ["ADMIN", "READ_ONLY"]
@@ -894,18 +895,18 @@ async def test_no_response_carries_a_password_hash(client: AsyncClient, super_ad
     responses = [
         await graphql(client, CREATE_USER, {"input": new_user_input()}, token=token),
         await graphql(client, USERS, token=token),
-        await graphql(client, USER, {"id": str(target.id)}, token=token),
+        await graphql(client, USER, {"id": gid(target)}, token=token),
         await graphql(
-            client, UPDATE_USER, {"id": str(target.id), "input": {"displayName": "x"}}, token=token
+            client, UPDATE_USER, {"id": gid(target), "input": {"displayName": "x"}}, token=token
         ),
         await graphql(
             client,
             RESET_PASSWORD,
-            {"userId": str(target.id), "newPassword": NEW_PASSWORD},
+            {"userId": gid(target), "newPassword": NEW_PASSWORD},
             token=token,
         ),
         await graphql(client, LOGIN, {"email": target.email, "password": NEW_PASSWORD}),
-        await graphql(client, USER, {"id": str(target.id)}, token=token),
+        await graphql(client, USER, {"id": gid(target)}, token=token),
     ]
     hashes = [user.password_hash for user in await User.all()]
 
@@ -945,7 +946,10 @@ async def test_two_super_admins_stepping_down_at_once_leave_one_behind(
                 graphql(
                     client,
                     UPDATE_USER,
-                    {"id": str(user_id), "input": {"roles": ["ADMIN"]}},
+                    {
+                        "id": global_ids.global_id(global_ids.USER, user_id),
+                        "input": {"roles": ["ADMIN"]},
+                    },
                     token=token,
                 )
                 for user_id, token in tokens.items()
@@ -964,8 +968,8 @@ async def test_two_super_admins_deleting_each_other_at_once_leave_one_behind(
     first_token, other_token = await login(client, super_admin), await login(client, other)
 
     answers = await asyncio.gather(
-        graphql(client, DELETE_USER, {"id": str(other.id)}, token=first_token),
-        graphql(client, DELETE_USER, {"id": str(super_admin.id)}, token=other_token),
+        graphql(client, DELETE_USER, {"id": gid(other)}, token=first_token),
+        graphql(client, DELETE_USER, {"id": gid(super_admin)}, token=other_token),
     )
 
     # The loser is refused by the last-super-admin rule, or, when the winner's delete

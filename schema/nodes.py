@@ -1,0 +1,83 @@
+"""Relay's `node` and `nodes`: any User or ApiKey by its global id, with the permissions
+of `user` and `apiKey` (a User needs a role that may read users; an ApiKey any role)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from core.errors import GatehouseError, bad_input, forbidden
+from models import Scope
+from schema.api_keys import ApiKeyType
+from schema.context import Context
+from schema.ids import API_KEY, USER, decode_global_id
+from schema.permissions import EVERY_ROLE, USER_READERS, allow
+from schema.users import UserType
+
+Info = strawberry.Info[Context, None]
+MAX_NODES = 100
+
+
+async def _node(info: Info, global_id: str) -> relay.Node | None:
+    decoded = decode_global_id(global_id)
+    if decoded is None:
+        return None
+    type_name, pk = decoded
+    loaders = info.context.loaders
+    if type_name == USER:
+        if info.context.principal.role not in USER_READERS:
+            raise forbidden("Reading users needs the SUPER_ADMIN or ADMIN role.")
+        user = await loaders.user_by_id.load(pk)
+        return UserType.from_model(user) if user else None
+    if type_name == API_KEY:
+        api_key = await loaders.api_key_by_id.load(pk)
+        return ApiKeyType.from_model(api_key) if api_key else None
+    return None
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        description="The User or ApiKey with this global id; null when the id is malformed "
+        "or names nothing. A User id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN "
+        "otherwise), as `user` does.",
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[  # noqa: A002 - Relay's name
+            strawberry.ID, strawberry.argument(description="A global id from any `id` field.")
+        ],
+    ) -> relay.Node | None:
+        return await _node(info, id)
+
+    @strawberry.field(
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        description="`node` for each id, in the order given (at most 100). An entry is null "
+        "where `node` would be null, and null with a FORBIDDEN error at its index where "
+        "`node` would refuse.",
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global ids, at most 100.")
+        ],
+    ) -> list[relay.Node | None]:
+        if len(ids) > MAX_NODES:
+            raise bad_input(f"`ids` may hold at most {MAX_NODES} ids.")
+        # Gathered, so that the DataLoaders fetch each type in one query.
+        return list(await asyncio.gather(*(_node_or_refusal(info, each) for each in ids)))
+
+
+async def _node_or_refusal(info: Info, global_id: str) -> relay.Node | None:
+    try:
+        return await _node(info, global_id)
+    except GatehouseError as error:
+        # Returned, not raised: GraphQL nulls this entry alone and reports the error at its
+        # index, so the other entries still answer.
+        return error  # type: ignore[return-value]
