@@ -21,6 +21,17 @@ class GatehouseError(Exception):
         self.message = message
 
 
+class MissingScopeError(GatehouseError):
+    """FORBIDDEN because the caller's API key lacks the operation's scope (its owner's role
+    would allow it): `required_scope` becomes `extensions.requiredScope`."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            ErrorCode.FORBIDDEN, f"This API key lacks the {scope} scope this operation needs."
+        )
+        self.required_scope = scope
+
+
 class RateLimitedError(GatehouseError):
     """RATE_LIMITED, with the whole seconds to wait before trying again: clients get it as
     `extensions.retryAfter`, and requests refused before execution as `Retry-After` too."""

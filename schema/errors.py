@@ -17,7 +17,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from core.errors import ErrorCode, GatehouseError, RateLimitedError
+from core.errors import ErrorCode, GatehouseError, MissingScopeError, RateLimitedError
 from core.outage import database_unavailable
 
 log = logging.getLogger("gatehouse.errors")
@@ -45,6 +45,8 @@ def with_code(error: GraphQLError) -> GraphQLError:
         code, message = original.code, original.message
         if isinstance(original, RateLimitedError):
             extensions["retryAfter"] = original.retry_after
+        if isinstance(original, MissingScopeError):
+            extensions["requiredScope"] = original.required_scope
     elif _has_code(error):
         return error
     elif original is None or isinstance(original, GraphQLError):

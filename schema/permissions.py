@@ -16,7 +16,7 @@ from strawberry.schema_directive import Location
 
 from auth.audit import audit
 from auth.principal import Anonymous, Principal
-from core.errors import ErrorCode, unauthenticated
+from core.errors import ErrorCode, MissingScopeError, unauthenticated
 from models import Role, Scope
 from schema.enums import RoleEnum, ScopeEnum
 from schema.ids import decode_global_id
@@ -94,10 +94,20 @@ class HasRoleAndScope(BasePermission):
         return self._directive
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return self.allows(info.context.actor)
+        actor = info.context.actor
+        if self.allows(actor):
+            return True
+        self.raise_if_only_the_scope_is_missing(actor)
+        return False
 
     def allows(self, actor: Any) -> bool:
         return isinstance(actor, Principal) and actor.role in self.roles and actor.holds(self.scope)
+
+    def raise_if_only_the_scope_is_missing(self, actor: Any) -> None:
+        # A script whose key lacks a scope learns which one to ask for; a role's refusal
+        # stays a plain FORBIDDEN.
+        if isinstance(actor, Principal) and actor.role in self.roles:
+            raise MissingScopeError(self.scope.value)
 
 
 class HasRoleAndScopeAudited(BasePermission):
@@ -129,6 +139,7 @@ class HasRoleAndScopeAudited(BasePermission):
             target_type=self.action.partition(".")[0],
             target_id=None if target is None else _pk(target),
         )
+        self.rule.raise_if_only_the_scope_is_missing(actor)
         return False
 
 

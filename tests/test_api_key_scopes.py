@@ -227,6 +227,10 @@ async def test_key_runs_an_operation_only_if_owner_role_and_key_scope_both_allow
     else:
         assert error_codes(body) == ["FORBIDDEN"]
         assert (body.get("data") or {}).get(operation) is None
+        # Only a refusal for the key's scope says which scope; a role's refusal does not.
+        only_scope_missing = role in roles_allowed
+        expected = scope_needed.value if only_scope_missing else None
+        assert body["errors"][0]["extensions"].get("requiredScope") == expected
     if spec.took_effect is not None:
         assert await spec.took_effect(world) == allowed
 
