@@ -26,6 +26,7 @@ from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
+from models.webhooks import enqueue_key_event
 from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
@@ -262,11 +263,16 @@ async def delete_user(actor: Principal, user_id: int) -> int:
             raise forbidden("You cannot delete yourself.")
         if target.is_super_admin and target.is_active:
             await _ensure_another_active_super_admin(target)
-        revoked = await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True).update(
-            revoked_at=utcnow()
+        now = utcnow()
+        keys = await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True)
+        await ApiKey.filter(id__in=[key.id for key in keys], revoked_at__isnull=True).update(
+            revoked_at=now
         )
+        for key in keys:
+            key.revoked_at = now
+            await enqueue_key_event("key.revoked", key)
         await target.delete()
-        event.details["revokedKeys"] = revoked
+        event.details["revokedKeys"] = len(keys)
         await event.record()
     return int(target.id)
 

@@ -16,9 +16,9 @@ from httpx import AsyncClient
 
 from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, retry_delay, signature
-from models import ApiKey, Role, WebhookEvent
+from models import ApiKey, Role, User, WebhookEvent
 from models.webhooks import configure_outbox
-from tests.conftest import SETTINGS, error_codes, graphql, login, make_user
+from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 from tests.webhook_receiver import SECRET, Receiver
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -192,3 +192,24 @@ async def test_no_events_are_written_while_webhooks_are_off(client: AsyncClient)
     await key_lifecycle(client)
 
     assert await WebhookEvent.all().count() == 0
+
+
+async def test_deleting_a_user_announces_each_of_their_keys_revoked(
+    webhook_client: AsyncClient, super_admin: User
+) -> None:
+    owner = await make_user(roles=(Role.ADMIN,))
+    kept, _ = await make_api_key(owner, name="still active")
+    already, _ = await make_api_key(owner, name="revoked before")
+    await ApiKey.filter(id=already.id).update(revoked_at=NOW)
+    token = await login(webhook_client, super_admin)
+
+    body = await graphql(
+        webhook_client,
+        "mutation($id: ID!) { deleteUser(id: $id) }",
+        {"id": gid(owner)},
+        token=token,
+    )
+
+    assert "errors" not in body, body
+    revoked = await WebhookEvent.filter(type="key.revoked").values_list("payload", flat=True)
+    assert [event["data"]["id"] for event in revoked] == [gid(kept)]
