@@ -64,33 +64,38 @@ def _error_response(
     message: str,
     media_type: str = JSON,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
 ) -> JSONResponse:
+    # One error and no data: the request was refused before any operation ran.
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        {
+            "errors": [
+                {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
+            ]
+        },
         status_code=status,
         media_type=media_type,
         headers=headers,
     )
 
 
-def _refusal_response(refusal: CredentialRefused) -> JSONResponse:
-    # The whole request is refused before it runs, so the answer is one error and no data.
-    extensions = {"code": refusal.code.value, **refusal.extensions}
-    return JSONResponse(
-        {"errors": [{"message": refusal.message, "extensions": extensions}]},
-        status_code=refusal.status_code,
-        headers=refusal.headers,
-    )
-
-
-def _rate_limited_response(error: RateLimitedError) -> JSONResponse:
-    # Refused while authenticating, before any operation ran: a request error, so HTTP 429
-    # (GraphQL over HTTP allows non-200 answers there) with the standard Retry-After.
-    extensions = {"code": error.code.value, "retryAfter": error.retry_after}
-    return JSONResponse(
-        {"errors": [{"message": error.message, "extensions": extensions}]},
-        status_code=429,
-        headers={"Retry-After": str(error.retry_after)},
+def _refusal_response(refusal: CredentialRefused | RateLimitedError) -> JSONResponse:
+    if isinstance(refusal, CredentialRefused):
+        return _error_response(
+            refusal.status_code,
+            refusal.code,
+            refusal.message,
+            headers=refusal.headers,
+            extensions=refusal.extensions,
+        )
+    # A key over its limit: a request error, so HTTP 429 (GraphQL over HTTP allows non-200
+    # answers there) with the standard Retry-After.
+    return _error_response(
+        429,
+        refusal.code,
+        refusal.message,
+        headers={"Retry-After": str(refusal.retry_after)},
+        extensions={"retryAfter": refusal.retry_after},
     )
 
 
@@ -175,10 +180,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         media_type = negotiate(request.headers.get("accept"))
         try:
             response = await self.run(request)
-        except CredentialRefused as exc:
+        except (CredentialRefused, RateLimitedError) as exc:
             response = _refusal_response(exc)
-        except RateLimitedError as exc:
-            response = _rate_limited_response(exc)
         except HTTPException as exc:
             # Bodies that are not JSON, wrong content types and wrong methods answer with
             # the same `errors` shape as everything else.
