@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import (
+    CONNECTIONS,
     EMAIL,
     LOGIN,
     PASSWORD,
@@ -35,13 +36,12 @@ from bench.run import (
     _free_port,
     _graphql,
     _parse_wrk,
-    _pin,
     _server,
+    _wrk_output,
 )
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 KEYS = min(int(os.environ.get("BENCH_KEYS", "100")), 100)  # one page of `apiKeys`
 TOTALS = "{ apiKeys(first: 100) { nodes { name totalCalls } } keyMetrics { apiCallsToday } }"
 
@@ -65,29 +65,7 @@ def _script(keys: list[str]) -> str:
 
 
 def _run_wrk(wrk: str, url: str, keys: list[str]) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_script(keys) + "\n")
-    try:
-        output = subprocess.run(  # noqa: S603
-            [
-                *_pin(1),
-                wrk,
-                "-t1",
-                f"-c{CONNECTIONS}",
-                f"-d{SECONDS:g}s",
-                "--latency",
-                "--timeout",
-                "10s",
-                "-s",
-                script.name,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
+    output = _wrk_output(wrk, url, _script(keys), SECONDS)
     sample = _parse_wrk(output)
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     return {"rps": sample.rps, "p50_ms": sample.p50_ms, "p99_ms": sample.p99_ms, "n": requests}

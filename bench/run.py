@@ -147,8 +147,13 @@ def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float)
             for name, value in headers.items()
         ),
     ]
+    return _parse_wrk(_wrk_output(wrk, url, "\n".join(lines), seconds))
+
+
+def _wrk_output(wrk: str, url: str, lua_script: str, seconds: float) -> str:
+    """wrk's report of `seconds` of load on `url`, its requests made by `lua_script`."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write("\n".join(lines) + "\n")
+        script.write(lua_script + "\n")
     try:
         result = subprocess.run(  # noqa: S603
             [
@@ -171,7 +176,7 @@ def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float)
         )
     finally:
         os.unlink(script.name)
-    return _parse_wrk(result.stdout)
+    return result.stdout
 
 
 def _parse_wrk(output: str) -> Sample:
