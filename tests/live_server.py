@@ -108,10 +108,10 @@ def end_sessions(admin_url: str, database: str) -> None:
     )
 
 
-def postgres_base_url() -> str:
+def postgres_base_url(not_tested: str = "PostgreSQL NOT TESTED") -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        pytest.skip("PostgreSQL NOT TESTED: set TEST_DATABASE_URL to run this on PostgreSQL")
+        pytest.skip(f"{not_tested}: set TEST_DATABASE_URL to run this on PostgreSQL")
     return url
 
 
@@ -119,12 +119,23 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """An empty PostgreSQL database of its own, dropped afterwards (with its sessions)."""
-    base = postgres_base_url()
+async def fresh_postgres_database(not_tested: str = "PostgreSQL NOT TESTED") -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards (with its sessions); the
+    test is skipped, saying `not_tested`, where no PostgreSQL is configured."""
+    base = postgres_base_url(not_tested)
     name = f"gatehouse_live_{uuid.uuid4().hex}"
     await execute(base, f'CREATE DATABASE "{name}"')
     try:
         yield with_database(base, name)
     finally:
         await execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def sqlite_or_postgres(kind: str, tmp_path: Path) -> AsyncIterator[str]:
+    """For fixtures parametrised over both databases: a fresh SQLite file or PostgreSQL
+    database for the server under test."""
+    if kind == "sqlite":
+        yield f"sqlite://{tmp_path}/gatehouse.sqlite3"
+        return
+    async for url in fresh_postgres_database():
+        yield url

@@ -11,7 +11,6 @@ mode, default 60; `FUZZ_DATABASE_URL` to fuzz a PostgreSQL database instead of S
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from schema import print_schema
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.fuzz
 
@@ -54,13 +54,6 @@ FUZZ_SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:
@@ -96,7 +89,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     directory: Path = tmp_path_factory.mktemp("fuzz")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEHOUSE_ENV": request.param,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError, Settings
-from tests.test_serve import _free_port
+from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +73,7 @@ def test_a_bad_limiter_setting_names_its_variable(variable: str, value: str) -> 
 
 
 def test_serve_stops_with_one_line_when_redis_does_not_answer(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     environ = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
@@ -122,7 +122,7 @@ def test_reset_password_says_so_in_one_line_when_redis_does_not_answer(tmp_path:
     reset = subprocess.run(
         [sys.executable, "-m", "gatehouse", "reset-password", "--email", "locked@example.com"],
         input="second long password\n",
-        env={**environ, "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0"},
+        env={**environ, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
         capture_output=True,
         text=True,
         timeout=60,

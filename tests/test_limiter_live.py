@@ -5,13 +5,10 @@ and one per-key limit exactly; TRUSTED_PROXIES decides whose address is counted.
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -23,7 +20,8 @@ from tests.limiter_support import (
     require_redis,
     unique_redis_prefix,
 )
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, _execute, serving
+from tests.live_server import fresh_postgres_database
+from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, serving
 
 KEY_LIMIT = 10
 BURST = 30
@@ -37,13 +35,8 @@ KEY_FIGURES = "query($id: ID!) { apiKey(id: $id) { totalCalls rateLimitedCalls }
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("TWO-PROCESS LIMITER NOT TESTED: set TEST_DATABASE_URL for PostgreSQL")
-    name = f"gatehouse_limiter_{uuid.uuid4().hex}"
-    await _execute(base_url, f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
-    await _execute(base_url, f'DROP DATABASE "{name}"')
+    async for url in fresh_postgres_database("TWO-PROCESS LIMITER NOT TESTED"):
+        yield url
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -142,13 +135,8 @@ async def served_database(
     if request.param.startswith("sqlite"):
         yield f"sqlite://{tmp_path}/gatehouse.sqlite3", "1"
         return
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("PROXY HEADERS WITH WORKERS NOT TESTED: set TEST_DATABASE_URL")
-    name = f"gatehouse_proxies_{uuid.uuid4().hex}"
-    await _execute(base_url, f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base_url)._replace(path=f"/{name}")), "2"
-    await _execute(base_url, f'DROP DATABASE "{name}"')
+    async for url in fresh_postgres_database("PROXY HEADERS WITH WORKERS NOT TESTED"):
+        yield url, "2"
 
 
 async def _attempts_from(base: str, forwarded_for: list[str]) -> list[str]:

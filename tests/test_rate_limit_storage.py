@@ -26,7 +26,7 @@ from tests.limiter_support import (
     require_redis,
     unique_redis_prefix,
 )
-from tests.test_serve import _free_port
+from tests.live_server import free_port
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -120,7 +120,7 @@ async def test_ended_database_windows_are_swept(db: None) -> None:
 
 async def test_with_redis_down_readiness_fails_and_sign_in_fails_closed(db: None) -> None:
     user = await make_user()
-    down = Secret(f"redis://127.0.0.1:{_free_port()}/0")
+    down = Secret(f"redis://127.0.0.1:{free_port()}/0")
     async with app_client(redis_url=down, redis_key_prefix=unique_redis_prefix()) as client:
         ready = await client.get("/readyz")
         response = await post(client, LOGIN, {"email": user.email, "password": PASSWORD})

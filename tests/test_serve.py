@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
+
+from tests.live_server import free_port, sqlite_or_postgres
 
 ADMIN_EMAIL = "Owner@Example.com"
 ADMIN_PASSWORD = "a long enough password"
@@ -26,38 +24,15 @@ KEY_FIGURES = "{ apiKeys { nodes { totalCalls } } keyMetrics { apiCallsToday } }
 LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _execute(base_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(base_url.replace("postgres://", "postgresql://", 1))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path}/gatehouse.sqlite3"
-        return
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("PostgreSQL NOT TESTED: set TEST_DATABASE_URL to serve on PostgreSQL")
-    name = f"gatehouse_serve_{uuid.uuid4().hex}"
-    await _execute(base_url, f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
-    await _execute(base_url, f'DROP DATABASE "{name}"')
+    async for url in sqlite_or_postgres(request.param, tmp_path):
+        yield url
 
 
 @contextmanager
 def serving(database_url: str, **extra_env: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
