@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,8 +38,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from auth.principal import Anonymous, Principal
 from core.config import Settings
 from core.errors import ErrorCode
-from schema.errors import INTERNAL_MESSAGE
 from schema.cost import LARGEST_PAGE
+from schema.errors import INTERNAL_MESSAGE
 from schema.limits import CostCheck, QueryLimits, check_cost, check_shape
 
 log = logging.getLogger("gatehouse.documents")
@@ -120,25 +120,26 @@ class CostResults:
         default_factory=OrderedDict
     )
 
-    def key(self, variables: Mapping[str, object]) -> tuple[object, ...] | None:
+    def check(
+        self,
+        variables: Mapping[str, object],
+        measure: Callable[[], CostCheck],
+    ) -> GraphQLError | None:
+        key = self._key(variables)
+        if key is not None and key in self.by_values:
+            self.by_values.move_to_end(key)
+            return self.by_values[key]
+        checked = measure()
+        self.variables_used = tuple(sorted(checked.variables_used))
+        self.by_values[self._key(variables) or ()] = checked.error
+        while len(self.by_values) > COST_RESULTS_PER_OPERATION:
+            self.by_values.popitem(last=False)
+        return checked.error
+
+    def _key(self, variables: Mapping[str, object]) -> tuple[object, ...] | None:
         if self.variables_used is None:
             return None
         return tuple(_cost_key(variables.get(name, _MISSING)) for name in self.variables_used)
-
-    def get(self, variables: Mapping[str, object]) -> GraphQLError | None | object:
-        key = self.key(variables)
-        if key is None or key not in self.by_values:
-            return _MISSING
-        self.by_values.move_to_end(key)
-        return self.by_values[key]
-
-    def add(self, check: CostCheck, variables: Mapping[str, object]) -> None:
-        self.variables_used = tuple(sorted(check.variables_used))
-        key = self.key(variables)
-        assert key is not None
-        self.by_values[key] = check.error
-        while len(self.by_values) > COST_RESULTS_PER_OPERATION:
-            self.by_values.popitem(last=False)
 
 
 @dataclass
@@ -165,12 +166,10 @@ class ParsedDocument:
             return shape
         variables = variables or {}
         results = self.costs.setdefault((limits, operation_name), CostResults())
-        cached = results.get(variables)
-        if cached is _MISSING:
-            check = check_cost(schema, self.document, shape, limits, operation_name, variables)
-            results.add(check, variables)
-            return check.error
-        return cached  # type: ignore[return-value]
+        return results.check(
+            variables,
+            lambda: check_cost(schema, self.document, shape, limits, operation_name, variables),
+        )
 
     def validate(
         self,
