@@ -35,17 +35,16 @@ async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def database_locked() -> AsyncIterator[None]:
+async def database_locked(tables: str = "users, sessions, api_keys") -> AsyncIterator[None]:
     """A transaction in a task of its own, so that the requests made meanwhile are not in
-    it, holding the locks until the block ends; then it rolls back."""
+    it, holding the locks until the block ends; then it rolls back. On SQLite it holds the
+    one connection, whatever `tables` says."""
     locked, release = asyncio.Event(), asyncio.Event()
 
     async def hold() -> None:
         async with in_transaction() as connection:
             if get_connection("default").capabilities.dialect == "postgres":
-                await connection.execute_script(
-                    "LOCK TABLE users, sessions, api_keys IN ACCESS EXCLUSIVE MODE"
-                )
+                await connection.execute_script(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
             else:  # the transaction holds the client's one connection
                 await connection.execute_query("SELECT 1")
             locked.set()
@@ -64,8 +63,15 @@ def strict() -> Settings:
     return replace(SETTINGS, max_execution_seconds=DEADLINE_SECONDS)
 
 
-async def post(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
-    return await client.post("/graphql", json={"query": ME}, headers=headers)
+async def post(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    query: str = ME,
+    variables: dict[str, object] | None = None,
+) -> httpx.Response:
+    return await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
 
 
 def assert_deadline_exceeded(response: httpx.Response) -> None:
@@ -113,6 +119,41 @@ async def test_a_key_request_stuck_on_the_database_is_cut_and_the_key_still_work
     assert after.status_code == 200, after.text
     assert "errors" not in after.json(), after.text
     assert (await ApiKey.get(id=api_key.id)).total_calls >= 1
+
+
+async def test_a_query_stuck_in_execution_is_cut_and_the_next_one_answers(
+    super_admin: User,
+) -> None:
+    # On PostgreSQL the credential is checked (sessions, users are free) and execution
+    # waits on `api_keys`: the deadline cancels graphql-core's execution itself.
+    await make_api_key(super_admin)
+    keys = "{ apiKeys(first: 5) { totalCount nodes { id name createdBy { email } } } }"
+    async with serving(SETTINGS) as client, serving(strict()) as strict_client:
+        headers = {"Authorization": f"Bearer {await login(client, super_admin)}"}
+        async with database_locked("api_keys"):
+            stuck = await post(strict_client, headers, keys)
+        after = await post(client, headers, keys)
+
+    assert_deadline_exceeded(stuck)
+    assert after.status_code == 200, after.text
+    assert after.json()["data"]["apiKeys"]["totalCount"] == 1
+
+
+async def test_a_mutation_cut_at_its_deadline_leaves_nothing_behind(super_admin: User) -> None:
+    create = "mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"
+    variables: dict[str, object] = {"input": {"name": "late", "scopes": ["READ"]}}
+    async with serving(SETTINGS) as client, serving(strict()) as strict_client:
+        headers = {"Authorization": f"Bearer {await login(client, super_admin)}"}
+        async with database_locked("api_keys"):
+            stuck = await post(strict_client, headers, create, variables)
+        keys_after_the_cut = await ApiKey.all().count()
+        again = await post(client, headers, create, variables)
+
+    assert_deadline_exceeded(stuck)
+    assert keys_after_the_cut == 0
+    assert again.status_code == 200, again.text
+    assert again.json()["data"]["createApiKey"]["secret"]
+    assert await ApiKey.filter(name="late").count() == 1
 
 
 async def test_a_request_within_its_deadline_is_untouched(super_admin: User) -> None:
