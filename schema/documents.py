@@ -147,7 +147,9 @@ class ParsedDocument:
     document: DocumentNode
     size: int
     shapes: dict[QueryLimits, GraphQLError | list[str]] = field(default_factory=dict)
-    costs: dict[tuple[QueryLimits, str | None], CostResults] = field(default_factory=dict)
+    # By the operation that runs (its position in the document), not by the name a request
+    # gives: names that match nothing would otherwise grow this without bound.
+    costs: dict[tuple[QueryLimits, int | None], CostResults] = field(default_factory=dict)
     validation: dict[_RulesKey, list[GraphQLError]] = field(default_factory=dict)
 
     def check_limits(
@@ -165,10 +167,17 @@ class ParsedDocument:
         if isinstance(shape, GraphQLError):
             return shape
         variables = variables or {}
-        results = self.costs.setdefault((limits, operation_name), CostResults())
+        operation = get_operation_ast(self.document, operation_name)
+        position = next(
+            (i for i, each in enumerate(self.document.definitions) if each is operation), None
+        )
+        key = (limits, position)
+        results = self.costs.get(key)
+        if results is None:
+            results = self.costs[key] = CostResults()
         return results.check(
             variables,
-            lambda: check_cost(schema, self.document, shape, limits, operation_name, variables),
+            lambda: check_cost(schema, self.document, shape, limits, operation, variables),
         )
 
     def validate(

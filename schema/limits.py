@@ -71,7 +71,8 @@ def check_limits(
     shape = check_shape(document, limits)
     if isinstance(shape, GraphQLError):
         return shape
-    return check_cost(schema, document, shape, limits, operation_name, variables).error
+    operation = get_operation_ast(document, operation_name)
+    return check_cost(schema, document, shape, limits, operation, variables).error
 
 
 def check_shape(document: DocumentNode, limits: QueryLimits) -> GraphQLError | list[str]:
@@ -126,12 +127,12 @@ def check_cost(
     document: DocumentNode,
     fragment_order: list[str],
     limits: QueryLimits,
-    operation_name: str | None = None,
+    operation: OperationDefinitionNode | None,
     variables: Mapping[str, object] | None = None,
 ) -> CostCheck:
-    """Depth, aliases and cost of the operation that runs, with this request's variables;
-    of every operation, with every variable at its largest, when none can be chosen."""
-    operation = get_operation_ast(document, operation_name)
+    """Depth, aliases and cost of the operation that runs (`get_operation_ast`), with this
+    request's variables; of every operation, with every variable at its largest, when none
+    can be chosen."""
     values = None if operation is None else _operation_values(operation, variables or {})
     measurer = Measurer(schema, values)
     by_name = {

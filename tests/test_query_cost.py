@@ -316,3 +316,24 @@ async def test_a_key_call_counts_one_item_for_each_id(super_admin: User) -> None
 
     assert cost_of(f"{{ nodes(ids: [{ids}]) {{ id }} }}") == 1 + 3
     assert await ApiKey.filter(id=api_key.id).exists()
+
+
+async def test_operation_names_that_match_nothing_do_not_grow_the_cache(
+    served: Any,  # noqa: F811 - the fixture
+    super_admin: User,
+) -> None:
+    client, graphql_app = served
+    token = await login(client, super_admin)
+    query = "query Me { me { id } }"
+    for number in range(20):
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "operationName": f"Other{number}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert error_codes(response.json()) == ["BAD_USER_INPUT"], response.text
+    assert "errors" not in await post(client, query, token)
+
+    entry = graphql_app.schema.document_cache.get(query)
+    assert entry is not None
+    assert len(entry.costs) <= 2  # at most: the operation `Me`, and "none of them"
