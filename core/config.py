@@ -28,6 +28,7 @@ LOG_FORMATS = ("text", "json")
 MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+MAX_EXECUTION_SECONDS_CEILING = 3600  # a request deadline, not a way to switch it off
 # Always allowed in a CORS preflight: the credentials, the body, request correlation and
 # the client name and version Apollo Client sends. CORS_ALLOW_HEADERS adds to these.
 DEFAULT_CORS_ALLOW_HEADERS = (
@@ -93,6 +94,7 @@ class Settings:
     max_anonymous_query_tokens: int = 1000
     max_query_fragments: int = 100
     max_query_spreads: int = 200
+    max_execution_seconds: float = 10.0
     trusted_documents: Path | None = None
     cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
 
@@ -202,6 +204,9 @@ class Settings:
             max_query_spreads=read(
                 "MAX_QUERY_SPREADS", _bounded_int(0, 10_000), cls.max_query_spreads
             ),
+            max_execution_seconds=read(
+                "MAX_EXECUTION_SECONDS", _execution_seconds, cls.max_execution_seconds
+            ),
             trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
             cors_allow_headers=read("CORS_ALLOW_HEADERS", _extra_headers, cls.cors_allow_headers),
         )
@@ -268,6 +273,13 @@ def _positive_float(value: str) -> float:
         raise ValueError(f"{value!r} is not a number") from None
     if not number > 0:
         raise ValueError(f"{value!r} must be greater than 0")
+    return number
+
+
+def _execution_seconds(value: str) -> float:
+    number = _positive_float(value)
+    if number > MAX_EXECUTION_SECONDS_CEILING:
+        raise ValueError(f"{value!r} must be at most {MAX_EXECUTION_SECONDS_CEILING}")
     return number
 
 

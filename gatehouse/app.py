@@ -55,6 +55,7 @@ from schema.errors import INTERNAL_MESSAGE
 log = logging.getLogger("gatehouse.app")
 
 MAX_BODY_BYTES = 1024 * 1024
+DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
@@ -172,6 +173,32 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             request.state.failed_before_execution = True
         return processed
 
+    async def _run_within_deadline(self, request: Request, media_type: str) -> Response:
+        """The whole request (credential, parse, checks, execution) within
+        MAX_EXECUTION_SECONDS. Past it, the request's task is cancelled at its next await:
+        database statements in flight are abandoned (a transaction rolls back), the
+        DataLoaders' batches finish for nobody. Work between two awaits cannot be cut, which
+        is what the query cost bounds."""
+        seconds = self.settings.max_execution_seconds
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await self.run(request)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # a timeout of something inside, not ours: handled as any failure
+        log.warning("request cut at its deadline of %g s (MAX_EXECUTION_SECONDS)", seconds)
+        # INTERNAL: the request was well formed and within its limits, the server did not
+        # finish it in time (a slow or locked database, an overloaded process); 503, as for
+        # a database outage, says it may succeed later.
+        return _error_response(
+            503,
+            ErrorCode.INTERNAL,
+            f"The request did not finish within {seconds:g} seconds; its work was stopped.",
+            media_type,
+            extensions={"reason": DEADLINE_EXCEEDED, "limit": seconds},
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await _error_response(400, ErrorCode.BAD_USER_INPUT, "HTTP only.")(scope, receive, send)
@@ -179,7 +206,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         request = Request(scope, receive)
         media_type = negotiate(request.headers.get("accept"))
         try:
-            response = await self.run(request)
+            response = await self._run_within_deadline(request, media_type)
         except (CredentialRefused, RateLimitedError) as exc:
             response = _refusal_response(exc)
         except HTTPException as exc:

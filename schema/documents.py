@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,8 +38,9 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from auth.principal import Anonymous, Principal
 from core.config import Settings
 from core.errors import ErrorCode
+from schema.cost import LARGEST_PAGE
 from schema.errors import INTERNAL_MESSAGE
-from schema.limits import QueryLimits, check_limits
+from schema.limits import CostCheck, QueryLimits, check_cost, check_shape
 
 log = logging.getLogger("gatehouse.documents")
 
@@ -54,6 +55,24 @@ _ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
+# Distinct values of a document's page-size variables kept per operation: a portal sends a
+# few page sizes; a caller cycling through many only re-measures, in one linear pass.
+COST_RESULTS_PER_OPERATION = 16
+_MISSING = object()
+
+
+def _cost_key(value: object) -> object:
+    """What of a variable's value the measure reads: a page size (clamped as the measure
+    clamps it), a list's length, or only its kind."""
+    if value is None or value is _MISSING:
+        return value
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return min(max(value, 0), LARGEST_PAGE)
+    if isinstance(value, list):
+        return ("list", len(value))
+    return type(value).__name__
 
 
 @dataclass(frozen=True)
@@ -91,16 +110,75 @@ class DocumentSettings:
 
 
 @dataclass
+class CostResults:
+    """The cost checks of one operation of a document under one set of limits. The measure
+    depends on the values of a few variables (`variables_used`, the same for every request):
+    its result is kept per distinct value of those, a few at most."""
+
+    variables_used: tuple[str, ...] | None = None
+    by_values: OrderedDict[tuple[object, ...], GraphQLError | None] = field(
+        default_factory=OrderedDict
+    )
+
+    def check(
+        self,
+        variables: Mapping[str, object],
+        measure: Callable[[], CostCheck],
+    ) -> GraphQLError | None:
+        key = self._key(variables)
+        if key is not None and key in self.by_values:
+            self.by_values.move_to_end(key)
+            return self.by_values[key]
+        checked = measure()
+        self.variables_used = tuple(sorted(checked.variables_used))
+        self.by_values[self._key(variables) or ()] = checked.error
+        while len(self.by_values) > COST_RESULTS_PER_OPERATION:
+            self.by_values.popitem(last=False)
+        return checked.error
+
+    def _key(self, variables: Mapping[str, object]) -> tuple[object, ...] | None:
+        if self.variables_used is None:
+            return None
+        return tuple(_cost_key(variables.get(name, _MISSING)) for name in self.variables_used)
+
+
+@dataclass
 class ParsedDocument:
     document: DocumentNode
     size: int
-    limit_errors: dict[QueryLimits, GraphQLError | None] = field(default_factory=dict)
+    shapes: dict[QueryLimits, GraphQLError | list[str]] = field(default_factory=dict)
+    # By the operation that runs (its position in the document), not by the name a request
+    # gives: names that match nothing would otherwise grow this without bound.
+    costs: dict[tuple[QueryLimits, int | None], CostResults] = field(default_factory=dict)
     validation: dict[_RulesKey, list[GraphQLError]] = field(default_factory=dict)
 
-    def check_limits(self, schema: GraphQLSchema, limits: QueryLimits) -> GraphQLError | None:
-        if limits not in self.limit_errors:
-            self.limit_errors[limits] = check_limits(schema, self.document, limits)
-        return self.limit_errors[limits]
+    def check_limits(
+        self,
+        schema: GraphQLSchema,
+        limits: QueryLimits,
+        operation_name: str | None = None,
+        variables: Mapping[str, object] | None = None,
+    ) -> GraphQLError | None:
+        """The shape once per document; the cost once per operation and distinct values of
+        the variables it reads, so that a variable never hides a cost."""
+        if limits not in self.shapes:
+            self.shapes[limits] = check_shape(self.document, limits)
+        shape = self.shapes[limits]
+        if isinstance(shape, GraphQLError):
+            return shape
+        variables = variables or {}
+        operation = get_operation_ast(self.document, operation_name)
+        position = next(
+            (i for i, each in enumerate(self.document.definitions) if each is operation), None
+        )
+        key = (limits, position)
+        results = self.costs.get(key)
+        if results is None:
+            results = self.costs[key] = CostResults()
+        return results.check(
+            variables,
+            lambda: check_cost(schema, self.document, shape, limits, operation, variables),
+        )
 
     def validate(
         self,
@@ -209,7 +287,8 @@ class DocumentGuard(SchemaExtension):
         parsed = self.parsed or ParsedDocument(document=document, size=0)
         schema = context.schema._schema
         limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
-        if limit_error := parsed.check_limits(schema, limits):
+        variables = context.variables if isinstance(context.variables, Mapping) else None
+        if limit_error := parsed.check_limits(schema, limits, context.operation_name, variables):
             return [limit_error]
         errors = parsed.validate(
             schema, tuple(context.validation_rules), hide_suggestions=self.settings.production

@@ -14,7 +14,7 @@ never recurses deeper than the depth limit.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -30,6 +30,8 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    get_operation_ast,
+    value_from_ast_untyped,
 )
 
 from core.errors import ErrorCode
@@ -58,10 +60,24 @@ def refusal(message: str, nodes: Node | None = None, **details: int) -> GraphQLE
 
 
 def check_limits(
-    schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    limits: QueryLimits,
+    operation_name: str | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> GraphQLError | None:
     """The first limit the document exceeds, or None. Never recurses deeper than
     `limits.max_depth` (plus constant), whatever the document."""
+    shape = check_shape(document, limits)
+    if isinstance(shape, GraphQLError):
+        return shape
+    operation = get_operation_ast(document, operation_name)
+    return check_cost(schema, document, shape, limits, operation, variables).error
+
+
+def check_shape(document: DocumentNode, limits: QueryLimits) -> GraphQLError | list[str]:
+    """The limits that do not depend on the variables: the first one exceeded, or the
+    fragments' names in dependency order, for `check_cost`."""
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(fragments) > limits.max_fragments:
@@ -95,23 +111,65 @@ def check_limits(
             )
         if isinstance(definition, FragmentDefinitionNode):
             spreads[definition.name.value] = set(shape.spreads)
+    return _dependency_order(spreads)
 
-    order = _dependency_order(spreads)
-    if isinstance(order, GraphQLError):
-        return order
-    measurer = Measurer(schema)
-    by_name = {fragment.name.value: fragment for fragment in fragments}
-    for name in order:
+
+@dataclass(frozen=True)
+class CostCheck:
+    error: GraphQLError | None
+    # The variables the measure read: another request with the same values for these gets
+    # the same answer.
+    variables_used: frozenset[str]
+
+
+def check_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    fragment_order: list[str],
+    limits: QueryLimits,
+    operation: OperationDefinitionNode | None,
+    variables: Mapping[str, object] | None = None,
+) -> CostCheck:
+    """Depth, aliases and cost of the operation that runs (`get_operation_ast`), with this
+    request's variables; of every operation, with every variable at its largest, when none
+    can be chosen."""
+    values = None if operation is None else _operation_values(operation, variables or {})
+    measurer = Measurer(schema, values)
+    by_name = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    for name in fragment_order:
         fragment = by_name[name]
         parent = schema.get_type(fragment.type_condition.name.value)
         measurer.fragments[name] = measurer.selections(fragment.selection_set, parent)
-
-    for operation in operations:
-        root = schema.get_root_type(operation.operation)
-        measure = measurer.selections(operation.selection_set, root)
+    operations = (
+        [operation]
+        if operation is not None
+        else [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    )
+    error = None
+    for each in operations:
+        root = schema.get_root_type(each.operation)
+        measure = measurer.selections(each.selection_set, root)
         if error := _compare(measure, limits):
-            return error
-    return None
+            break
+    return CostCheck(error, frozenset(measurer.variables_used))
+
+
+def _operation_values(
+    operation: OperationDefinitionNode, variables: Mapping[str, object]
+) -> dict[str, object]:
+    """The request's variables over the operation's defaults: what execution will see."""
+    values: dict[str, object] = {}
+    for definition in operation.variable_definitions or ():
+        if definition.default_value is not None:
+            values[definition.variable.name.value] = value_from_ast_untyped(
+                definition.default_value
+            )
+    values.update(variables)
+    return values
 
 
 def _compare(measure: Measure, limits: QueryLimits) -> GraphQLError | None:

@@ -406,7 +406,8 @@ async def test_a_repeated_document_is_parsed_once(
     entry = cache.get(query)
     assert len(cache) == 1
     assert entry is not None
-    assert len(entry.limit_errors) == 1
+    assert len(entry.shapes) == 1
+    assert len(entry.costs) == 1
     assert len(entry.validation) == 1
 
 
