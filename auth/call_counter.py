@@ -7,6 +7,14 @@ per key and day, whatever n is. A hot key's row is then written once per commit 
 than once per call, so neither SQLite's single writer nor PostgreSQL's row lock makes
 concurrent calls queue up one commit each. Increments stay in the database, so several
 processes count exactly.
+
+Several processes write batches at once, and a batch locks one row per key, per key and day,
+and per day of `api_call_days`. Every batch takes those locks in one global order (keys by
+id, then key days by key and day, then days), so no two batches can each hold a row the
+other waits for: batches of different processes queue, they never deadlock. Should the
+database still roll a batch back (a deadlock with some other writer, a serialization
+failure, a busy SQLite file), the whole batch runs again after a short random pause
+(`models.conflicts`), and its callers only wait a little longer.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import ApiKey, ApiKeyUsageDay
+from models.conflicts import retry_on_conflict
 
 
 @dataclass
@@ -103,23 +112,29 @@ _SQL = {
 
 
 def _statements(batch: _Batch, dialect: str) -> list[tuple[str, list[Any]]]:
+    """The batch's statements in the global lock order: every batch locks key rows by id,
+    then key days by (key, day), then days. Calls arrive in any order, so sorted here."""
     count_calls, count_day, count_all_keys_day = _SQL[dialect]
     statements: list[tuple[str, list[Any]]] = []
-    for key_id, count in batch.calls.items():
+    for key_id, count in sorted(batch.calls.items()):
         used_at, address = batch.last_used[key_id]
         statements.append(
             (count_calls, [count, _LAST_USED_AT.to_db_value(used_at, ApiKey), address, key_id])
         )
     all_keys: Counter[date] = Counter()
-    for (key_id, day), count in batch.days.items():
+    for (key_id, day), count in sorted(batch.days.items()):
         statements.append((count_day, [key_id, _DAY.to_db_value(day, ApiKeyUsageDay), count]))
         all_keys[day] += count
-    for day, count in all_keys.items():
+    for day, count in sorted(all_keys.items()):
         statements.append((count_all_keys_day, [_DAY.to_db_value(day, ApiKeyUsageDay), count]))
     return statements
 
 
 async def _write(batch: _Batch) -> None:
+    await retry_on_conflict("call_counter", lambda: _write_once(batch))
+
+
+async def _write_once(batch: _Batch) -> None:
     connection = get_connection("default")
     statements = _statements(batch, connection.capabilities.dialect)
     if isinstance(connection, SqliteClient) and not isinstance(connection, TransactionalDBClient):

@@ -1,30 +1,47 @@
 """Brute-force defence for every password check: per account and per client address.
 
-Each attempt is counted *before* its password is verified, in one atomic increment, so a
-flood of parallel requests across several server processes gets exactly the allowed
-number of verifications and no more. A success takes its attempt back: it clears the
-account's failures and returns the address's one.
+Only a wrong password counts. A refused attempt (a lock, a busy Argon2 pool) and a right
+password never do, so an office signing in at once behind one address, or one person with
+several tabs, is never locked out by its own successes.
 
 Past `LOGIN_MAX_FAILURES_PER_*` failures within `LOGIN_FAILURE_WINDOW_SECONDS`, the account
 (or address) is locked for `LOGIN_LOCK_SECONDS`, doubled for every further lock within a
 day and capped at a day. A locked subject is refused with `RateLimitedError` before any
-password is verified, and accounts are counted by the email as typed (normalised), whether
-or not it exists, so the refusal never tells which emails are real.
+password is verified (a lock costs no Argon2), and accounts are counted by the email as
+typed (normalised), whether or not it exists, so the refusal never tells which emails are
+real.
+
+Counting after the check opens a race: parallel guesses would all pass the lock check
+before the first of them is counted. So each attempt also holds an *in-flight* mark for its
+account and address while its password is verified, and is let in only while the subject's
+failures plus its attempts in flight stay within the limit: with 4 failures of 5 allowed,
+one attempt at a time. However many guesses arrive at once, across any number of
+processes, at most the allowed number are verified before the lock. An attempt that may
+not go in yet waits (polling, at most `PASSWORD_HASH_QUEUE_SECONDS`) for one in flight to
+end, so parallel right passwords are served a few at a time rather than refused; past that
+wait it is refused RATE_LIMITED, uncounted. The marks are counters like the failures, in
+the same storage; should a process die mid-attempt, its mark ends with the counter's
+window (`IN_FLIGHT_SECONDS`).
 
 Usage, for `login` and anything else that checks a password (e.g. changePassword):
 
-    attempt = await start_password_attempt(email, actor.client_address)  # may refuse
-    if not (await verify_password(...)).ok:
-        raise ...                                     # the failure is already counted
-    await attempt.succeeded()
+    async with password_attempt(email, actor.client_address) as attempt:  # may refuse
+        if not (await verify_password(...)).ok:
+            await attempt.failed()
+            raise ...
+        await attempt.succeeded()
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import math
-from dataclasses import dataclass
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from auth.rate_limits import now, prune, storage
 from core.config import Settings
@@ -34,6 +51,11 @@ STRIKE_MEMORY_SECONDS = 86_400
 MAX_LOCK_SECONDS = 86_400
 IPV6_PREFIX_LENGTH = 64  # one subscriber's allocation: an attacker holds every address in it
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts; try again in {seconds} seconds."
+TOO_MANY_AT_ONCE = "Too many sign-ins at once for this account or address; try again shortly."
+# Longer than any one verification (its wait for Argon2 included), so that a live attempt's
+# mark outlasts it; a dead process's mark is gone after this.
+IN_FLIGHT_SECONDS = 300
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,8 @@ class LoginPolicy:
     max_failures_per_address: int = 30
     failure_window_seconds: int = 900
     lock_seconds: int = 900
+    # How long an attempt waits for one in flight to end, as long as for an Argon2 slot.
+    wait_seconds: float = 5.0
 
 
 _policy = LoginPolicy()
@@ -57,6 +81,7 @@ def configure(settings: Settings) -> None:
         max_failures_per_address=settings.login_max_failures_per_address,
         failure_window_seconds=settings.login_failure_window_seconds,
         lock_seconds=settings.login_lock_seconds,
+        wait_seconds=settings.password_hash_queue_seconds,
     )
 
 
@@ -96,37 +121,118 @@ def _strikes(subject: str) -> str:
     return f"login/strikes/{subject}"
 
 
-@dataclass(frozen=True)
+def _in_flight(subject: str) -> str:
+    return f"login/in-flight/{subject}"
+
+
+class ThrottledError(RateLimitedError):
+    """The throttle refused the attempt before its password was checked."""
+
+
+@dataclass
 class PasswordAttempt:
     account: str
-    address: str | None
+    # (subject, its limit), address first: the order every attempt takes its marks in.
+    subjects: list[tuple[str, int]] = field(default_factory=list)
+    outcome_counted: bool = False
+
+    async def failed(self) -> None:
+        """The password was wrong (or the sign-in failed for any reason it does not tell):
+        count one failure for the account and the address, and lock whichever this failure
+        brings to its limit."""
+        if self.outcome_counted:
+            return
+        self.outcome_counted = True
+        for subject, maximum in self.subjects:
+            failures = await storage().incr(_failures(subject), _policy.failure_window_seconds)
+            if failures == maximum:
+                # Exactly one failure per window brings the count to the limit: one lock, once.
+                await _start_lock(subject)
 
     async def succeeded(self) -> None:
-        """The password was right: forget the account's failures, return the address's
-        attempt (so a busy office behind one address is not locked out by its successes)."""
+        """The password was right: forget the account's failures (the address's stay: they
+        were other accounts' failures)."""
+        if self.outcome_counted:
+            return
+        self.outcome_counted = True
         await storage().clear(_failures(self.account))
-        if self.address is not None:
-            await storage().incr(_failures(self.address), _policy.failure_window_seconds, -1)
         await prune()
 
 
-async def start_password_attempt(email: str, client_address: str | None) -> PasswordAttempt:
-    """Count one password attempt for the account and the address, or refuse it with
-    `RateLimitedError` (and no verification) while either is locked or over its limit."""
+@asynccontextmanager
+async def password_attempt(
+    email: str, client_address: str | None
+) -> AsyncIterator[PasswordAttempt]:
+    """Let one password check in, or refuse it with `ThrottledError` (no verification, and
+    nothing counted) while the account or address is locked or at its limit. Inside, call
+    `failed()` or `succeeded()`; an attempt that ends otherwise (a busy Argon2 pool, an
+    error) counts nothing. The in-flight marks go on leaving the block, whatever happens."""
     account = account_subject(email)
     address = address_subject(client_address) if client_address else None
     subjects = [(account, _policy.max_failures_per_account)]
     if address is not None:
         subjects.insert(0, (address, _policy.max_failures_per_address))
+    await _enter(subjects)
+    try:
+        yield PasswordAttempt(account=account, subjects=subjects)
+    finally:
+        # After `failed()` has counted: a failure in flight is never out of both counts.
+        for subject, _ in subjects:
+            await _leave(subject)
 
-    wait = max([await _seconds_locked(subject) for subject, _ in subjects])
-    if wait > 0:
-        raise _refusal(wait)
-    for subject, maximum in subjects:
-        wait = await _count_attempt(subject, maximum)
+
+async def _enter(subjects: list[tuple[str, int]]) -> None:
+    # The loop's monotonic clock: tests freeze the wall clock, and a wait must still end.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _policy.wait_seconds
+    while True:
+        wait = max([await _seconds_locked(subject) for subject, _ in subjects])
         if wait > 0:
             raise _refusal(wait)
-    return PasswordAttempt(account=account, address=address)
+        entered: list[str] = []
+        for subject, maximum in subjects:
+            verdict = await _try_enter(subject, maximum)
+            if verdict > 0:  # at its limit with no lock: until the failures' window ends
+                for other in entered:
+                    await _leave(other)
+                raise _refusal(verdict)
+            if verdict < 0:
+                break
+            entered.append(subject)
+        if len(entered) == len(subjects):
+            return
+        for subject in entered:
+            await _leave(subject)
+        if loop.time() >= deadline:
+            raise ThrottledError(1, TOO_MANY_AT_ONCE)
+        # Not for security: the jitter spreads the waiting attempts' polls apart.
+        await asyncio.sleep(random.uniform(POLL_SECONDS / 2, POLL_SECONDS))  # noqa: S311
+
+
+async def _try_enter(subject: str, maximum: int) -> float:
+    """0 when the attempt is let in (its mark taken), -1 when it must wait for one in
+    flight to end, else the seconds until the subject's failures' window ends."""
+    failures = await storage().get(_failures(subject))
+    if failures >= maximum:
+        # Locked once, the lock ended, the window has not (a window longer than the lock).
+        window_left = await storage().get_expiry(_failures(subject)) - now()
+        return max(window_left, 1.0)
+    in_flight = await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS)
+    # Read after the mark: a failure is counted before its mark goes, so an attempt ending
+    # meanwhile is seen once or twice here, never not at all.
+    failures = await storage().get(_failures(subject))
+    if failures + in_flight <= maximum:
+        return 0.0
+    await _leave(subject)
+    return -1.0
+
+
+async def _leave(subject: str) -> None:
+    left = await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS, -1)
+    if left < 0:
+        # The mark's window ended while attempts were in flight, and their marks went with
+        # it: put the count back to zero rather than let it go below.
+        await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS, -left)
 
 
 async def lift_lock(email: str) -> None:
@@ -145,19 +251,12 @@ async def _seconds_locked(subject: str) -> float:
     return remaining if remaining >= _CLOCK_SLACK_SECONDS else 0.0
 
 
-async def _count_attempt(subject: str, maximum: int) -> float:
-    hits = await storage().incr(_failures(subject), _policy.failure_window_seconds)
-    if hits <= maximum:
-        return 0.0
-    if hits == maximum + 1:
-        # Exactly one attempt per window sees this count, so one lock starts, once.
-        strikes = await storage().incr(_strikes(subject), STRIKE_MEMORY_SECONDS)
-        lock_seconds = min(_policy.lock_seconds * 2 ** min(strikes - 1, 32), MAX_LOCK_SECONDS)
-        await storage().incr(_lock(subject), lock_seconds)
-    window_left = await storage().get_expiry(_failures(subject)) - now()
-    return max(await _seconds_locked(subject), window_left, 1.0)
+async def _start_lock(subject: str) -> None:
+    strikes = await storage().incr(_strikes(subject), STRIKE_MEMORY_SECONDS)
+    lock_seconds = min(_policy.lock_seconds * 2 ** min(strikes - 1, 32), MAX_LOCK_SECONDS)
+    await storage().incr(_lock(subject), lock_seconds)
 
 
-def _refusal(seconds: float) -> RateLimitedError:
+def _refusal(seconds: float) -> ThrottledError:
     whole_seconds = max(1, math.ceil(seconds - _CLOCK_SLACK_SECONDS))
-    return RateLimitedError(whole_seconds, TOO_MANY_ATTEMPTS.format(seconds=whole_seconds))
+    return ThrottledError(whole_seconds, TOO_MANY_ATTEMPTS.format(seconds=whole_seconds))

@@ -77,6 +77,12 @@ PASSWORD_HASH_REFUSALS = Counter(
     "gatehouse_password_hash_refusals",
     "Logins refused with RATE_LIMITED because the Argon2 pool stayed saturated.",
 )
+WRITE_CONFLICT_RETRIES = Counter(
+    "gatehouse_write_conflict_retries",
+    "Transactions run again after the database rolled them back for a deadlock, a "
+    "serialization failure or a busy SQLite file, by what was being written.",
+    ["operation"],
+)
 DATABASE_POOL_SIZE = Gauge(
     "gatehouse_database_pool_connections",
     "Open connections in the database pool (PostgreSQL), summed over workers.",

@@ -12,6 +12,8 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from models.conflicts import delete_ended_rows
+
 
 class RateLimitCounter(Model):
     # Buckets are hashed by the limiter, so no email or address is kept here in clear.
@@ -72,7 +74,8 @@ async def delete_counter(bucket: str) -> None:
 
 
 async def delete_expired_counters(now: float) -> int:
-    return await RateLimitCounter.filter(expires_at__lte=now).delete()
+    # Several processes sweep at once, while requests write: only rows nobody holds.
+    return await delete_ended_rows(RateLimitCounter, "expires_at", now)
 
 
 async def delete_every_counter() -> int:

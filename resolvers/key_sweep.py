@@ -83,9 +83,11 @@ async def enqueue_expiry_events(warning_days: int) -> int:
             "dedupe_key", flat=True
         )
     }
+    # In one order, so two processes inserting the same rows queue on the first rather than
+    # each waiting on a row the other inserted.
     events = [
         new_event(event_type, key, dedupe_key)
-        for dedupe_key, (event_type, key) in wanted.items()
+        for dedupe_key, (event_type, key) in sorted(wanted.items(), key=lambda item: item[0])
         if dedupe_key not in sent
     ]
     if events:

@@ -8,14 +8,15 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, USER_CHANGE_PASSWORD, audit
-from auth.passwords import hash_password, validate_password, verify_password
+from auth.passwords import Verification, hash_password, validate_password, verify_password
 from auth.principal import Actor, Principal
-from auth.throttle import PasswordAttempt, start_password_attempt
+from auth.throttle import ThrottledError, password_attempt
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
-from core.errors import ErrorCode, GatehouseError, RateLimitedError, forbidden, unauthenticated
+from core.errors import ErrorCode, GatehouseError, forbidden, unauthenticated
 from core.observability import note_auth_failure
 from models import Session, User, UserStatus
+from models.conflicts import delete_ended_rows
 from resolvers.users import normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
@@ -34,28 +35,13 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     and a password is verified even for an unknown email, so that neither the answer nor
     its timing tells an attacker which emails exist. Every attempt is audited; only the
     audit log, read by super-admins, says why one failed. Throttled per account and per
-    address before any verification (see `auth.throttle`)."""
-    attempt = await _start_attempt(email, actor)
+    address: a lock refuses before any verification, and only failures count (see
+    `auth.throttle`)."""
     try:
-        normalised: str | None = normalise_email(email)
-    except GatehouseError:  # a malformed email is just a failed login
-        normalised = None
-    user = None if normalised is None else await User.get_or_none(email=normalised)
-    verification = await verify_password(user.password_hash if user else None, password)
-    failure = _failure_reason(normalised, user, verification.ok)
-    if failure is not None or user is None:
-        note_auth_failure("login")
-        # Only a well-formed email is kept: a password typed into the email box is not.
-        await audit(
-            actor,
-            SESSION_LOGIN,
-            outcome=ErrorCode.UNAUTHENTICATED.value,
-            target_type=TARGET_USER if user else None,
-            target_id=user.id if user else None,
-            details={"email": normalised, "reason": failure},
-        )
-        raise unauthenticated(LOGIN_FAILED)
-    await attempt.succeeded()
+        user, verification = await _check_password(actor, email, password)
+    except ThrottledError:
+        await _audit_refusal(actor, email)
+        raise
 
     now = utcnow()
     token = generate_session_token()
@@ -76,7 +62,8 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
             target_id=user.id,
             details={"email": user.email},
         )
-    await Session.filter(expires_at__lte=now).delete()
+    # Ended sessions of everyone, swept by every login of every process: rows nobody holds.
+    await delete_ended_rows(Session, "expires_at", now)
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
 
 
@@ -92,17 +79,41 @@ def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> 
     return None
 
 
-async def _start_attempt(email: str, actor: Actor | None) -> PasswordAttempt:
-    try:
-        return await start_password_attempt(email, actor.client_address if actor else None)
-    except RateLimitedError:
-        await audit(
-            actor,
-            SESSION_LOGIN,
-            outcome="RATE_LIMITED",
-            details={"email": email.strip().lower()[:320]},
-        )
-        raise
+async def _check_password(actor: Actor, email: str, password: str) -> tuple[User, Verification]:
+    """The user whose password this is, counting a failure (whatever its reason, so that
+    the count tells nothing either) and auditing it otherwise."""
+    async with password_attempt(email, actor.client_address) as attempt:
+        try:
+            normalised: str | None = normalise_email(email)
+        except GatehouseError:  # a malformed email is just a failed login
+            normalised = None
+        user = None if normalised is None else await User.get_or_none(email=normalised)
+        verification = await verify_password(user.password_hash if user else None, password)
+        failure = _failure_reason(normalised, user, verification.ok)
+        if failure is None and user is not None:
+            await attempt.succeeded()
+            return user, verification
+        await attempt.failed()
+    note_auth_failure("login")
+    # Only a well-formed email is kept: a password typed into the email box is not.
+    await audit(
+        actor,
+        SESSION_LOGIN,
+        outcome=ErrorCode.UNAUTHENTICATED.value,
+        target_type=TARGET_USER if user else None,
+        target_id=user.id if user else None,
+        details={"email": normalised, "reason": failure},
+    )
+    raise unauthenticated(LOGIN_FAILED)
+
+
+async def _audit_refusal(actor: Actor | None, email: str) -> None:
+    await audit(
+        actor,
+        SESSION_LOGIN,
+        outcome=ErrorCode.RATE_LIMITED.value,
+        details={"email": email.strip().lower()[:320]},
+    )
 
 
 async def logout(principal: Principal) -> bool:
@@ -138,10 +149,15 @@ async def _verify_current_password(principal: Principal, current_password: str) 
     user = await User.get_or_none(id=principal.user.id)
     if user is None:  # deleted since this request was authenticated
         raise unauthenticated()
+    # Guesses at the current password are throttled with the sign-in's own counters.
     try:
-        # Guesses at the current password are throttled with the sign-in's own counters.
-        attempt = await start_password_attempt(user.email, principal.client_address)
-    except RateLimitedError:
+        async with password_attempt(user.email, principal.client_address) as attempt:
+            verification = await verify_password(user.password_hash, current_password)
+            if verification.ok:
+                await attempt.succeeded()
+                return
+            await attempt.failed()
+    except ThrottledError:
         await audit(
             principal,
             USER_CHANGE_PASSWORD,
@@ -150,14 +166,11 @@ async def _verify_current_password(principal: Principal, current_password: str) 
             target_id=user.id,
         )
         raise
-    verification = await verify_password(user.password_hash, current_password)
-    if not verification.ok:
-        await audit(
-            principal,
-            USER_CHANGE_PASSWORD,
-            outcome=ErrorCode.FORBIDDEN.value,
-            target_type=TARGET_USER,
-            target_id=user.id,
-        )
-        raise forbidden(REFUSED_CHANGE)
-    await attempt.succeeded()
+    await audit(
+        principal,
+        USER_CHANGE_PASSWORD,
+        outcome=ErrorCode.FORBIDDEN.value,
+        target_type=TARGET_USER,
+        target_id=user.id,
+    )
+    raise forbidden(REFUSED_CHANGE)

@@ -264,7 +264,13 @@ async def delete_user(actor: Principal, user_id: int) -> int:
         if target.is_super_admin and target.is_active:
             await _ensure_another_active_super_admin(target)
         now = utcnow()
-        keys = await ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True)
+        # Locked by id, the order group commit locks key rows in (auth/call_counter.py), so
+        # this and a batch counting calls of these keys queue rather than deadlock.
+        keys = await (
+            ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True)
+            .order_by("id")
+            .select_for_update()
+        )
         await ApiKey.filter(id__in=[key.id for key in keys], revoked_at__isnull=True).update(
             revoked_at=now
         )

@@ -128,6 +128,30 @@ async def test_two_servers_share_one_login_throttle(
     assert code_of(unknown) == "UNAUTHENTICATED"
 
 
+async def test_two_servers_never_lock_an_account_for_its_right_passwords(
+    postgres_url: str, limiter_env: dict[str, str]
+) -> None:
+    # Only failures count: twenty right passwords at once, over both servers, from one
+    # address, with four failures allowed per account and per address.
+    stack, bases = two_servers(
+        postgres_url,
+        LOGIN_MAX_FAILURES_PER_ACCOUNT="4",
+        LOGIN_MAX_FAILURES_PER_ADDRESS="4",
+        **limiter_env,
+    )
+    with stack:
+        async with httpx.AsyncClient(timeout=60) as client:
+            signed_in = await asyncio.gather(
+                *(_login(client, bases[n % 2], ADMIN_EMAIL, ADMIN_PASSWORD) for n in range(20))
+            )
+            wrong = await _login(client, bases[0], ADMIN_EMAIL, "wrong password!")
+            right = await _login(client, bases[1], ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    assert [code_of(answer) for answer in signed_in] == ["OK"] * 20
+    assert code_of(wrong) == "UNAUTHENTICATED"
+    assert code_of(right) == "OK"
+
+
 @pytest.fixture(params=["sqlite, one process", "postgres, two workers"])
 async def served_database(
     request: pytest.FixtureRequest, tmp_path: Path

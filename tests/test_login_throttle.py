@@ -29,6 +29,11 @@ from tests.limiter_support import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRONG = "not the right password"
+CHANGE_PASSWORD = """
+mutation Change($current: String!, $new: String!) {
+  changePassword(currentPassword: $current, newPassword: $new)
+}
+"""
 RESET_PASSWORD = """
 mutation Reset($id: ID!, $password: String!) {
   resetPassword(userId: $id, newPassword: $password) { id }
@@ -147,6 +152,133 @@ async def test_successes_from_one_address_do_not_use_up_its_allowance(db: None) 
         codes = [code_of(await try_login(office, user.email, PASSWORD)) for _ in range(5)]
 
     assert codes == ["OK"] * 5
+
+
+async def test_parallel_right_passwords_for_one_account_never_lock_it(
+    backend: dict[str, Any],
+) -> None:
+    user = await make_user()
+    async with app_client(login_max_failures_per_account=5, **backend) as client:
+        answers = await asyncio.gather(
+            *(try_login(client, user.email, PASSWORD) for _ in range(20))
+        )
+        wrong_afterwards = await try_login(client, user.email, WRONG)
+        right_afterwards = await try_login(client, user.email, PASSWORD)
+
+    assert [code_of(answer) for answer in answers] == ["OK"] * 20
+    assert code_of(wrong_afterwards) == "UNAUTHENTICATED"
+    assert code_of(right_afterwards) == "OK"
+
+
+async def test_fifty_right_passwords_at_once_from_one_address_never_lock_it(
+    backend: dict[str, Any],
+) -> None:
+    people = [await make_user() for _ in range(50)]
+    async with app_client("203.0.113.50", login_max_failures_per_address=30, **backend) as office:
+        answers = await asyncio.gather(
+            *(try_login(office, person.email, PASSWORD) for person in people)
+        )
+        wrong_afterwards = await try_login(office, people[0].email, WRONG)
+
+    assert [code_of(answer) for answer in answers] == ["OK"] * 50
+    assert code_of(wrong_afterwards) == "UNAUTHENTICATED"
+
+
+async def test_right_passwords_one_after_another_never_lock(backend: dict[str, Any]) -> None:
+    user = await make_user()
+    async with app_client(
+        login_max_failures_per_account=2, login_max_failures_per_address=2, **backend
+    ) as client:
+        codes = [code_of(await try_login(client, user.email, PASSWORD)) for _ in range(8)]
+
+    assert codes == ["OK"] * 8
+
+
+async def test_wrong_passwords_lock_at_the_threshold_exactly(backend: dict[str, Any]) -> None:
+    user = await make_user()
+    async with app_client(login_max_failures_per_account=4, **backend) as client:
+        codes = [code_of(await try_login(client, user.email, WRONG)) for _ in range(4)]
+        after_the_fourth = await try_login(client, user.email, PASSWORD)
+
+    assert codes == ["UNAUTHENTICATED"] * 4
+    assert code_of(after_the_fourth) == "RATE_LIMITED"
+
+
+async def test_parallel_guesses_near_the_limit_get_only_the_guesses_left(
+    backend: dict[str, Any],
+) -> None:
+    # The race counting after the check opens: ten guesses at once pass the lock check
+    # together, with three failures of four already counted. Only one is verified.
+    user = await make_user()
+    async with app_client(login_max_failures_per_account=4, **backend) as client:
+        for _ in range(3):
+            await try_login(client, user.email, WRONG)
+        answers = await asyncio.gather(*(try_login(client, user.email, WRONG) for _ in range(10)))
+        audited = await AuditEvent.filter(action="session.login", outcome="UNAUTHENTICATED").count()
+
+    codes = sorted(code_of(answer) for answer in answers)
+    assert codes == ["RATE_LIMITED"] * 9 + ["UNAUTHENTICATED"]
+    assert audited == 4
+
+
+async def test_wrong_guesses_mixed_with_right_passwords_from_one_address(
+    backend: dict[str, Any],
+) -> None:
+    # Only the wrong ones count against the address: its lock comes at the third failure,
+    # however many successes came between (and then refuses even a right password).
+    user = await make_user()
+    emails = [f"guess{number}@example.com" for number in range(4)]
+    async with app_client("198.51.100.60", login_max_failures_per_address=3, **backend) as client:
+        codes = []
+        for email in emails:
+            codes.append(code_of(await try_login(client, user.email, PASSWORD)))
+            codes.append(code_of(await try_login(client, email, WRONG)))
+
+    assert codes == ["OK", "UNAUTHENTICATED"] * 3 + ["RATE_LIMITED"] * 2
+
+
+async def test_changing_a_password_is_throttled_on_failures_only(backend: dict[str, Any]) -> None:
+    user = await make_user()
+    new_password = "a brand new passphrase"
+    async with app_client(login_max_failures_per_account=3, **backend) as client:
+        token = await login(client, user)
+        rights = [
+            await graphql(
+                client, CHANGE_PASSWORD, {"current": PASSWORD, "new": PASSWORD}, token=token
+            )
+            for _ in range(5)
+        ]
+        wrongs = [
+            await graphql(
+                client, CHANGE_PASSWORD, {"current": WRONG, "new": new_password}, token=token
+            )
+            for _ in range(4)
+        ]
+        locked_sign_in = await try_login(client, user.email, PASSWORD)
+
+    assert [code_of(body) for body in rights] == ["OK"] * 5
+    assert [code_of(body) for body in wrongs] == ["FORBIDDEN"] * 3 + ["RATE_LIMITED"]
+    assert code_of(locked_sign_in) == "RATE_LIMITED"
+
+
+async def test_parallel_right_current_passwords_never_lock_the_account(
+    backend: dict[str, Any],
+) -> None:
+    user = await make_user()
+    async with app_client(login_max_failures_per_account=2, **backend) as client:
+        token = await login(client, user)
+        answers = await asyncio.gather(
+            *(
+                graphql(
+                    client, CHANGE_PASSWORD, {"current": PASSWORD, "new": PASSWORD}, token=token
+                )
+                for _ in range(10)
+            )
+        )
+        sign_in = await try_login(client, user.email, PASSWORD)
+
+    assert [code_of(body) for body in answers] == ["OK"] * 10
+    assert code_of(sign_in) == "OK"
 
 
 async def test_a_parallel_flood_gets_exactly_the_allowed_verifications(

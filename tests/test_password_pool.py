@@ -93,3 +93,21 @@ async def test_a_login_that_gets_a_slot_in_time_succeeds(
 
     assert token.startswith("gs_")
     assert passwords.pool_stats().in_use == 0
+
+
+async def test_refusals_for_a_busy_pool_count_as_no_failure(
+    client: AsyncClient, one_slot: None
+) -> None:
+    # Wrong passwords even: a refused attempt was never checked, so it tells nothing.
+    user = await make_user()
+    attempts = SETTINGS.login_max_failures_per_account + 2
+
+    async with every_slot_taken():
+        refused = [
+            await graphql(client, LOGIN, {"email": user.email, "password": "wrong password!"})
+            for _ in range(attempts)
+        ]
+    token = await login(client, user)
+
+    assert [error_codes(body) for body in refused] == [["RATE_LIMITED"]] * attempts
+    assert token.startswith("gs_")
