@@ -189,17 +189,23 @@ async def test_the_previous_release_still_writes_keys_on_an_upgraded_database(
     await run_sql(empty_database, (RELEASES / PREVIOUS_RELEASE / f"{backend}.sql").read_text())
     await apply_migrations(empty_database)
 
+    facts = json.loads((RELEASES / PREVIOUS_RELEASE / "release.json").read_text())[backend]
+
     # When the previous release's own code starts on it (it predates the schema check)
     server = launch(empty_database, source, PYTHONPATH=str(source))
     try:
         server.wait_ready()
         token = graphql(server.base, LOGIN, e=ADMIN_EMAIL, p=ADMIN_PASSWORD)["login"]["token"]
         created = graphql(server.base, CREATE_KEY, token, i={"name": "back", "scopes": ["READ"]})
+        owner = graphql(server.base, ME, facts["key_secret"])["me"]["email"]
+        listed = graphql(server.base, "{ apiKeys { totalCount } }", token)["apiKeys"]
     finally:
         server.stop()  # that release exited 143 on SIGTERM; not this release's concern
 
-    # Then its writes fill the columns it does not know from their database defaults
+    # Then it serves, and its writes fill the columns it does not know from their defaults
     assert created["createApiKey"]["secret"].startswith("gk_")
+    assert owner == ADMIN_EMAIL
+    assert listed["totalCount"] == len(facts["keys"]) + 1
     assert await run_sql(
         empty_database, "SELECT rate_limited_calls FROM api_keys WHERE name = 'back'"
     ) == [(0,)]
