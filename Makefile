@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench audit-http
+.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations release-snapshot schema bench audit-http
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ format:
 
 migrations:
 	$(BIN)/tortoise makemigrations
+
+# At each release: its database, made and filled by its own code, for tests/test_upgrades.py.
+release-snapshot:
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python scripts/release_snapshot.py $(or $(COMMIT),HEAD)
 
 schema:
 	$(BIN)/python -m gatehouse print-schema > schema.graphql

@@ -49,7 +49,8 @@ class ApiKey(Model):
     last_used_ip = fields.CharField(max_length=45, null=True)
     total_calls = fields.BigIntField(default=0)
     # Calls refused by the key's own rate limit: not calls, so kept apart from total_calls.
-    rate_limited_calls = fields.BigIntField(default=0)
+    # The database default fills the rows that existed before the column was added.
+    rate_limited_calls = fields.BigIntField(default=0, db_default=0)
     rate_limit_per_minute = fields.IntField(null=True)
     # Comma-separated networks in CIDR notation; null allows every address.
     allowed_cidrs_encoded = fields.TextField(null=True)

@@ -1,3 +1,5 @@
+import importlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from graphql import (
@@ -10,10 +12,13 @@ from graphql import (
     specified_scalar_types,
 )
 from graphql import build_schema as graphql_build_schema
+from tortoise import fields
 from tortoise.context import TortoiseContext
+from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.migrations import operations as ops
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from gatehouse.database import tortoise_config
+from gatehouse.database import MIGRATIONS_MODULE, known_migrations, tortoise_config
 from schema import build_schema, print_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +52,42 @@ async def test_committed_migrations_match_the_models() -> None:
         pending = await autodetector.changes()
 
     assert pending == [], "models changed without a migration: run `make migrations`"
+
+
+def _columns_without_a_value(operations: Iterable[ops.Operation]) -> list[str]:
+    """Columns added to a table that may hold rows, with nothing to put in those rows: the
+    ALTER TABLE fails on SQLite and PostgreSQL alike (a Python `default` is not enough)."""
+    return [
+        f"{operation.model_name}.{operation.name}"
+        for operation in operations
+        if isinstance(operation, ops.AddField)
+        and not isinstance(operation.field, ManyToManyFieldInstance)  # a table of its own
+        and not operation.field.null
+        and not operation.field.has_db_default()
+    ]
+
+
+def test_every_added_non_null_column_has_a_database_default() -> None:
+    unfilled = {
+        name: _columns_without_a_value(
+            importlib.import_module(f"{MIGRATIONS_MODULE}.{name}").Migration.operations
+        )
+        for name in known_migrations()
+    }
+
+    assert {name: columns for name, columns in unfilled.items() if columns} == {}, (
+        "give each added non-null column db_default=…, or it fails on a populated database"
+    )
+
+
+def test_the_default_check_catches_a_python_only_default() -> None:
+    def added(field: fields.Field[int]) -> list[str]:
+        return _columns_without_a_value([ops.AddField("ApiKey", "counter", field)])
+
+    assert added(fields.BigIntField(default=0)) == ["ApiKey.counter"]
+    assert added(fields.BigIntField()) == ["ApiKey.counter"]
+    assert added(fields.BigIntField(default=0, db_default=0)) == []
+    assert added(fields.BigIntField(null=True)) == []
 
 
 def _undescribed(schema: GraphQLSchema) -> list[str]:

@@ -18,11 +18,12 @@ import pytest
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-from gatehouse.database import tortoise_config
+from gatehouse.database import apply_migrations, known_migrations, tortoise_config
 from tests.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     environment,
+    execute,
     free_port,
     fresh_postgres_database,
     launch,
@@ -222,3 +223,31 @@ def test_three_replicas_started_at_once_on_an_empty_database_all_come_up(
     assert users["data"]["users"]["totalCount"] == 1
     assert exit_codes == [0, 0, 0], "\n\n".join(replica.output for replica in replicas)
     assert sum("migration apply done" in replica.output for replica in replicas) >= 1
+
+
+# --- an older release on a newer schema -------------------------------------------------
+
+
+async def test_a_schema_newer_than_the_release_stops_the_start(
+    empty_database: str, tmp_path: Path
+) -> None:
+    # Given a database a later release has migrated (its record is all this one can see)
+    await apply_migrations(empty_database)
+    future = (
+        "INSERT INTO tortoise_migrations (app, name, applied_at)"
+        " VALUES ('models', '0099_from_a_newer_release', CURRENT_TIMESTAMP)"
+    )
+    if empty_database.startswith("sqlite"):
+        with closing(sqlite3.connect(empty_database.removeprefix("sqlite://"))) as connection:
+            connection.execute(future)
+            connection.commit()
+    else:
+        await execute(empty_database, future)
+
+    # When this release starts on it
+    line = refusal(start(empty_database, tmp_path))
+
+    # Then it names both versions and what to do, and serves nothing
+    assert "0099_from_a_newer_release" in line
+    assert f"up to {known_migrations()[-1]}" in line
+    assert "upgrade Gatehouse or restore the backup" in line

@@ -73,7 +73,9 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name="ApiKey",
             name="rate_limited_calls",
-            field=fields.BigIntField(default=0),
+            # Released without db_default, this failed on every database holding a key;
+            # where it succeeded (on no keys), 0007 adds the missing default on PostgreSQL.
+            field=fields.BigIntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name="ApiKey",

@@ -1,0 +1,110 @@
+BEGIN TRANSACTION;
+CREATE TABLE "api_key_usage_days" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "day" DATE NOT NULL,
+    "calls" BIGINT NOT NULL,
+    "api_key_id" BIGINT NOT NULL REFERENCES "api_keys" ("id") ON DELETE CASCADE,
+    CONSTRAINT "uid_api_key_usa_api_key_24fddc" UNIQUE ("api_key_id", "day")
+);
+INSERT INTO "api_key_usage_days" VALUES(1,'2026-12-05',3,1);
+CREATE TABLE "api_keys" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "name" VARCHAR(100) NOT NULL,
+    "description" TEXT,
+    "key_hash" VARCHAR(64) NOT NULL UNIQUE,
+    "key_prefix" VARCHAR(16) NOT NULL,
+    "key_last_four" VARCHAR(4) NOT NULL,
+    "scopes_encoded" VARCHAR(32) NOT NULL,
+    "created_at" TIMESTAMP NOT NULL,
+    "expires_at" TIMESTAMP,
+    "revoked_at" TIMESTAMP,
+    "last_used_at" TIMESTAMP,
+    "total_calls" BIGINT NOT NULL,
+    "created_by_id" BIGINT REFERENCES "users" ("id") ON DELETE SET NULL
+, "allowed_cidrs_encoded" TEXT, "last_used_ip" VARCHAR(45), "previous_key_hash" VARCHAR(64), "previous_secret_expires_at" TIMESTAMP, "rate_limit_per_minute" INT, "rate_limited_calls" BIGINT NOT NULL, "rolled_at" TIMESTAMP);
+INSERT INTO "api_keys" VALUES(1,'deploy',NULL,'f34d1a22aaffe9e5eddb6d47f0d101fb975d344347c887759541c8e4e47a16fb','gk_qI3W','8rGR',',READ,WRITE,','2026-12-05 01:36:23.546352+00:00',NULL,NULL,'2026-12-05 01:36:23.679762+00:00',3,1,NULL,'127.0.0.1',NULL,NULL,NULL,0,NULL);
+INSERT INTO "api_keys" VALUES(2,'retired',NULL,'b2a2650c83570284f067c13588afd2b0f801068c6f8013ae2c17aaad3444f1d5','gk_DPo4','btzM',',READ,','2026-12-05 01:36:23.574040+00:00',NULL,'2026-12-05 01:36:23.599640+00:00',NULL,0,1,NULL,NULL,NULL,NULL,NULL,0,NULL);
+CREATE TABLE "audit_events" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "at" TIMESTAMP NOT NULL,
+    "actor_type" VARCHAR(16) NOT NULL,
+    "actor_id" BIGINT,
+    "client_address" VARCHAR(45),
+    "action" VARCHAR(64) NOT NULL,
+    "target_type" VARCHAR(16),
+    "target_id" BIGINT,
+    "outcome" VARCHAR(32) NOT NULL,
+    "details" JSON
+);
+INSERT INTO "audit_events" VALUES(1,'2026-12-05 01:36:23.132142+00:00','system',NULL,NULL,'user.create','user',1,'OK','{"email":"owner@example.com","displayName":"Administrator","roles":["SUPER_ADMIN"]}');
+INSERT INTO "audit_events" VALUES(2,'2026-12-05 01:36:23.492629+00:00','user',1,'127.0.0.1','session.login','user',1,'OK','{"email":"owner@example.com"}');
+INSERT INTO "audit_events" VALUES(3,'2026-12-05 01:36:23.520170+00:00','user',1,'127.0.0.1','user.create','user',2,'OK','{"email":"member@example.com","displayName":"Member","roles":["ADMIN"]}');
+INSERT INTO "audit_events" VALUES(4,'2026-12-05 01:36:23.546590+00:00','user',1,'127.0.0.1','api_key.create','api_key',1,'OK','{"name":"deploy","scopes":["READ","WRITE"],"expiresAt":null,"rateLimitPerMinute":null,"allowedCidrs":null}');
+INSERT INTO "audit_events" VALUES(5,'2026-12-05 01:36:23.574200+00:00','user',1,'127.0.0.1','api_key.create','api_key',2,'OK','{"name":"retired","scopes":["READ"],"expiresAt":null,"rateLimitPerMinute":null,"allowedCidrs":null}');
+INSERT INTO "audit_events" VALUES(6,'2026-12-05 01:36:23.600180+00:00','user',1,'127.0.0.1','api_key.revoke','api_key',2,'OK','{"name":"retired","alreadyRevoked":false}');
+CREATE TABLE "sessions" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "token_hash" VARCHAR(64) NOT NULL UNIQUE,
+    "created_at" TIMESTAMP NOT NULL,
+    "expires_at" TIMESTAMP NOT NULL,
+    "user_id" BIGINT NOT NULL REFERENCES "users" ("id") ON DELETE CASCADE
+);
+INSERT INTO "sessions" VALUES(1,'cd65e139f1bbce8a03f50c9119c1c76f8affade670fa43a0a574cc3ba39986c9','2026-12-05 01:36:23.492172+00:00','2026-12-05 13:36:23.491175+00:00',1);
+CREATE TABLE "tortoise_migrations" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "app" VARCHAR(255) NOT NULL,
+    "name" VARCHAR(255) NOT NULL,
+    "applied_at" TIMESTAMP NOT NULL,
+    CONSTRAINT "uid_tortoise_mi_app_3803a5" UNIQUE ("app", "name")
+);
+INSERT INTO "tortoise_migrations" VALUES(1,'models','0001_initial','2026-12-05 01:36:23.079797+00:00');
+INSERT INTO "tortoise_migrations" VALUES(2,'models','0002_key_lifecycle_and_audit','2026-12-05 01:36:23.114107+00:00');
+INSERT INTO "tortoise_migrations" VALUES(3,'models','0003_keys','2026-12-05 01:36:23.118664+00:00');
+CREATE TABLE "users" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "email" VARCHAR(320) NOT NULL UNIQUE,
+    "display_name" VARCHAR(200) NOT NULL,
+    "password_hash" VARCHAR(255) NOT NULL,
+    "roles_encoded" VARCHAR(64) NOT NULL,
+    "status" VARCHAR(16) NOT NULL  /* ACTIVE: ACTIVE\nINACTIVE: INACTIVE */,
+    "last_login_at" TIMESTAMP,
+    "created_at" TIMESTAMP NOT NULL,
+    "updated_at" TIMESTAMP NOT NULL
+);
+INSERT INTO "users" VALUES(1,'owner@example.com','Administrator','$argon2id$v=19$m=64,t=1,p=1$dn1gy/kyZZWMRDQB0H3rZg$MIrmbBWnyPcVSDGpzmPm8yV2AZa0vlKGFz07s24HphI',',SUPER_ADMIN,','ACTIVE','2026-12-05 01:36:23.491175+00:00','2026-12-05 01:36:23.131101+00:00','2026-12-05 01:36:23.131263+00:00');
+INSERT INTO "users" VALUES(2,'member@example.com','Member','$argon2id$v=19$m=64,t=1,p=1$DcJ1B4NGJeV+PXYrzl7K8A$WQTZxNskywY8JZc053XqUMM2KnsegaiRkX93TyG8O00',',ADMIN,','ACTIVE',NULL,'2026-12-05 01:36:23.519998+00:00','2026-12-05 01:36:23.520007+00:00');
+CREATE TABLE "webhook_events" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "event_id" VARCHAR(40) NOT NULL UNIQUE,
+    "type" VARCHAR(32) NOT NULL,
+    "payload" JSON NOT NULL,
+    "dedupe_key" VARCHAR(100)  UNIQUE,
+    "created_at" TIMESTAMP NOT NULL,
+    "attempts" INT NOT NULL,
+    "next_attempt_at" TIMESTAMP NOT NULL,
+    "locked_until" TIMESTAMP,
+    "delivered_at" TIMESTAMP,
+    "last_error" VARCHAR(200)
+);
+CREATE INDEX "idx_users_created_43d91f" ON "users" ("created_at");
+CREATE INDEX "idx_api_keys_created_02991d" ON "api_keys" ("created_at");
+CREATE INDEX "idx_api_keys_expires_d4694f" ON "api_keys" ("expires_at");
+CREATE INDEX "idx_api_keys_revoked_7edebd" ON "api_keys" ("revoked_at");
+CREATE INDEX "idx_api_key_usa_day_d87ad5" ON "api_key_usage_days" ("day");
+CREATE INDEX "idx_sessions_expires_6bcc94" ON "sessions" ("expires_at");
+CREATE INDEX "idx_audit_event_at_d387df" ON "audit_events" ("at");
+CREATE INDEX "idx_audit_event_actor_i_69aa3e" ON "audit_events" ("actor_id");
+CREATE INDEX "idx_audit_event_action_b36abe" ON "audit_events" ("action");
+CREATE INDEX "idx_audit_event_target__f57819" ON "audit_events" ("target_id");
+CREATE UNIQUE INDEX "uid_api_keys_previou_90a0c7" ON "api_keys" ("previous_key_hash");
+CREATE INDEX "idx_webhook_eve_created_6154d8" ON "webhook_events" ("created_at");
+CREATE INDEX "idx_webhook_eve_next_at_510263" ON "webhook_events" ("next_attempt_at");
+CREATE INDEX "idx_webhook_eve_deliver_6b6e1d" ON "webhook_events" ("delivered_at");
+DELETE FROM "sqlite_sequence";
+INSERT INTO "sqlite_sequence" VALUES('tortoise_migrations',3);
+INSERT INTO "sqlite_sequence" VALUES('users',2);
+INSERT INTO "sqlite_sequence" VALUES('audit_events',6);
+INSERT INTO "sqlite_sequence" VALUES('sessions',1);
+INSERT INTO "sqlite_sequence" VALUES('api_keys',2);
+INSERT INTO "sqlite_sequence" VALUES('api_key_usage_days',1);
+COMMIT;
