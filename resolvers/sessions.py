@@ -35,11 +35,13 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     its timing tells an attacker which emails exist. Every attempt is audited; only the
     audit log, read by super-admins, says why one failed. Throttled per account and per
     address before any verification (see `auth.throttle`)."""
-    attempt = await _start_attempt(email, actor)
     try:
         normalised: str | None = normalise_email(email)
     except GatehouseError:  # a malformed email is just a failed login
         normalised = None
+    # Counted under the normalised address: its full-width or upper-case spellings are the
+    # same account and share its failures.
+    attempt = await _start_attempt(normalised or email, normalised, actor)
     user = None if normalised is None else await User.get_or_none(email=normalised)
     verification = await verify_password(user.password_hash if user else None, password)
     failure = _failure_reason(normalised, user, verification.ok)
@@ -92,16 +94,15 @@ def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> 
     return None
 
 
-async def _start_attempt(email: str, actor: Actor | None) -> PasswordAttempt:
+async def _start_attempt(
+    email: str, normalised: str | None, actor: Actor | None
+) -> PasswordAttempt:
     try:
         return await start_password_attempt(email, actor.client_address if actor else None)
     except RateLimitedError:
-        await audit(
-            actor,
-            SESSION_LOGIN,
-            outcome="RATE_LIMITED",
-            details={"email": email.strip().lower()[:320]},
-        )
+        # As for a failure: only a well-formed email is kept (PostgreSQL refuses NUL in
+        # the details, and a password typed into the email box stays out of the log).
+        await audit(actor, SESSION_LOGIN, outcome="RATE_LIMITED", details={"email": normalised})
         raise
 
 
