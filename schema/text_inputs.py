@@ -55,9 +55,9 @@ def check_text_inputs(schema: GraphQLSchema) -> None:
             if not arguments:
                 continue
             if field.resolve is not None:
-                field.resolve = _checked(field.resolve, arguments)
+                field.resolve = TextChecked(field.resolve, arguments)
             if field.subscribe is not None:
-                field.subscribe = _checked(field.subscribe, arguments)
+                field.subscribe = TextChecked(field.subscribe, arguments)
 
 
 def _takes_text(argument: GraphQLArgument | GraphQLInputField, seen: set[str]) -> bool:
@@ -72,17 +72,19 @@ def _takes_text(argument: GraphQLArgument | GraphQLInputField, seen: set[str]) -
     return named.name in _TEXT_TYPES
 
 
-def _checked(
-    resolve: Callable[..., Any], arguments: dict[str, GraphQLArgument]
-) -> Callable[..., Any]:
-    def checked(source: Any, info: Any, **kwargs: Any) -> Any:
-        for name, argument in arguments.items():
+class TextChecked:
+    """A field's resolver, run only when no text argument breaks the rule."""
+
+    def __init__(self, resolve: Callable[..., Any], arguments: dict[str, GraphQLArgument]) -> None:
+        self.resolve = resolve
+        self.arguments = arguments
+
+    def __call__(self, source: Any, info: Any, **kwargs: Any) -> Any:
+        for name, argument in self.arguments.items():
             if name in kwargs:
                 for path in _unsafe_paths(kwargs[name], argument.type, name):
                     raise bad_input(f"`{path}` {UNSAFE_TEXT_RULE}.")
-        return resolve(source, info, **kwargs)
-
-    return checked
+        return self.resolve(source, info, **kwargs)
 
 
 def _unsafe_paths(value: Any, type_: Any, path: str) -> Iterator[str]:
