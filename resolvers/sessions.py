@@ -15,8 +15,9 @@ from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, RateLimitedError, forbidden, unauthenticated
 from core.observability import note_auth_failure
+from core.text import has_control_characters
 from models import Session, User, UserStatus
-from resolvers.users import normalise_email
+from resolvers.users import MAX_EMAIL_LENGTH, normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
 REFUSED_CHANGE = "The current password is wrong."
@@ -42,7 +43,7 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     # Counted under the normalised address: its full-width or upper-case spellings are the
     # same account and share its failures.
     attempt = await _start_attempt(normalised or email, normalised, actor)
-    user = None if normalised is None else await User.get_or_none(email=normalised)
+    user = await _account(email, normalised)
     verification = await verify_password(user.password_hash if user else None, password)
     failure = _failure_reason(normalised, user, verification.ok)
     if failure is not None or user is None:
@@ -82,11 +83,20 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
 
 
+async def _account(email: str, normalised: str | None) -> User | None:
+    user = None if normalised is None else await User.get_or_none(email=normalised)
+    if user is not None:
+        return user
+    # Accounts stored before emails were NFKC-normalised keep the form they were given.
+    stored_form = email.strip().lower()
+    if stored_form == normalised or has_control_characters(stored_form):
+        return None
+    return await User.get_or_none(email=stored_form[:MAX_EMAIL_LENGTH])
+
+
 def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> str | None:
-    if email is None:
-        return "malformed_email"
     if user is None:
-        return "unknown_email"
+        return "malformed_email" if email is None else "unknown_email"
     if not password_ok:
         return "wrong_password"
     if user.status != UserStatus.ACTIVE:

@@ -11,7 +11,7 @@ from httpx import AsyncClient
 
 from models import User
 from resolvers.users import normalise_email
-from tests.conftest import PASSWORD, error_codes, graphql, login, make_user
+from tests.conftest import PASSWORD, error_codes, gid, graphql, login, make_user
 from tests.limiter_support import app_client, code_of, try_login
 
 CREATE_USER = "mutation ($input: CreateUserInput!) { createUser(input: $input) { id email } }"
@@ -111,6 +111,17 @@ async def test_the_spellings_of_an_email_share_its_failed_sign_ins(db: None) -> 
 
     assert failures == ["UNAUTHENTICATED"] * 3
     assert code_of(locked) == "RATE_LIMITED"
+
+
+async def test_an_account_stored_before_normalising_still_signs_in_with_its_own_form(
+    client: AsyncClient,
+) -> None:
+    user = await make_user(email="legacy@example.com")
+    await User.filter(id=user.id).update(email=FULL_WIDTH)
+
+    body = await graphql(client, LOGIN, {"email": FULL_WIDTH, "password": PASSWORD})
+
+    assert body["data"]["login"]["user"]["id"] == gid(user)
 
 
 def test_normalising_is_idempotent() -> None:
