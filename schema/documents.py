@@ -40,6 +40,7 @@ from core.config import Settings
 from core.errors import ErrorCode
 from schema.errors import INTERNAL_MESSAGE
 from schema.limits import QueryLimits, check_limits
+from schema.variables import without_literal_values
 
 log = logging.getLogger("gatehouse.documents")
 
@@ -211,9 +212,8 @@ class DocumentGuard(SchemaExtension):
         limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
         if limit_error := parsed.check_limits(schema, limits):
             return [limit_error]
-        errors = parsed.validate(
-            schema, tuple(context.validation_rules), hide_suggestions=self.settings.production
-        )
+        rules = without_literal_values(tuple(context.validation_rules))
+        errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
         if errors and self.settings.production and self._anonymous():
             # Messages name types, fields and arguments: nothing for a caller without a key.
             return [

@@ -1,11 +1,12 @@
-"""Variables that fail coercion are answered with the variable's name, where in it the
-fault is, and the type expected, never with the value given.
+"""Values that fail coercion are answered with the variable's name, where in it the fault
+is, and the type expected, never with the value given.
 
 graphql-core quotes the value in its message ("… cannot represent a non string value:
 {'value': 'hunter2'}") and keeps the scalar's exception as the original error, which our
 error logging would take for a bug and print with a traceback. The value may be a password,
 so the errors are rebuilt here, where they are made, before an answer, a log line or a
-trace sees them.
+trace sees them. Literals in the document get the same treatment in validation: a string
+literal may be a password too (see `schema.observability.redact_literals`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ import re
 from typing import Any
 
 from graphql import (
+    SKIP,
+    ArgumentNode,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
+    ValueNode,
     VariableDefinitionNode,
+    VisitorAction,
     type_from_ast,
 )
+from graphql.pyutils import print_path_list
+from graphql.utilities.validate_input_value import validate_input_literal
+from graphql.validation import ASTValidationRule, ValuesOfCorrectTypeRule
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from core.errors import ErrorCode
@@ -35,6 +43,8 @@ _STRUCTURAL = re.compile(
     r"|Expected value of type '[^']+' to include required field '\w+'"
     r"|Expected value of type '[^']+' not to include unknown field '\w+'"
     r"|Within OneOf Input Object type '\w+', exactly one field must be specified"
+    r"|Expected variable '\$\w+' provided to (?:non-null )?(?:type|field) '[^']+'"
+    r"(?: for OneOf Input Object type '\w+')? (?:to provide a runtime value|not to be None)"
 )
 _PATH_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 
@@ -53,23 +63,29 @@ def variable_error(schema: GraphQLSchema, error: GraphQLError) -> GraphQLError:
     # Made by graphql-core from the names of defined fields and list indices only.
     path = error.message[len(prefix) : len(error.message) - len(suffix)].removeprefix(" at ")
     where = f" at '{name}{path}'" if path else ""
-    structural = _STRUCTURAL.match(inner.message)
-    if structural is not None:
-        reason = structural.group(0)
-    else:
-        expected = _type_at(type_from_ast(schema, node.type), path)
-        reason = f"expected a value of type '{expected}'" if expected else "not a valid value"
+    steps: list[str | int] = [
+        field_name or int(index) for field_name, index in _PATH_STEP.findall(path)
+    ]
+    reason = _reason(inner.message, type_from_ast(schema, node.type), steps)
     return _bad_input(error, f"Variable '${name}' has an invalid value{where}: {reason}.")
 
 
-def _type_at(variable_type: Any, path: str) -> GraphQLInputType | None:
-    current = variable_type
-    for field_name, index in _PATH_STEP.findall(path):
+def _reason(message: str, type_: Any, path: list[str | int]) -> str:
+    structural = _STRUCTURAL.match(message)
+    if structural is not None:
+        return structural.group(0)
+    expected = _type_at(type_, path)
+    return f"expected a value of type '{expected}'" if expected else "not a valid value"
+
+
+def _type_at(type_: Any, path: list[str | int]) -> GraphQLInputType | None:
+    current = type_
+    for step in path:
         named = current.of_type if isinstance(current, GraphQLNonNull) else current
-        if index and isinstance(named, GraphQLList):
+        if isinstance(step, int) and isinstance(named, GraphQLList):
             current = named.of_type
-        elif field_name and isinstance(named, GraphQLInputObjectType):
-            field = named.fields.get(field_name)
+        elif isinstance(step, str) and isinstance(named, GraphQLInputObjectType):
+            field = named.fields.get(step)
             if field is None:
                 return None
             current = field.type
@@ -91,3 +107,46 @@ class RedactingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(built, list):
             return [variable_error(schema, error) for error in built]
         return built
+
+
+class LiteralsOfCorrectTypeRule(ValuesOfCorrectTypeRule):
+    """The specification's rule, with messages that name the type expected, not the literal."""
+
+    argument: str | None = None
+
+    def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+        self.argument = node.name.value
+
+    def leave_argument(self, *_args: Any) -> None:
+        self.argument = None
+
+    def is_valid_value_node(
+        self, node: ValueNode, input_type: GraphQLInputType | None
+    ) -> VisitorAction:
+        if input_type:
+
+            def on_error(error: GraphQLError, path: list[str | int]) -> None:
+                reason = _reason(error.message, input_type, path)
+                what = f"Argument '{self.argument}'" if self.argument else "A default value"
+                where = print_path_list(path).removeprefix(" at ")
+                where = f" at '{self.argument or ''}{where}'" if path else ""
+                self.report_error(
+                    GraphQLError(
+                        f"{what} has an invalid value{where}: {reason}.",
+                        error.nodes or node,
+                        extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+                    )
+                )
+
+            validate_input_literal(
+                node, input_type, on_error, None, None, self.context.hide_suggestions
+            )
+        return SKIP
+
+
+def without_literal_values(
+    rules: tuple[type[ASTValidationRule], ...],
+) -> tuple[type[ASTValidationRule], ...]:
+    return tuple(
+        LiteralsOfCorrectTypeRule if rule is ValuesOfCorrectTypeRule else rule for rule in rules
+    )

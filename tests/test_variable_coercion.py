@@ -210,3 +210,36 @@ async def test_a_missing_field_is_named_with_its_type(
         "Variable '$input' has an invalid value: Expected value of type 'CreateUserInput' "
         "to include required field 'displayName'."
     )
+
+
+LITERALS = {
+    "object for a String": 'mutation { login(email: "a@b.cd", password: {v: "%s"}) { token } }',
+    "object inside an input": """mutation { createUser(input: {email: "n@example.com",
+        displayName: "N", password: {v: "%s"}, roles: [ADMIN]}) { id } }""",
+    "enum value": 'mutation { createApiKey(input: {name: "n", scopes: [READ, %s]}) { secret } }',
+    "DateTime": """mutation { createApiKey(input: {name: "n", scopes: [READ],
+        expiresAt: "%s"}) { secret } }""",
+    "unknown field": """mutation { createApiKey(input: {name: "n", scopes: [READ],
+        extra: "%s"}) { secret } }""",
+}
+
+
+@pytest.mark.parametrize("document", LITERALS.values(), ids=LITERALS.keys())
+async def test_a_literal_of_the_wrong_type_is_named_never_echoed(
+    served: Deployment, document: str
+) -> None:
+    secret = "Tr0ub4dor_3_do_not_echo"  # also a valid enum name
+
+    with server_logging(level="DEBUG") as logs:
+        response = await served.client.post(
+            "/graphql",
+            json={"query": document % secret},
+            headers={"Authorization": f"Bearer {served.token}"},
+        )
+
+    assert secret not in response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"].startswith("Argument '")
+    assert secret not in logs.getvalue()
+    assert "Traceback" not in logs.getvalue()
