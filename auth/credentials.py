@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -32,9 +33,28 @@ def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
+def known_address(client_address: str | None) -> str | None:
+    """The client's IP address, or None when it is not one.
+
+    Behind TRUSTED_PROXIES, uvicorn takes the client from `X-Forwarded-For` as it stands,
+    so it can be any text a proxy passed on. Unparsable, it is an unknown address (as for a
+    request without a peer): never a failure, and never stored in an address column."""
+    if not client_address:
+        return None
+    try:
+        address = ipaddress.ip_address(client_address)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        # The zone (`%eth0`) is local to the proxy's host and of any length.
+        return str(ipaddress.IPv6Address(int(address)))
+    return client_address
+
+
 async def authenticate(headers: Mapping[str, str], client_address: str | None = None) -> Actor:
     """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
     uvicorn resolves it; it travels with the actor into the audit log."""
+    client_address = known_address(client_address)
     credential = credential_from_headers(headers)
     if credential is None:
         return Anonymous(client_address=client_address)

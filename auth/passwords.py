@@ -28,6 +28,7 @@ from core.metrics import (
     PASSWORD_HASHES_IN_PROGRESS,
     PASSWORD_HASHES_WAITING,
 )
+from core.text import has_control_characters
 
 T = TypeVar("T")
 
@@ -144,6 +145,10 @@ def validate_password(password: str) -> None:
         raise bad_input(
             f"A password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long."
         )
+    # Any printable character will do; a control character (NUL, a tab, an escape) cannot
+    # be typed back reliably on every keyboard and client, so it never becomes a password.
+    if has_control_characters(password):
+        raise bad_input("A password must not contain control characters.")
 
 
 async def hash_password(password: str) -> str:

@@ -19,6 +19,7 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.text import redacted_url
 from core.trusted_documents import load_manifest
 
 T = TypeVar("T")
@@ -305,7 +306,7 @@ def _origins(value: str) -> tuple[str, ...]:
 def _http_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        raise ValueError(f"{redacted_url(value)!r} is not an http:// or https:// URL")
     return value.strip()
 
 

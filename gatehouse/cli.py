@@ -19,6 +19,7 @@ from tortoise.exceptions import BaseORMException
 from auth import passwords, rate_limits
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
+from core.text import shown
 from gatehouse import cli_keys, server
 from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, tortoise_config
@@ -105,7 +106,12 @@ def create_user(settings: Settings, args: argparse.Namespace) -> None:
             password=password,
             roles=[Role(role) for role in args.role],
         )
-        log.info("created user %s (id %s) with roles %s", user.email, user.id, ",".join(user.roles))
+        log.info(
+            "created user %s (id %s) with roles %s",
+            shown(user.email),
+            user.id,
+            ",".join(user.roles),
+        )
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))
     asyncio.run(_with_database(settings, work))
@@ -121,11 +127,11 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
     async def work() -> None:
         user = await User.get_or_none(email=users.normalise_email(args.email))
         if user is None:
-            raise CommandError(f"no user with email {args.email}")
+            raise CommandError(f"no user with email {shown(args.email)}")
         await users.set_password(None, user, password)
         log.info(
             "password of %s replaced; its sessions have ended and its sign-in lock is lifted",
-            user.email,
+            shown(user.email),
         )
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))

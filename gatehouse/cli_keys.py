@@ -14,6 +14,7 @@ from tortoise import Tortoise
 
 from core.clock import utcnow
 from core.config import Settings
+from core.text import shown
 from gatehouse.database import ensure_sqlite_directory, tortoise_config
 from models import ApiKey
 from models.webhooks import configure_outbox
@@ -44,16 +45,18 @@ def _when(moment: Any) -> str:
 
 
 def list_keys(settings: Settings, _: argparse.Namespace) -> None:
+    # Names and emails are escaped: rows written before the input rules may hold control
+    # or bidi characters, which would reach the operator's terminal as they are.
     async def work() -> None:
         now = utcnow()
         keys = await ApiKey.all().order_by("id").select_related("created_by")
         rows = [("ID", "NAME", "KEY", "STATUS", "OWNER", "LAST USED")]
         for key in keys:
-            owner = key.created_by.email if key.created_by is not None else "(deleted)"
+            owner = shown(key.created_by.email) if key.created_by is not None else "(deleted)"
             rows.append(
                 (
                     str(key.id),
-                    key.name,
+                    shown(key.name),
                     key.masked_key,
                     key.status_at(now).value,
                     owner,
@@ -78,11 +81,11 @@ def revoke_key(settings: Settings, args: argparse.Namespace) -> None:
         if not matches:
             raise KeyCommandError("no key matches")
         if len(matches) > 1:
-            found = ", ".join(f"{key.id} ({key.masked_key}, {key.name})" for key in matches)
+            found = ", ".join(f"{key.id} ({key.masked_key}, {shown(key.name)})" for key in matches)
             raise KeyCommandError(f"ambiguous: {len(matches)} keys match: {found}; use --id")
         (key,) = matches
         if await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"}):
-            log.info("revoked key %s (%s, %s)", key.id, key.masked_key, key.name)
+            log.info("revoked key %s (%s, %s)", key.id, key.masked_key, shown(key.name))
         else:
             log.info("key %s (%s) was already revoked", key.id, key.masked_key)
 
@@ -98,7 +101,7 @@ def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
         if settings.revoke_unused_after_days is None:
             log.info("REVOKE_UNUSED_AFTER_DAYS is unset: no key revoked for disuse")
         for key in report.revoked:
-            log.info("revoked unused key %s (%s, %s)", key.id, key.masked_key, key.name)
+            log.info("revoked unused key %s (%s, %s)", key.id, key.masked_key, shown(key.name))
         log.info(
             "sweep done: %d keys revoked, %d expiry events queued, %d old delivered events pruned",
             len(report.revoked),

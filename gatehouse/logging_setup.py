@@ -19,6 +19,7 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from core.config import Settings
 from core.observability import current_request
+from core.text import shown
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # uvicorn passes a coloured copy of its messages that no plain handler wants.
@@ -59,6 +60,17 @@ class TextFormatter(logging.Formatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return _utc_timestamp(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        # A message may quote stored text (a key's name in `keys revoke`): its control and
+        # bidi characters are escaped, so that no row can forge a line or rewrite the
+        # terminal. Newlines stay: a few of our own messages span lines.
+        message = record.message
+        record.message = shown(message, keep_newlines=True)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -125,6 +137,13 @@ def log_config(level: str, log_format: str) -> dict[str, Any]:
             **{
                 name: {"level": max(logging.WARNING, numeric_level), "propagate": True}
                 for name in ("tortoise", "aiosqlite", "asyncpg")
+            },
+            # httpx logs every request the webhook sender makes at INFO with its full URL,
+            # credentials (`https://user:password@…`, `?token=…`) included; the sender
+            # writes its own lines, with the URL redacted.
+            **{
+                name: {"level": max(logging.WARNING, numeric_level), "propagate": True}
+                for name in ("httpx", "httpcore")
             },
         },
     }

@@ -20,6 +20,7 @@ from tortoise.expressions import Q
 
 from core.clock import utcnow
 from core.config import Settings
+from core.text import redacted_url
 from models import WebhookEvent
 from resolvers.key_sweep import enqueue_expiry_events
 
@@ -102,10 +103,21 @@ class WebhookSender:
             await WebhookEvent.filter(id=event.id).update(
                 delivered_at=now, locked_until=None, attempts=event.attempts + 1, last_error=None
             )
+            log.info(
+                "webhook %s (%s) delivered to %s",
+                event.event_id,
+                event.type,
+                redacted_url(self.url),
+            )
             return True
         attempts = event.attempts + 1
         log.warning(
-            "webhook %s (%s) attempt %d failed: %s", event.event_id, event.type, attempts, error
+            "webhook %s (%s) attempt %d to %s failed: %s",
+            event.event_id,
+            event.type,
+            attempts,
+            redacted_url(self.url),
+            error,
         )
         await WebhookEvent.filter(id=event.id).update(
             attempts=attempts,

@@ -6,6 +6,7 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from core.errors import bad_input
+from core.text import UNSAFE_TEXT_RULE, has_unsafe_characters
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
@@ -18,12 +19,16 @@ def checked_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
         raise bad_input(f"`name` must be 1 to {MAX_NAME_LENGTH} characters long.")
+    if has_unsafe_characters(name):
+        raise bad_input(f"`name` {UNSAFE_TEXT_RULE}.")
     return name
 
 
 def check_description(description: str | None) -> None:
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
         raise bad_input(f"`description` must be at most {MAX_DESCRIPTION_LENGTH} characters.")
+    if description is not None and has_unsafe_characters(description):
+        raise bad_input(f"`description` {UNSAFE_TEXT_RULE}.")
 
 
 def check_rate_limit(per_minute: int | None) -> None:

@@ -15,9 +15,10 @@ from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, forbidden, unauthenticated
 from core.observability import note_auth_failure
+from core.text import has_control_characters
 from models import Session, User, UserStatus
 from models.conflicts import delete_ended_rows
-from resolvers.users import normalise_email
+from resolvers.users import MAX_EMAIL_LENGTH, normalise_email
 
 LOGIN_FAILED = "Invalid email or password."
 REFUSED_CHANGE = "The current password is wrong."
@@ -67,11 +68,20 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
 
 
+async def _account(email: str, normalised: str | None) -> User | None:
+    user = None if normalised is None else await User.get_or_none(email=normalised)
+    if user is not None:
+        return user
+    # Accounts stored before emails were NFKC-normalised keep the form they were given.
+    stored_form = email.strip().lower()
+    if stored_form == normalised or has_control_characters(stored_form):
+        return None
+    return await User.get_or_none(email=stored_form[:MAX_EMAIL_LENGTH])
+
+
 def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> str | None:
-    if email is None:
-        return "malformed_email"
     if user is None:
-        return "unknown_email"
+        return "malformed_email" if email is None else "unknown_email"
     if not password_ok:
         return "wrong_password"
     if user.status != UserStatus.ACTIVE:
@@ -82,12 +92,11 @@ def _failure_reason(email: str | None, user: User | None, password_ok: bool) -> 
 async def _check_password(actor: Actor, email: str, password: str) -> tuple[User, Verification]:
     """The user whose password this is, counting a failure (whatever its reason, so that
     the count tells nothing either) and auditing it otherwise."""
-    async with password_attempt(email, actor.client_address) as attempt:
-        try:
-            normalised: str | None = normalise_email(email)
-        except GatehouseError:  # a malformed email is just a failed login
-            normalised = None
-        user = None if normalised is None else await User.get_or_none(email=normalised)
+    normalised = _normalised_or_none(email)
+    # Counted under the normalised address: its full-width or upper-case spellings are the
+    # same account and share its failures.
+    async with password_attempt(normalised or email, actor.client_address) as attempt:
+        user = await _account(email, normalised)
         verification = await verify_password(user.password_hash if user else None, password)
         failure = _failure_reason(normalised, user, verification.ok)
         if failure is None and user is not None:
@@ -108,12 +117,21 @@ async def _check_password(actor: Actor, email: str, password: str) -> tuple[User
 
 
 async def _audit_refusal(actor: Actor | None, email: str) -> None:
+    # As for a failure: only a well-formed email is kept (PostgreSQL refuses NUL in the
+    # details, and a password typed into the email box stays out of the log).
     await audit(
         actor,
         SESSION_LOGIN,
         outcome=ErrorCode.RATE_LIMITED.value,
-        details={"email": email.strip().lower()[:320]},
+        details={"email": _normalised_or_none(email)},
     )
+
+
+def _normalised_or_none(email: str) -> str | None:
+    try:
+        return normalise_email(email)
+    except GatehouseError:  # a malformed email is just a failed login
+        return None
 
 
 async def logout(principal: Principal) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -24,24 +25,29 @@ from auth.principal import Actor, Principal
 from auth.throttle import lift_lock
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
+from core.text import UNSAFE_TEXT_RULE, has_invisible_characters, has_unsafe_characters
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
 from models.webhooks import enqueue_key_event
 from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
-# PostgreSQL refuses NUL in text and SQLite cuts strings at it; no name or email needs these.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 MAX_EMAIL_LENGTH = 320
 MAX_DISPLAY_NAME_LENGTH = 200
 MAX_SEARCH_LENGTH = 320  # the longest email; nothing longer can match
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
+    """The one form of an address that is stored, compared and looked up. NFKC folds the
+    full-width and compatibility forms (`ａｄｍｉｎ＠ｅｘａｍｐｌｅ．ｃｏｍ`) into the plain
+    ones, and invisible characters are refused, so neither makes a second account that
+    displays like the first."""
+    email = unicodedata.normalize("NFKC", email.strip()).lower()
     if len(email) > MAX_EMAIL_LENGTH:
         raise bad_input(f"`email` must be at most {MAX_EMAIL_LENGTH} characters long.")
-    if not _EMAIL.match(email) or _CONTROL_CHARACTER.search(email):
+    if has_invisible_characters(email):
+        raise bad_input("`email` must not contain invisible or control characters.")
+    if not _EMAIL.match(email):
         raise bad_input("`email` is not a valid email address.")
     return email
 
@@ -54,8 +60,8 @@ def search_term(search: str | None) -> str | None:
     term = search.strip()
     if len(term) > MAX_SEARCH_LENGTH:
         raise bad_input(f"`search` must be at most {MAX_SEARCH_LENGTH} characters long.")
-    if _CONTROL_CHARACTER.search(term):
-        raise bad_input("`search` must not contain control characters.")
+    if has_unsafe_characters(term):
+        raise bad_input(f"`search` {UNSAFE_TEXT_RULE}.")
     return term
 
 
@@ -63,8 +69,8 @@ def _display_name(display_name: str) -> str:
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
         raise bad_input(f"`displayName` must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters long.")
-    if _CONTROL_CHARACTER.search(display_name):
-        raise bad_input("`displayName` must not contain control characters.")
+    if has_unsafe_characters(display_name):
+        raise bad_input(f"`displayName` {UNSAFE_TEXT_RULE}.")
     return display_name
 
 

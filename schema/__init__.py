@@ -24,7 +24,9 @@ from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
+from schema.text_inputs import check_text_inputs
 from schema.users import UserMutation, UserQuery
+from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
     "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
@@ -51,6 +53,7 @@ class GatehouseSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._describe_directive_arguments()
+        check_text_inputs(self._schema)
 
     def _describe_directive_arguments(self) -> None:
         """Strawberry drops the descriptions of schema-directive arguments (`@requires`'s
@@ -93,6 +96,7 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=documents.production),
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=RedactingExecutionContext,
     )
     schema.document_cache = cache
     return schema

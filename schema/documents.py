@@ -41,6 +41,7 @@ from core.errors import ErrorCode
 from schema.cost import LARGEST_PAGE
 from schema.errors import INTERNAL_MESSAGE
 from schema.limits import CostCheck, QueryLimits, check_cost, check_shape
+from schema.variables import without_literal_values
 
 log = logging.getLogger("gatehouse.documents")
 
@@ -290,9 +291,8 @@ class DocumentGuard(SchemaExtension):
         variables = context.variables if isinstance(context.variables, Mapping) else None
         if limit_error := parsed.check_limits(schema, limits, context.operation_name, variables):
             return [limit_error]
-        errors = parsed.validate(
-            schema, tuple(context.validation_rules), hide_suggestions=self.settings.production
-        )
+        rules = without_literal_values(tuple(context.validation_rules))
+        errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
         if errors and self.settings.production and self._anonymous():
             # Messages name types, fields and arguments: nothing for a caller without a key.
             return [

@@ -10,7 +10,16 @@ from contextlib import contextmanager
 from core.config import Settings
 from gatehouse.logging_setup import configure_logging
 
-_TOUCHED = ("uvicorn", "uvicorn.error", "uvicorn.access", "tortoise", "aiosqlite", "asyncpg")
+_TOUCHED = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "tortoise",
+    "aiosqlite",
+    "asyncpg",
+    "httpx",
+    "httpcore",
+)
 
 
 @contextmanager

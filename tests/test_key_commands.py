@@ -145,6 +145,43 @@ def test_keys_revoke_by_masked_key_revokes_that_key_and_audits(run: Run) -> None
     assert "operator" in audit.stdout
 
 
+RENAME = """
+import asyncio, sys
+from tortoise import Tortoise
+from core.config import Settings
+from gatehouse.database import tortoise_config
+from models import ApiKey
+
+async def main():
+    await Tortoise.init(config=tortoise_config(Settings.load(env_file=None).database_url))
+    await ApiKey.filter(id=int(sys.argv[1])).update(name=sys.argv[2])
+    await Tortoise.close_connections()
+
+asyncio.run(main())
+"""
+
+
+def test_keys_list_and_revoke_escape_what_a_stored_name_would_do_to_a_terminal(
+    run: Run,
+) -> None:
+    # Rows written before the input rules may hold escape sequences and bidi overrides.
+    key_id, _ = seed(run, "plain:0")["plain"]
+    hostile = "evil\x1b[2J\u202eyek\x07"
+    renamed = run("-c", RENAME, key_id, hostile)
+    assert renamed.returncode == 0, renamed.stderr
+
+    listing = gatehouse(run, "keys", "list")
+    revoked = gatehouse(run, "keys", "revoke", "--id", key_id)
+
+    assert listing.returncode == 0, listing.stderr
+    assert revoked.returncode == 0, revoked.stderr
+    shown = "evil\\x1b[2J\\u202eyek\\x07"
+    assert shown in listing.stdout
+    assert shown in revoked.stderr
+    for output in (listing.stdout, revoked.stderr):
+        assert not any(character in output for character in "\x1b\u202e\x07")
+
+
 def test_keys_revoke_refuses_an_ambiguous_or_unknown_prefix(run: Run) -> None:
     seed(run, "one:0:gk_Same", "two:0:gk_Same")
 

@@ -104,6 +104,24 @@ def test_a_text_value_cannot_forge_a_field_or_a_line() -> None:
     assert 'name_="a b=\\"c\\""' in line
 
 
+@pytest.mark.parametrize("level", ["DEBUG", "INFO"])
+def test_httpx_says_nothing_below_a_warning(level: str) -> None:
+    # Its request lines carry the full URL, credentials included.
+    with server_logging(level) as output:
+        logging.getLogger("httpx").info('HTTP Request: POST https://u:pw@hooks.example.com "200"')
+        logging.getLogger("httpcore.http11").debug("send_request_headers.started")
+
+    assert output.getvalue() == ""
+
+
+def test_a_message_quoting_stored_text_cannot_rewrite_the_terminal() -> None:
+    with server_logging("INFO") as output:
+        logging.getLogger("gatehouse").info("revoked key %s", "evil\x1b[2J\u202eyek\x00")
+
+    [line] = _lines(output.getvalue())
+    assert line.endswith("gatehouse: revoked key evil\\x1b[2J\\u202eyek\\x00")
+
+
 def test_an_exception_keeps_its_trace_after_the_fields() -> None:
     with server_logging("INFO", "json") as output:
         try:

@@ -14,11 +14,14 @@ import standardwebhooks
 import time_machine
 from httpx import AsyncClient
 
+from core.config import ConfigError, Settings
+from core.text import redacted_url
 from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, retry_delay, signature
 from models import ApiKey, Role, User, WebhookEvent
 from models.webhooks import configure_outbox
 from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
+from tests.logging_capture import server_logging
 from tests.webhook_receiver import SECRET, Receiver
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -128,6 +131,44 @@ async def test_a_receiver_error_is_retried(
     event = await WebhookEvent.get(type="key.created")
     assert (event.attempts, event.last_error) == (3, None)
     assert [event["type"] for event in receiver.verified_events()] == ["key.created"]
+
+
+async def test_delivery_logs_name_the_receiver_without_its_credentials(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.failures_left = 1
+    receiver.start()
+    await key_lifecycle(webhook_client)
+    host = receiver.url.removeprefix("http://")
+    url = f"http://hook-user:hook-pass-s3cret@{host}?token=t0ken-s3cret"
+
+    with server_logging(level="DEBUG") as logs:
+        delivered = await WebhookSender(url, SECRET, http).deliver_due()
+
+    assert delivered == 2
+    written = logs.getvalue()
+    assert "s3cret" not in written
+    assert "hook-user" not in written
+    assert f"attempt 1 to http://{host}?… failed: HTTP 503" in written
+    assert written.count(f"delivered to http://{host}?…") == 2
+
+
+def test_a_url_is_logged_without_userinfo_query_or_fragment() -> None:
+    assert redacted_url("https://u:p@hooks.example.com:8443/in?sig=x#frag") == (
+        "https://hooks.example.com:8443/in?…#…"
+    )
+    assert redacted_url("https://[2001:db8::1]/in") == "https://[2001:db8::1]/in"
+    assert redacted_url("http://[::1") == "(an unparsable URL)"
+
+
+def test_a_refused_webhook_url_is_named_without_its_credentials() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.load(
+            environ={"WEBHOOK_URL": "ftp://user:pa55word@hooks.example.com/in"}, env_file=None
+        )
+
+    assert "pa55word" not in str(refused.value)
+    assert "WEBHOOK_URL" in str(refused.value)
 
 
 async def test_several_senders_at_once_deliver_each_event_once(
