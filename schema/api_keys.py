@@ -238,7 +238,8 @@ class ApiKeyQuery:
 class ApiKeyMutation:
     @strawberry.mutation(
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_CREATE)],
-        description="A key can only create keys with scopes it holds itself.",
+        description="A key can only create keys with scopes it holds itself (FORBIDDEN, "
+        "reason KEY_SCOPE_EXCEEDED).",
     )
     async def create_api_key(
         self,

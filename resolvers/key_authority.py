@@ -1,0 +1,65 @@
+"""Which keys a caller may change, so that no credential reaches a stronger one through a
+key: rolling hands out a working secret, and editing can lift a key's limits.
+
+The refusals are FORBIDDEN with a reason (`extensions.reason`, listed in docs/api-keys.md):
+
+- NOT_KEY_OWNER: the key is not the caller's. A roll is the owner's alone (an admin who
+  could roll a super-admin's key would act as that super-admin); an edit is the owner's or
+  a super-admin's.
+- KEY_SCOPE_EXCEEDED: a key acting on another key (or creating one) must hold every scope
+  that key has or would have, or a WRITE key could mint itself an ADMIN key.
+- OWN_KEY_LIMITS: a key never changes its own rate limit or allow-list: those limits are
+  what contains the key when it leaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auth.principal import Principal
+from core.errors import forbidden
+from models import ApiKey, Role, Scope
+
+NOT_KEY_OWNER = "NOT_KEY_OWNER"
+KEY_SCOPE_EXCEEDED = "KEY_SCOPE_EXCEEDED"
+OWN_KEY_LIMITS = "OWN_KEY_LIMITS"
+
+# The fields of a key (as stored) that bound its own use.
+LIMIT_FIELDS = frozenset({"rate_limit_per_minute", "allowed_cidrs_encoded"})
+
+
+def owns(actor: Principal, api_key: ApiKey) -> bool:
+    """A key's owner is the user who created it; a key acts as that same user."""
+    return api_key.created_by_id is not None and api_key.created_by_id == actor.user.id
+
+
+def is_own_key(actor: Principal, api_key: ApiKey) -> bool:
+    return actor.api_key is not None and actor.api_key.id == api_key.id
+
+
+def check_may_roll(actor: Principal, api_key: ApiKey) -> None:
+    if not owns(actor, api_key):
+        raise forbidden("Only the key's owner may roll it.", reason=NOT_KEY_OWNER)
+    check_key_holds(actor, api_key.scopes)
+
+
+def check_may_update(actor: Principal, api_key: ApiKey, changed_fields: Iterable[str]) -> None:
+    if not (owns(actor, api_key) or actor.role == Role.SUPER_ADMIN):
+        raise forbidden(
+            "Only the key's owner or a super-admin may change it.", reason=NOT_KEY_OWNER
+        )
+    check_key_holds(actor, api_key.scopes)
+    if is_own_key(actor, api_key) and LIMIT_FIELDS.intersection(changed_fields):
+        raise forbidden(
+            "A key cannot change its own rateLimitPerMinute or allowedCidrs.",
+            reason=OWN_KEY_LIMITS,
+        )
+
+
+def check_key_holds(actor: Principal, scopes: Iterable[Scope]) -> None:
+    """Sessions hold every scope; a key only its own (so a key always passes on itself)."""
+    if not actor.can_grant(list(scopes)):
+        raise forbidden(
+            "This API key lacks a scope that the key it acts on has or would have.",
+            reason=KEY_SCOPE_EXCEEDED,
+        )
