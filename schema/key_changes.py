@@ -24,11 +24,14 @@ class UpdateApiKeyInput:
         default=strawberry.UNSET, description="At most 1000 characters; null clears it."
     )
     rate_limit_per_minute: int | None = strawberry.field(
-        default=strawberry.UNSET, description="1 to 100000; null removes the limit."
+        default=strawberry.UNSET,
+        description="1 to 100000; null removes the limit. Never by the key itself (FORBIDDEN, "
+        "reason OWN_KEY_LIMITS).",
     )
     allowed_cidrs: list[str] | None = strawberry.field(
         default=strawberry.UNSET,
-        description="At most 50 IPv4/IPv6 networks or addresses; null allows every address.",
+        description="At most 50 IPv4/IPv6 networks or addresses; null allows every address. "
+        "Never by the key itself (FORBIDDEN, reason OWN_KEY_LIMITS).",
     )
 
 
