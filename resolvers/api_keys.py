@@ -17,7 +17,7 @@ from core.errors import bad_input, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
 from models.webhooks import enqueue_key_event
-from resolvers.key_authority import check_key_holds
+from resolvers.key_authority import check_key_holds, check_key_limits_cover
 from resolvers.key_rules import (
     check_description,
     check_expiring_within_days,
@@ -133,6 +133,7 @@ async def create_api_key(
         check_rate_limit(rate_limit_per_minute)
         allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
         check_key_holds(actor, scopes)
+        check_key_limits_cover(actor, rate_limit_per_minute, allowed_cidrs_encoded)
 
         new_key = generate_api_key()
         async with in_transaction():

@@ -45,7 +45,8 @@ class KeyChangeMutation:
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_ROLL)],
         description="A new secret for the same key, shown this once. Only the key's owner may "
         "roll it (FORBIDDEN, reason NOT_KEY_OWNER), and a key rolling another key needs every "
-        "scope of that key (FORBIDDEN, reason KEY_SCOPE_EXCEEDED). The old secret keeps "
+        "scope of that key (reason KEY_SCOPE_EXCEEDED) and that key's limits within its own "
+        "(reason KEY_LIMITS_EXCEEDED). The old secret keeps "
         "working for gracePeriodSeconds (0 ends it now; at most MAX_ROLL_GRACE_SECONDS; never "
         "past the key's expiry). Revoked and expired keys cannot be rolled (CONFLICT).",
     )
@@ -71,8 +72,9 @@ class KeyChangeMutation:
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_UPDATE)],
         description="Name, description, rate limit and allow-list; never scopes or secret. "
         "The key's owner or a super-admin only (FORBIDDEN, reason NOT_KEY_OWNER); a key "
-        "changing another key needs every scope of that key (reason KEY_SCOPE_EXCEEDED), and "
-        "never changes its own rate limit or allow-list (reason OWN_KEY_LIMITS).",
+        "changing another key needs every scope of that key (reason KEY_SCOPE_EXCEEDED) and "
+        "leaves its limits within its own (reason KEY_LIMITS_EXCEEDED), and never changes "
+        "its own rate limit or allow-list (reason OWN_KEY_LIMITS).",
     )
     async def update_api_key(
         self,

@@ -2,8 +2,9 @@
 
 rollKey answers with a working secret and updateApiKey can lift a key's limits, so both
 are walked for every credential (sessions of each role; keys of each owner role with each
-scope set) against keys owned by the caller, by a peer of the same role and by a
-super-admin, of every scope set; createApiKey for every scope set a new key would have.
+scope set, limited in rate and addresses) against keys owned by the caller, by a peer of
+the same role and by a super-admin, of every scope set, limited like the caller or not at
+all; createApiKey for every scope set and both limits a new key would have.
 Every answer is compared with the contract's rules, restated below: a refusal is FORBIDDEN
 with the rule's reason, no secret anywhere in the answer, the database unchanged and the
 attempt audited; a success must never hand the caller a credential stronger than its own.
@@ -44,10 +45,11 @@ SELF, PEER, STRONGER, CALLING_KEY = "self", "peer", "super-admin", "calling key"
 OWNERS = (SELF, PEER, STRONGER, CALLING_KEY)
 
 GATE = "gate"  # refused by the field's role and scope, before any key is read
-NOT_KEY_OWNER, KEY_SCOPE_EXCEEDED, OWN_KEY_LIMITS = (
+NOT_KEY_OWNER, KEY_SCOPE_EXCEEDED, OWN_KEY_LIMITS, KEY_LIMITS_EXCEEDED = (
     "NOT_KEY_OWNER",
     "KEY_SCOPE_EXCEEDED",
     "OWN_KEY_LIMITS",
+    "KEY_LIMITS_EXCEEDED",
 )
 
 TARGET_LIMIT = 1000
@@ -91,7 +93,7 @@ CALLERS = [Caller(role, None) for role in ROLES] + [
 
 
 def expected_refusal(
-    operation: str, caller: Caller, owner: str, target_scopes: frozenset[Scope]
+    operation: str, caller: Caller, owner: str, target_scopes: frozenset[Scope], limited: bool
 ) -> str | None:
     """The contract's rules, restated rather than read from the code: None when allowed,
     else GATE or the reason of the refusal, in the order the server checks them."""
@@ -106,6 +108,10 @@ def expected_refusal(
         return KEY_SCOPE_EXCEEDED
     if operation == "liftLimits" and owner == CALLING_KEY:
         return OWN_KEY_LIMITS
+    # Every calling key is limited like a "limited" target; lifting leaves a key unlimited.
+    unlimited_after = not limited or operation == "liftLimits"
+    if caller.scopes is not None and owner != CALLING_KEY and unlimited_after:
+        return KEY_LIMITS_EXCEEDED
     return None
 
 
@@ -133,9 +139,12 @@ def client(shared_client: AsyncClient) -> AsyncClient:
     return shared_client
 
 
-async def insert_key(owner: User, scopes: frozenset[Scope], name: str) -> tuple[ApiKey, str]:
-    """A real key row with a rate limit and an allow-list, straight into the table: the
-    walk makes some 1,500 of them, and createApiKey's own path is tested elsewhere."""
+async def insert_key(
+    owner: User, scopes: frozenset[Scope], name: str, *, limited: bool = True
+) -> tuple[ApiKey, str]:
+    """A real key row, with a rate limit and an allow-list unless `limited` is false,
+    straight into the table: the walk makes some 2,000 of them, and createApiKey's own path
+    is tested elsewhere."""
     new_key = generate_api_key()
     api_key = await ApiKey.create(
         name=name,
@@ -144,8 +153,8 @@ async def insert_key(owner: User, scopes: frozenset[Scope], name: str) -> tuple[
         key_last_four=new_key.last_four,
         scopes_encoded=encode_scopes(sorted(scopes)),
         created_by_id=owner.id,
-        rate_limit_per_minute=TARGET_LIMIT,
-        allowed_cidrs_encoded=TARGET_CIDRS,
+        rate_limit_per_minute=TARGET_LIMIT if limited else None,
+        allowed_cidrs_encoded=TARGET_CIDRS if limited else None,
     )
     return api_key, new_key.secret
 
@@ -196,16 +205,22 @@ async def calling_as(caller: Caller, world: World) -> CallingAs:
     return CallingAs(caller, user, {"X-API-Key": secret}, None, key, ("api_key", key.id))
 
 
-def targets(world: World, calling: CallingAs) -> Iterator[tuple[str, User, frozenset[Scope]]]:
+Target = tuple[str, User, frozenset[Scope], bool]
+
+
+def targets(world: World, calling: CallingAs) -> Iterator[Target]:
+    """(owner, owner's user, scopes, limited) of every key to act on."""
     role = calling.caller.role
     for owner in OWNERS:
         if owner == CALLING_KEY:
             if calling.key is not None:
-                yield owner, calling.user, frozenset(calling.key.scopes)
+                yield owner, calling.user, frozenset(calling.key.scopes), True
             continue
         user = {SELF: calling.user, PEER: world.peers[role], STRONGER: world.root}[owner]
-        for scopes in SCOPE_SETS:
-            yield owner, user, scopes
+        # Unlimited keys of the peer would repeat the peer's limited ones: refused earlier.
+        for limited in (True, False) if owner != PEER else (True,):
+            for scopes in SCOPE_SETS:
+                yield owner, user, scopes, limited
 
 
 def refusal_mismatches(
@@ -276,14 +291,14 @@ async def test_no_credential_rolls_or_edits_a_key_stronger_than_itself(
 ) -> None:
     calling = await calling_as(caller, world)
     mismatches = []
-    for owner, owner_user, scopes in targets(world, calling):
+    for owner, owner_user, scopes, limited in targets(world, calling):
         if owner == CALLING_KEY:
             assert calling.key is not None
             target = calling.key
         else:
-            target, _ = await insert_key(owner_user, scopes, "target")
+            target, _ = await insert_key(owner_user, scopes, "target", limited=limited)
         before = await snapshot(target.id)
-        refusal = expected_refusal(operation, caller, owner, scopes)
+        refusal = expected_refusal(operation, caller, owner, scopes, limited)
 
         body = await graphql(
             client,
@@ -301,24 +316,34 @@ async def test_no_credential_rolls_or_edits_a_key_stronger_than_itself(
             problems = refusal_mismatches(body, FIELDS[operation], refusal, changed)
             if not await refusal_audited(calling, ACTIONS[operation], target.id, refusal):
                 problems.append("refusal not audited with its reason")
-        label = f"{owner}'s {'+'.join(sorted(scopes))} key, expected {refusal or 'success'}"
+        kind = f"{'+'.join(sorted(scopes))} {'limited' if limited else 'unlimited'}"
+        label = f"{owner}'s {kind} key, expected {refusal or 'success'}"
         mismatches += [f"{label}: {problem}" for problem in problems]
     assert not mismatches, "\n".join(mismatches)
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda caller: caller.label)
-async def test_no_credential_creates_a_key_with_a_scope_it_lacks(
+async def test_no_credential_creates_a_key_beyond_its_scopes_or_limits(
     client: AsyncClient, world: World, caller: Caller
 ) -> None:
     calling = await calling_as(caller, world)
     mismatches = []
-    for scopes in SCOPE_SETS:
-        name = f"created by {caller.label} {'+'.join(sorted(scopes))}"
+    for scopes, limited in [
+        (scopes, limited) for limited in (True, False) for scopes in SCOPE_SETS
+    ]:
+        kind = f"{'+'.join(sorted(scopes))} {'limited' if limited else 'unlimited'}"
+        name = f"created by {caller.label}: {kind}"
+        refusal: str | None = None
         if caller.role == RO or not caller.holds(frozenset({WRITE})):
-            refusal: str | None = GATE
-        else:
-            refusal = None if caller.holds(scopes) else KEY_SCOPE_EXCEEDED
-        variables = {"input": {"name": name, "scopes": sorted(scopes)}}
+            refusal = GATE
+        elif not caller.holds(scopes):
+            refusal = KEY_SCOPE_EXCEEDED
+        elif caller.scopes is not None and not limited:
+            refusal = KEY_LIMITS_EXCEEDED
+        limits = {"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": [TARGET_CIDRS]}
+        variables = {
+            "input": {"name": name, "scopes": sorted(scopes), **(limits if limited else {})}
+        }
 
         body = await graphql(
             client, CREATE, variables, token=calling.token, headers=calling.headers
@@ -333,7 +358,7 @@ async def test_no_credential_creates_a_key_with_a_scope_it_lacks(
         else:
             created = ["a key was created"] if await ApiKey.exists(name=name) else []
             problems = refusal_mismatches(body, "createApiKey", refusal, created)
-        label = f"{'+'.join(sorted(scopes))}, expected {refusal or 'success'}"
+        label = f"{kind}, expected {refusal or 'success'}"
         mismatches += [f"{label}: {problem}" for problem in problems]
     assert not mismatches, "\n".join(mismatches)
 
@@ -448,3 +473,41 @@ async def test_key_cannot_lift_its_own_limits_but_its_owner_can(
         TARGET_LIMIT,
         TARGET_CIDRS,
     )
+
+
+@pytest.mark.parametrize(
+    ("limits", "refusal"),
+    [
+        ({"rateLimitPerMinute": TARGET_LIMIT - 1, "allowedCidrs": ["127.0.0.1"]}, None),
+        ({"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": ["127.8.0.0/16"]}, None),
+        ({"rateLimitPerMinute": TARGET_LIMIT + 1, "allowedCidrs": [TARGET_CIDRS]}, "rate"),
+        ({"rateLimitPerMinute": TARGET_LIMIT}, "no allow-list"),
+        ({"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": ["126.0.0.0/7"]}, "wider"),
+        ({"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": ["10.0.0.0/8"]}, "elsewhere"),
+        ({"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": ["::ffff:127.0.0.1"]}, "IPv6"),
+        (
+            {"rateLimitPerMinute": TARGET_LIMIT, "allowedCidrs": ["127.0.0.1", "10.0.0.1"]},
+            "one outside",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) or value is None else "",
+)
+async def test_a_limited_key_creates_keys_only_within_its_own_limits(
+    client: AsyncClient, limits: dict[str, Any], refusal: str | None
+) -> None:
+    owner = await make_user(roles=(ADMIN,))
+    _, secret = await insert_key(owner, frozenset({READ, WRITE}), "limited")
+    name = f"made by a limited key of {owner.id}"
+
+    body = await graphql(
+        client,
+        CREATE,
+        {"input": {"name": name, "scopes": ["READ"], **limits}},
+        headers={"X-API-Key": secret},
+    )
+
+    if refusal is None:
+        assert "errors" not in body, body
+    else:
+        assert reason_of(body) == KEY_LIMITS_EXCEEDED
+        assert not await ApiKey.exists(name=name)
