@@ -59,9 +59,14 @@ async def roll_key(
         new_key = generate_api_key()
         async with in_transaction():
             # Conditional on the secret we read, so two rolls at once cannot both win and the
-            # loser's secret can never be shown as valid.
+            # loser's secret can never be shown as valid; and on the limits that were
+            # checked, so an edit in between cannot hand a limited key an unlimited secret.
             rolled = await ApiKey.filter(
-                id=api_key.id, key_hash=api_key.key_hash, revoked_at__isnull=True
+                id=api_key.id,
+                key_hash=api_key.key_hash,
+                revoked_at__isnull=True,
+                rate_limit_per_minute=api_key.rate_limit_per_minute,
+                allowed_cidrs_encoded=api_key.allowed_cidrs_encoded,
             ).update(
                 key_hash=new_key.hash,
                 key_prefix=new_key.display_prefix,
@@ -71,7 +76,9 @@ async def roll_key(
                 rolled_at=now,
             )
             if not rolled:
-                raise conflict("The key was rolled or revoked meanwhile; read it and try again.")
+                raise conflict(
+                    "The key was rolled, revoked or changed meanwhile; read it and try again."
+                )
             api_key = await ApiKey.get(id=api_key.id)
             await event.record()
             await enqueue_key_event("key.rolled", api_key)
