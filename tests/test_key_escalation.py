@@ -255,6 +255,7 @@ def success_mismatches(
     operation: str,
     body: dict[str, Any],
     calling: CallingAs,
+    target: ApiKey,
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> list[str]:
@@ -281,6 +282,10 @@ def success_mismatches(
         problems.append(f"not renamed: {after}")
     if not calling.caller.holds(scopes_of(after)):
         problems.append("acted on a key with a scope the caller lacks")
+    # Nor may a limited key come out of it with (or holding) a key less limited than itself.
+    other_key = calling.key is not None and target.id != calling.key.id
+    if other_key and None in (after["rate_limit_per_minute"], after["allowed_cidrs_encoded"]):
+        problems.append("a limited key acted on a key without limits")
     return problems
 
 
@@ -310,7 +315,7 @@ async def test_no_credential_rolls_or_edits_a_key_stronger_than_itself(
 
         after = await snapshot(target.id)
         if refusal is None:
-            problems = success_mismatches(operation, body, calling, before, after)
+            problems = success_mismatches(operation, body, calling, target, before, after)
         else:
             changed = [field for field in SNAPSHOT_FIELDS if before[field] != after[field]]
             problems = refusal_mismatches(body, FIELDS[operation], refusal, changed)
