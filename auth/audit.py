@@ -26,6 +26,8 @@ USER_DELETE = "user.delete"
 API_KEY_CREATE = "api_key.create"
 API_KEY_REVOKE = "api_key.revoke"
 API_KEY_DELETE = "api_key.delete"
+API_KEY_ROLL = "api_key.roll"
+API_KEY_UPDATE = "api_key.update"
 SESSION_LOGIN = "session.login"
 SESSION_LOGOUT = "session.logout"
 
@@ -104,6 +106,9 @@ async def audited(
 
 
 async def _record_refusal(event: PendingAuditEvent, refusal: GatehouseError) -> None:
+    details = event.details
+    if refusal.reason is not None:
+        details = {**(details or {}), "reason": refusal.reason}
     try:
         await audit(
             event.actor,
@@ -111,7 +116,7 @@ async def _record_refusal(event: PendingAuditEvent, refusal: GatehouseError) -> 
             outcome=refusal.code.value,
             target_type=event.target_type,
             target_id=event.target_id,
-            details=event.details,
+            details=details,
         )
     except Exception:  # the refusal stands; a lost record must not turn it into INTERNAL
         log.exception("could not record the refusal of %s", event.action)

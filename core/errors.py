@@ -15,10 +15,14 @@ class ErrorCode(StrEnum):
 
 
 class GatehouseError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    """`reason`, when given, says which rule refused (`extensions.reason`): a stable name a
+    client can act on, where the code alone (FORBIDDEN) cannot tell the rules apart."""
+
+    def __init__(self, code: ErrorCode, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason
 
 
 class MissingScopeError(GatehouseError):
@@ -45,8 +49,10 @@ def bad_input(message: str) -> GatehouseError:
     return GatehouseError(ErrorCode.BAD_USER_INPUT, message)
 
 
-def forbidden(message: str = "You are not allowed to do this.") -> GatehouseError:
-    return GatehouseError(ErrorCode.FORBIDDEN, message)
+def forbidden(
+    message: str = "You are not allowed to do this.", *, reason: str | None = None
+) -> GatehouseError:
+    return GatehouseError(ErrorCode.FORBIDDEN, message, reason=reason)
 
 
 def not_found(what: str) -> GatehouseError:

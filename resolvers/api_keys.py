@@ -13,10 +13,11 @@ from auth.audit import API_KEY_CREATE, API_KEY_DELETE, API_KEY_REVOKE, TARGET_AP
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
-from core.errors import bad_input, forbidden, not_found
+from core.errors import bad_input, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
 from models.webhooks import enqueue_key_event
+from resolvers.key_authority import check_key_holds, check_key_limits_cover
 from resolvers.key_rules import (
     check_description,
     check_expiring_within_days,
@@ -131,8 +132,8 @@ async def create_api_key(
         expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
         check_rate_limit(rate_limit_per_minute)
         allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
-        if not actor.can_grant(scopes):
-            raise forbidden("A key cannot create a key with a scope it does not hold.")
+        check_key_holds(actor, scopes)
+        check_key_limits_cover(actor, rate_limit_per_minute, allowed_cidrs_encoded)
 
         new_key = generate_api_key()
         async with in_transaction():

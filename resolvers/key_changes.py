@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from auth.audit import audit
+from auth.audit import API_KEY_ROLL, API_KEY_UPDATE, TARGET_API_KEY, audited
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
@@ -16,6 +16,7 @@ from core.errors import ErrorCode, GatehouseError, bad_input
 from models import ApiKey, ApiKeyStatus
 from models.webhooks import enqueue_key_event
 from resolvers.api_keys import CreatedApiKey, require_api_key
+from resolvers.key_authority import check_may_roll, check_may_update
 from resolvers.key_rules import check_description, check_rate_limit, checked_name, encode_cidrs
 
 
@@ -28,55 +29,59 @@ async def roll_key(
 ) -> CreatedApiKey:
     """The same key gets a new secret; the old one keeps working for the grace period only,
     never past the key's own expiry. Only the secret just replaced survives a roll: rolling
-    again inside a grace period ends the older secret at once."""
-    if grace_period_seconds < 0:
-        raise bad_input("`gracePeriodSeconds` must be 0 or more.")
-    if grace_period_seconds > max_grace_seconds:
-        raise bad_input(
-            f"`gracePeriodSeconds` must be at most {max_grace_seconds} (MAX_ROLL_GRACE_SECONDS)."
-        )
-    api_key = await require_api_key(key_id)
-    now = utcnow()
-    status = api_key.status_at(now)
-    if status != ApiKeyStatus.ACTIVE:
-        # Revocation is final and an expired key is dead: a new secret would revive them.
-        raise conflict(f"A {status.value.lower()} key cannot be rolled.")
+    again inside a grace period ends the older secret at once. Only the key's owner may roll
+    it (`check_may_roll`): the answer is a working secret."""
+    async with audited(actor, API_KEY_ROLL, target_type=TARGET_API_KEY, target_id=key_id) as event:
+        event.details = {"gracePeriodSeconds": grace_period_seconds}
+        if grace_period_seconds < 0:
+            raise bad_input("`gracePeriodSeconds` must be 0 or more.")
+        if grace_period_seconds > max_grace_seconds:
+            raise bad_input(
+                f"`gracePeriodSeconds` must be at most {max_grace_seconds} "
+                "(MAX_ROLL_GRACE_SECONDS)."
+            )
+        api_key = await require_api_key(key_id)
+        check_may_roll(actor, api_key)
+        now = utcnow()
+        status = api_key.status_at(now)
+        if status != ApiKeyStatus.ACTIVE:
+            # Revocation is final and an expired key is dead: a new secret would revive them.
+            raise conflict(f"A {status.value.lower()} key cannot be rolled.")
 
-    previous_expires_at = None
-    if grace_period_seconds:
-        previous_expires_at = now + timedelta(seconds=grace_period_seconds)
-        if api_key.expires_at is not None:
-            previous_expires_at = min(previous_expires_at, api_key.expires_at)
-    new_key = generate_api_key()
-    async with in_transaction():
-        # Conditional on the secret we read, so two rolls at once cannot both win and the
-        # loser's secret can never be shown as valid.
-        rolled = await ApiKey.filter(
-            id=api_key.id, key_hash=api_key.key_hash, revoked_at__isnull=True
-        ).update(
-            key_hash=new_key.hash,
-            key_prefix=new_key.display_prefix,
-            key_last_four=new_key.last_four,
-            previous_key_hash=api_key.key_hash if previous_expires_at else None,
-            previous_secret_expires_at=previous_expires_at,
-            rolled_at=now,
+        previous_expires_at = None
+        if grace_period_seconds:
+            previous_expires_at = now + timedelta(seconds=grace_period_seconds)
+            if api_key.expires_at is not None:
+                previous_expires_at = min(previous_expires_at, api_key.expires_at)
+        event.details["previousSecretExpiresAt"] = (
+            previous_expires_at.isoformat() if previous_expires_at else None
         )
-        if not rolled:
-            raise conflict("The key was rolled or revoked meanwhile; read it and try again.")
-        api_key = await ApiKey.get(id=api_key.id)
-        await audit(
-            actor,
-            "api_key.roll",
-            target_type="api_key",
-            target_id=api_key.id,
-            details={
-                "gracePeriodSeconds": grace_period_seconds,
-                "previousSecretExpiresAt": previous_expires_at.isoformat()
-                if previous_expires_at
-                else None,
-            },
-        )
-        await enqueue_key_event("key.rolled", api_key)
+        new_key = generate_api_key()
+        async with in_transaction():
+            # Conditional on the secret we read, so two rolls at once cannot both win and the
+            # loser's secret can never be shown as valid; and on the limits that were
+            # checked, so an edit in between cannot hand a limited key an unlimited secret.
+            rolled = await ApiKey.filter(
+                id=api_key.id,
+                key_hash=api_key.key_hash,
+                revoked_at__isnull=True,
+                rate_limit_per_minute=api_key.rate_limit_per_minute,
+                allowed_cidrs_encoded=api_key.allowed_cidrs_encoded,
+            ).update(
+                key_hash=new_key.hash,
+                key_prefix=new_key.display_prefix,
+                key_last_four=new_key.last_four,
+                previous_key_hash=api_key.key_hash if previous_expires_at else None,
+                previous_secret_expires_at=previous_expires_at,
+                rolled_at=now,
+            )
+            if not rolled:
+                raise conflict(
+                    "The key was rolled, revoked or changed meanwhile; read it and try again."
+                )
+            api_key = await ApiKey.get(id=api_key.id)
+            await event.record()
+            await enqueue_key_event("key.rolled", api_key)
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
@@ -92,34 +97,37 @@ async def update_api_key(
     rate_limit_per_minute: Any = UNCHANGED,
     allowed_cidrs: Any = UNCHANGED,
 ) -> ApiKey:
-    """Each argument left UNCHANGED is kept; None clears the optional ones."""
-    changes: dict[str, Any] = {}
-    if name is not UNCHANGED:
-        if name is None:
-            raise bad_input("`name` cannot be null.")
-        changes["name"] = checked_name(name)
-    if description is not UNCHANGED:
-        check_description(description)
-        changes["description"] = description
-    if rate_limit_per_minute is not UNCHANGED:
-        check_rate_limit(rate_limit_per_minute)
-        changes["rate_limit_per_minute"] = rate_limit_per_minute
-    if allowed_cidrs is not UNCHANGED:
-        changes["allowed_cidrs_encoded"] = encode_cidrs(allowed_cidrs)
-    api_key = await require_api_key(key_id)
-    changed = {field: value for field, value in changes.items() if getattr(api_key, field) != value}
-    if not changed:
-        return api_key
-    async with in_transaction():
-        await ApiKey.filter(id=api_key.id).update(**changed)
-        api_key = await ApiKey.get(id=api_key.id)
-        await audit(
-            actor,
-            "api_key.update",
-            target_type="api_key",
-            target_id=api_key.id,
-            details={"changed": _described(changed)},
-        )
+    """Each argument left UNCHANGED is kept; None clears the optional ones. The key's owner
+    or a super-admin may change it (`check_may_update`), a key never its own limits."""
+    async with audited(
+        actor, API_KEY_UPDATE, target_type=TARGET_API_KEY, target_id=key_id
+    ) as event:
+        changes: dict[str, Any] = {}
+        if name is not UNCHANGED:
+            if name is None:
+                raise bad_input("`name` cannot be null.")
+            changes["name"] = checked_name(name)
+        if description is not UNCHANGED:
+            check_description(description)
+            changes["description"] = description
+        if rate_limit_per_minute is not UNCHANGED:
+            check_rate_limit(rate_limit_per_minute)
+            changes["rate_limit_per_minute"] = rate_limit_per_minute
+        if allowed_cidrs is not UNCHANGED:
+            changes["allowed_cidrs_encoded"] = encode_cidrs(allowed_cidrs)
+        event.details = {"requested": _described(changes)}
+        api_key = await require_api_key(key_id)
+        changed = {
+            field: value for field, value in changes.items() if getattr(api_key, field) != value
+        }
+        check_may_update(actor, api_key, changed)
+        if not changed:
+            return api_key
+        event.details = {"changed": _described(changed)}
+        async with in_transaction():
+            await ApiKey.filter(id=api_key.id).update(**changed)
+            api_key = await ApiKey.get(id=api_key.id)
+            await event.record()
     return api_key
 
 

@@ -163,12 +163,14 @@ class CreateApiKeyInput:
         "MAX_KEY_LIFETIME_DAYS is set).",
     )
     rate_limit_per_minute: int | None = strawberry.field(
-        default=None, description="1 to 100000 requests a minute; null means no limit."
+        default=None,
+        description="1 to 100000 requests a minute; null means no limit. A calling key with "
+        "a limit must set one no higher.",
     )
     allowed_cidrs: list[str] | None = strawberry.field(
         default=None,
         description="IPv4/IPv6 networks or addresses the key may be used from (at most 50); "
-        "null means anywhere.",
+        "null means anywhere. A calling key with an allow-list must set networks inside it.",
     )
 
 
@@ -238,7 +240,9 @@ class ApiKeyQuery:
 class ApiKeyMutation:
     @strawberry.mutation(
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_CREATE)],
-        description="A key can only create keys with scopes it holds itself.",
+        description="A key can only create keys with scopes it holds itself (FORBIDDEN, "
+        "reason KEY_SCOPE_EXCEEDED) and limits within its own rateLimitPerMinute and "
+        "allowedCidrs (reason KEY_LIMITS_EXCEEDED).",
     )
     async def create_api_key(
         self,

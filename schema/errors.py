@@ -43,6 +43,8 @@ def with_code(error: GraphQLError) -> GraphQLError:
     extensions: dict[str, object] = {}
     if isinstance(original, GatehouseError):
         code, message = original.code, original.message
+        if original.reason is not None:
+            extensions["reason"] = original.reason
         if isinstance(original, RateLimitedError):
             extensions["retryAfter"] = original.retry_after
         if isinstance(original, MissingScopeError):

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from auth import audit
 from models import Scope
 from resolvers import key_changes
 from schema.api_keys import ApiKeyType, CreateApiKeyPayload
@@ -23,11 +24,14 @@ class UpdateApiKeyInput:
         default=strawberry.UNSET, description="At most 1000 characters; null clears it."
     )
     rate_limit_per_minute: int | None = strawberry.field(
-        default=strawberry.UNSET, description="1 to 100000; null removes the limit."
+        default=strawberry.UNSET,
+        description="1 to 100000; null removes the limit. Never by the key itself (FORBIDDEN, "
+        "reason OWN_KEY_LIMITS).",
     )
     allowed_cidrs: list[str] | None = strawberry.field(
         default=strawberry.UNSET,
-        description="At most 50 IPv4/IPv6 networks or addresses; null allows every address.",
+        description="At most 50 IPv4/IPv6 networks or addresses; null allows every address. "
+        "Never by the key itself (FORBIDDEN, reason OWN_KEY_LIMITS).",
     )
 
 
@@ -38,8 +42,11 @@ def _given(value: Any) -> Any:
 @strawberry.type
 class KeyChangeMutation:
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
-        description="A new secret for the same key, shown this once. The old secret keeps "
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_ROLL)],
+        description="A new secret for the same key, shown this once. Only the key's owner may "
+        "roll it (FORBIDDEN, reason NOT_KEY_OWNER), and a key rolling another key needs every "
+        "scope of that key (reason KEY_SCOPE_EXCEEDED) and that key's limits within its own "
+        "(reason KEY_LIMITS_EXCEEDED). The old secret keeps "
         "working for gracePeriodSeconds (0 ends it now; at most MAX_ROLL_GRACE_SECONDS; never "
         "past the key's expiry). Revoked and expired keys cannot be rolled (CONFLICT).",
     )
@@ -62,8 +69,12 @@ class KeyChangeMutation:
         )
 
     @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)],
-        description="Name, description, rate limit and allow-list; never scopes or secret.",
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_UPDATE)],
+        description="Name, description, rate limit and allow-list; never scopes or secret. "
+        "The key's owner or a super-admin only (FORBIDDEN, reason NOT_KEY_OWNER); a key "
+        "changing another key needs every scope of that key (reason KEY_SCOPE_EXCEEDED) and "
+        "leaves its limits within its own (reason KEY_LIMITS_EXCEEDED), and never changes "
+        "its own rate limit or allow-list (reason OWN_KEY_LIMITS).",
     )
     async def update_api_key(
         self,

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import pytest_asyncio
 from tortoise.contrib.test import tortoise_test_context
 
 from auth.principal import Principal
@@ -54,6 +55,27 @@ async def db() -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(db: None) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(SETTINGS, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_database() -> AsyncIterator[None]:
+    """One database for a whole module whose many cases each make their own rows, so that
+    hundreds of cases do not each pay for a new database (slow on PostgreSQL). The module
+    runs on one event loop: `pytestmark = pytest.mark.asyncio(loop_scope="module")`."""
+    async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
+        yield
+        connection = context.connections.get("default")
+        await connection.close()
+        await connection.db_delete()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_client(shared_database: None) -> AsyncIterator[httpx.AsyncClient]:
+    """`client` on the module's shared database, one app for the module."""
     app = create_app(SETTINGS, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -3,23 +3,17 @@ every owner role and key scope set, runs only if both the role and the scope all
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-import pytest_asyncio
 from httpx import AsyncClient
-from tortoise.contrib.test import tortoise_test_context
 
-from gatehouse.app import create_app
 from models import ApiKey, Role, Scope, User
 from models.users import encode_roles
 from tests.conftest import (
-    DATABASE_URL,
     PASSWORD,
-    SETTINGS,
     error_codes,
     gid,
     graphql,
@@ -61,23 +55,9 @@ mutation CreateApiKey($input: CreateApiKeyInput!) {
 """
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_database() -> AsyncIterator[None]:
-    """One database for the module: every case makes its own owner, targets and keys, so
-    that some 150 cases do not each pay for a new database (slow on PostgreSQL)."""
-    async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
-        yield
-        connection = context.connections.get("default")
-        await connection.close()
-        await connection.db_delete()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def client(shared_database: None) -> AsyncIterator[AsyncClient]:
-    app = create_app(SETTINGS, manage_database=False)
-    transport = httpx.ASGITransport(app=app)
-    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+@pytest.fixture
+def client(shared_client: AsyncClient) -> AsyncClient:
+    return shared_client
 
 
 @dataclass(frozen=True)
@@ -284,6 +264,7 @@ async def test_key_cannot_create_a_key_with_a_scope_it_lacks(
     )
 
     assert error_codes(body) == ["FORBIDDEN"]
+    assert body["errors"][0]["extensions"]["reason"] == "KEY_SCOPE_EXCEEDED"
     assert not await ApiKey.exists(name=name)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from models import ApiKey, AuditEvent, Role, Scope
+from models import ApiKey, AuditEvent, Role, Scope, User
 from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
 
 UPDATE = """
@@ -29,16 +29,25 @@ CURRENT = """
 
 
 @pytest.fixture
-async def admin_token(client: AsyncClient) -> str:
-    return await login(client, await make_user(roles=(Role.ADMIN,)))
+async def owner(client: AsyncClient) -> User:
+    """An admin who edits keys of their own: an admin never changes another user's key
+    (tests/test_key_escalation.py)."""
+    return await make_user(roles=(Role.ADMIN,))
+
+
+@pytest.fixture
+async def admin_token(client: AsyncClient, owner: User) -> str:
+    return await login(client, owner)
 
 
 async def update(client: AsyncClient, token: str, key: ApiKey, **changes: Any) -> dict[str, Any]:
     return await graphql(client, UPDATE, {"id": gid(key), "input": changes}, token=token)
 
 
-async def test_update_changes_only_the_given_fields(client: AsyncClient, admin_token: str) -> None:
-    key, _ = await make_api_key(await make_user(), name="old name", scopes=(Scope.READ,))
+async def test_update_changes_only_the_given_fields(
+    client: AsyncClient, owner: User, admin_token: str
+) -> None:
+    key, _ = await make_api_key(owner, name="old name", scopes=(Scope.READ,))
     await ApiKey.filter(id=key.id).update(description="keep me")
 
     body = await update(
@@ -64,9 +73,9 @@ async def test_update_changes_only_the_given_fields(client: AsyncClient, admin_t
 
 
 async def test_update_with_null_clears_the_optional_fields(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    key, _ = await make_api_key(await make_user())
+    key, _ = await make_api_key(owner)
     await ApiKey.filter(id=key.id).update(
         description="x", rate_limit_per_minute=5, allowed_cidrs_encoded="10.0.0.0/8"
     )
@@ -101,9 +110,9 @@ async def test_update_with_null_clears_the_optional_fields(
     ids=lambda changes: next(iter(changes)) + "-" + str(next(iter(changes.values())))[:20],
 )
 async def test_update_refuses_bad_values_and_changes_nothing(
-    client: AsyncClient, admin_token: str, changes: dict[str, Any]
+    client: AsyncClient, owner: User, admin_token: str, changes: dict[str, Any]
 ) -> None:
-    key, _ = await make_api_key(await make_user(), name="unchanged")
+    key, _ = await make_api_key(owner, name="unchanged")
 
     body = await update(client, admin_token, key, **changes)
 
@@ -116,8 +125,10 @@ async def test_update_refuses_bad_values_and_changes_nothing(
     )
 
 
-async def test_update_cannot_touch_scopes(client: AsyncClient, admin_token: str) -> None:
-    key, _ = await make_api_key(await make_user())
+async def test_update_cannot_touch_scopes(
+    client: AsyncClient, owner: User, admin_token: str
+) -> None:
+    key, _ = await make_api_key(owner)
 
     body = await update(client, admin_token, key, scopes=["ADMIN"])
 
@@ -134,9 +145,9 @@ async def test_update_of_an_unknown_key_is_not_found(client: AsyncClient, admin_
 
 
 async def test_update_is_audited_with_the_changed_fields(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    key, _ = await make_api_key(await make_user(), name="same")
+    key, _ = await make_api_key(owner, name="same")
 
     await update(client, admin_token, key, name="same", allowedCidrs=["10.1.0.0/16"])
 

@@ -11,7 +11,7 @@ import time_machine
 from httpx import AsyncClient
 
 from gatehouse.app import create_app
-from models import ApiKey, AuditEvent, Role, WebhookEvent
+from models import ApiKey, AuditEvent, Role, User, WebhookEvent
 from models.webhooks import configure_outbox
 from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 
@@ -28,8 +28,15 @@ WHO = "{ currentApiKey { id totalCalls } }"
 
 
 @pytest.fixture
-async def admin_token(client: AsyncClient) -> str:
-    return await login(client, await make_user(roles=(Role.ADMIN,)))
+async def owner(client: AsyncClient) -> User:
+    """An admin who rolls keys of their own: only a key's owner may roll it
+    (tests/test_key_escalation.py)."""
+    return await make_user(roles=(Role.ADMIN,))
+
+
+@pytest.fixture
+async def admin_token(client: AsyncClient, owner: User) -> str:
+    return await login(client, owner)
 
 
 async def roll(client: AsyncClient, token: str, key: ApiKey, grace: int | None = None) -> dict:
@@ -44,9 +51,8 @@ async def calls_with(client: AsyncClient, secret: str) -> dict:
 
 
 async def test_rolled_key_keeps_its_record_and_gets_a_new_secret(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
     key, old_secret = await make_api_key(owner, name="deploy")
     await calls_with(client, old_secret)
 
@@ -75,9 +81,8 @@ async def test_rolled_key_keeps_its_record_and_gets_a_new_secret(
 
 
 async def test_old_secret_works_for_the_grace_period_only_and_counts_on_the_same_key(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
     key, old_secret = await make_api_key(owner)
 
     with time_machine.travel(NOW, tick=False) as clock:
@@ -98,8 +103,9 @@ async def test_old_secret_works_for_the_grace_period_only_and_counts_on_the_same
     assert (await ApiKey.get(id=key.id)).total_calls == 3
 
 
-async def test_rolling_again_ends_the_older_secret(client: AsyncClient, admin_token: str) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
+async def test_rolling_again_ends_the_older_secret(
+    client: AsyncClient, owner: User, admin_token: str
+) -> None:
     key, first = await make_api_key(owner)
     second = (await roll(client, admin_token, key, grace=600))["data"]["rollKey"]["secret"]
     third = (await roll(client, admin_token, key, grace=600))["data"]["rollKey"]["secret"]
@@ -109,8 +115,9 @@ async def test_rolling_again_ends_the_older_secret(client: AsyncClient, admin_to
     assert "errors" not in await calls_with(client, third)
 
 
-async def test_grace_period_never_outlives_the_key(client: AsyncClient, admin_token: str) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
+async def test_grace_period_never_outlives_the_key(
+    client: AsyncClient, owner: User, admin_token: str
+) -> None:
     with time_machine.travel(NOW, tick=False):
         key, _ = await make_api_key(owner, expires_at=NOW + timedelta(minutes=10))
         body = await roll(client, admin_token, key, grace=3600)
@@ -122,9 +129,8 @@ async def test_grace_period_never_outlives_the_key(client: AsyncClient, admin_to
 
 @pytest.mark.parametrize("grace", [-1, 604_801])
 async def test_grace_period_outside_zero_to_the_cap_is_bad_input(
-    client: AsyncClient, admin_token: str, grace: int
+    client: AsyncClient, owner: User, admin_token: str, grace: int
 ) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
     key, secret = await make_api_key(owner)
 
     body = await roll(client, admin_token, key, grace=grace)
@@ -138,8 +144,9 @@ async def test_the_grace_cap_is_max_roll_grace_seconds(db: None) -> None:
     app = create_app(replace(SETTINGS, max_roll_grace_seconds=60), manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with AsyncClient(transport=transport, base_url="http://testserver") as client:
-        token = await login(client, await make_user(roles=(Role.SUPER_ADMIN,)))
-        key, _ = await make_api_key(await make_user())
+        owner = await make_user(roles=(Role.SUPER_ADMIN,))
+        token = await login(client, owner)
+        key, _ = await make_api_key(owner)
 
         refused = await roll(client, token, key, grace=61)
         accepted = await roll(client, token, key, grace=60)
@@ -150,9 +157,8 @@ async def test_the_grace_cap_is_max_roll_grace_seconds(db: None) -> None:
 
 
 async def test_revoked_and_expired_keys_cannot_be_rolled(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
     revoked, _ = await make_api_key(owner, name="revoked")
     await ApiKey.filter(id=revoked.id).update(revoked_at=NOW - timedelta(days=1))
     with time_machine.travel(NOW - timedelta(days=2), tick=False):
@@ -166,16 +172,17 @@ async def test_revoked_and_expired_keys_cannot_be_rolled(
     assert await ApiKey.filter(rolled_at__isnull=False).count() == 0
 
 
-async def test_rolling_an_unknown_key_is_not_found(client: AsyncClient, admin_token: str) -> None:
+async def test_rolling_an_unknown_key_is_not_found(
+    client: AsyncClient, owner: User, admin_token: str
+) -> None:
     body = await graphql(client, ROLL, {"id": "987654"}, token=admin_token)
 
     assert error_codes(body) == ["NOT_FOUND"]
 
 
 async def test_roll_is_audited_and_announced_without_the_secret(
-    client: AsyncClient, admin_token: str
+    client: AsyncClient, owner: User, admin_token: str
 ) -> None:
-    owner = await make_user(roles=(Role.ADMIN,))
     key, old_secret = await make_api_key(owner)
     configure_outbox(enabled=True)
     try:
