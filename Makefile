@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS_INSTALLED := playground/node_modules/.installed
 
-.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench audit-http
+.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations schema bench audit-http release-notes
 
 # Installs again, even where the stamps say it is up to date.
 install:
@@ -63,3 +63,7 @@ bench: $(INSTALLED)
 
 audit-http: $(INSTALLED)
 	scripts/audit-http.sh
+
+# A release's notes: its section of CHANGELOG.md (VERSION=x.y.z; default the Unreleased one).
+release-notes:
+	@awk -v version="$(or $(VERSION),Unreleased)" '/^## \[/ { show = index($$0, "## [" version "]") == 1; next } show' CHANGELOG.md
