@@ -84,8 +84,16 @@ def _timed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
                 return await method(*args, **kwargs)
             from opentelemetry import trace
 
-            with trace.use_span(span, end_on_exit=True):
-                return await method(*args, **kwargs)
+            # The error's type only: a driver's message may quote a row's values.
+            with trace.use_span(
+                span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+            ):
+                try:
+                    return await method(*args, **kwargs)
+                except Exception as exc:
+                    span.set_attribute("error.type", type(exc).__name__)
+                    span.set_status(trace.StatusCode.ERROR)
+                    raise
         finally:
             note_database_time(time.perf_counter() - started)
 

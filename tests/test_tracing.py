@@ -11,10 +11,13 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
+from tortoise.connection import get_connection
+from tortoise.exceptions import OperationalError
 
 from core.config import ConfigError, Settings
 from gatehouse.app import create_app
+from gatehouse.database_timing import trace_statements
 from gatehouse.tracing import tracer_provider_from
 from schema.observability import redact_literals
 from tests.conftest import PASSWORD, SETTINGS, graphql, make_user
@@ -197,4 +200,30 @@ async def test_untraced_requests_record_no_database_spans(
 
     assert "errors" not in body
     assert exporter.get_finished_spans() == ()
+    provider.shutdown()
+
+
+async def test_a_failed_statement_is_an_error_span_naming_only_the_error_type(
+    db: None, exporter: InMemorySpanExporter
+) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_statements(provider)
+
+    with (
+        provider.get_tracer("test").start_as_current_span("a traced request"),
+        pytest.raises(OperationalError),
+    ):
+        await get_connection("default").execute_query(
+            "SELECT 'someone@example.com' FROM no_such_table"
+        )
+
+    [statement] = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    assert statement.name == "SELECT"
+    assert statement.status.status_code is StatusCode.ERROR
+    assert statement.attributes is not None
+    assert statement.attributes["error.type"]
+    assert statement.attributes["db.query.text"] == "SELECT '?' FROM no_such_table"
+    assert not statement.events
+    assert "someone@example.com" not in _everything_recorded(exporter.get_finished_spans())
     provider.shutdown()
