@@ -43,6 +43,8 @@ class BuildPyWithGraphiQL(build_py):
                 + "); run `make playground-assets` (npm ci in playground/) first"
             )
         target = Path(self.build_lib) / "gatehouse" / files.PACKAGED_DIRECTORY
+        # build/ outlives a build: no file dropped from the list may linger in the next wheel.
+        shutil.rmtree(target, ignore_errors=True)
         for path in files.ALL_FILES:
             (target / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(PLAYGROUND / path, target / path)
