@@ -1,56 +1,73 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Stamps: every target that needs the virtualenv or GraphiQL's assets installs them first
+# when missing or older than what pins them, so `make run` and `make test` work on a fresh
+# clone.
+INSTALLED := $(VENV)/.installed
+ASSETS_INSTALLED := playground/node_modules/.installed
 
-.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations release-snapshot schema bench audit-http
+.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations release-snapshot schema bench audit-http release-notes
 
+# Installs again, even where the stamps say it is up to date.
 install:
+	rm -f $(INSTALLED) $(ASSETS_INSTALLED) && $(MAKE) $(INSTALLED) $(ASSETS_INSTALLED)
+
+playground-assets:
+	rm -f $(ASSETS_INSTALLED) && $(MAKE) $(ASSETS_INSTALLED)
+
+$(INSTALLED): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(MAKE) playground-assets
+	touch $@
 
 # GraphiQL's assets, pinned and integrity-checked by playground/package-lock.json.
-playground-assets:
-	@command -v npm >/dev/null || { echo "make install: npm not found; GraphiQL's assets need Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+$(ASSETS_INSTALLED): playground/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found; GraphiQL's assets need Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
 	cd playground && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
-run:
+run: $(INSTALLED) $(ASSETS_INSTALLED)
 	$(BIN)/python -m gatehouse serve
 
-test:
+test: $(INSTALLED) $(ASSETS_INSTALLED)
 	$(BIN)/python -m pytest
 
-test-browser:
+test-browser: $(INSTALLED) $(ASSETS_INSTALLED)
 	$(BIN)/python -m pytest -m browser tests/browser
 
-test-postgres:
+test-postgres: $(INSTALLED) $(ASSETS_INSTALLED)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
 
-fuzz:
+fuzz: $(INSTALLED)
 	$(BIN)/python -m pytest -m fuzz tests/test_fuzz.py
 
-lint:
+lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format:
+format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrations:
+migrations: $(INSTALLED)
 	$(BIN)/tortoise makemigrations
 
 # At each release: its database, made and filled by its own code, for tests/test_upgrades.py.
-release-snapshot:
+release-snapshot: $(INSTALLED)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python scripts/release_snapshot.py $(or $(COMMIT),HEAD)
 
-schema:
+schema: $(INSTALLED)
 	$(BIN)/python -m gatehouse print-schema > schema.graphql
 
-bench:
+bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
 
-audit-http:
+audit-http: $(INSTALLED)
 	scripts/audit-http.sh
+
+# A release's notes: its section of CHANGELOG.md (VERSION=x.y.z; default the Unreleased one).
+release-notes:
+	@awk -v version="$(or $(VERSION),Unreleased)" '/^## \[/ { show = index($$0, "## [" version "]") == 1; next } show' CHANGELOG.md

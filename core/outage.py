@@ -7,7 +7,9 @@ says nothing the message does not, and an outage would print one per request.
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
+from types import TracebackType
 
 from asyncpg import exceptions as pg  # type: ignore[import-untyped]
 from tortoise.exceptions import DBConnectionError
@@ -22,6 +24,12 @@ _PG_UNAVAILABLE = (
     pg.ReadOnlySQLTransactionError,  # a standby after failover
     pg.InterfaceError,  # "connection is closed", "pool is closing"
 )
+# Modules whose frames in a traceback mean "raised while talking to the database".
+_DRIVER_MODULES = ("asyncpg", "aiosqlite", "sqlite3", "tortoise", "pypika_tortoise")
+# Socket failures: a database (or Redis) server that is down or unreachable. A file that
+# is missing or unreadable is an outage only when the driver met it (a PostgreSQL Unix
+# socket, SQLite's file): the same FileNotFoundError from a static file is a bug.
+_CONNECTION_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, socket.herror)
 # SQLite reports these as OperationalError; the message is all that tells them apart.
 _SQLITE_UNAVAILABLE = (
     "readonly database",
@@ -38,7 +46,11 @@ def database_unavailable(error: BaseException) -> str | None:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (OSError, DBConnectionError, *_PG_UNAVAILABLE)):
+        if isinstance(current, (DBConnectionError, *_PG_UNAVAILABLE)):
+            return _describe(current)
+        if isinstance(current, OSError) and (
+            isinstance(current, _CONNECTION_ERRORS) or _raised_by_driver(current.__traceback__)
+        ):
             return _describe(current)
         if isinstance(current, pg.ObjectNotInPrerequisiteStateError) and (
             "accepting connections" in str(current)  # ALTER DATABASE … ALLOW_CONNECTIONS false
@@ -54,6 +66,15 @@ def database_unavailable(error: BaseException) -> str | None:
             None if current.__suppress_context__ else current.__context__
         )
     return None
+
+
+def _raised_by_driver(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.partition(".")[0] in _DRIVER_MODULES:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _describe(error: BaseException) -> str:

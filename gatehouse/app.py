@@ -32,7 +32,7 @@ from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
-from gatehouse.database_timing import instrument_database_clients
+from gatehouse.database_timing import instrument_database_clients, trace_statements
 from gatehouse.draining import Drain
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
@@ -43,7 +43,7 @@ from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
-from gatehouse.tracing import tracer_provider_from
+from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
@@ -295,6 +295,8 @@ def create_app(
     tracer_provider = tracer_provider or tracer_provider_from(settings)
     graphql = GatehouseGraphQL(settings, tracer_provider)
     instrument_database_clients()
+    if tracer_provider is not None:
+        trace_statements(tracer_provider)
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
 
@@ -334,6 +336,10 @@ def create_app(
                 max_age=600,
             ),
         )
+    if tracer_provider is not None:
+        # Around everything but the request log: refusals by the other middleware are
+        # traced too, and the span knows the request id.
+        middleware.insert(0, Middleware(TraceRequests, tracer_provider=tracer_provider))
     # Outermost, so that every answer (CORS preflights and refused bodies too) is logged,
     # counted and carries its request id.
     middleware.insert(0, Middleware(RequestLog))

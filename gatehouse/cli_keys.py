@@ -19,12 +19,31 @@ from gatehouse.database import ensure_sqlite_directory, tortoise_config
 from models import ApiKey
 from models.webhooks import configure_outbox
 from resolvers import key_sweep
+from schema.ids import API_KEY, decode_global_id, global_id
 
 log = logging.getLogger("gatehouse")
 
 
 class KeyCommandError(Exception):
     pass
+
+
+def key_pk(value: str) -> int:
+    """The primary key of `--id`: the global id the API and `keys list` show
+    (`QXBpS2V5OjI=`), or the bare number (a base64 id never is all digits)."""
+    if value.isascii() and value.isdigit():
+        return int(value)
+    decoded = decode_global_id(value)
+    if decoded is None:
+        raise KeyCommandError(f"--id {value!r} is not an API key id such as keys list shows")
+    type_name, pk = decoded
+    if type_name != API_KEY:
+        raise KeyCommandError(f"--id {value!r} is the id of a {type_name}, not of an API key")
+    return pk
+
+
+def _shown_id(key: ApiKey) -> str:
+    return str(global_id(API_KEY, key.id))
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
@@ -55,7 +74,7 @@ def list_keys(settings: Settings, _: argparse.Namespace) -> None:
             owner = shown(key.created_by.email) if key.created_by is not None else "(deleted)"
             rows.append(
                 (
-                    str(key.id),
+                    _shown_id(key),
                     shown(key.name),
                     key.masked_key,
                     key.status_at(now).value,
@@ -74,20 +93,22 @@ def list_keys(settings: Settings, _: argparse.Namespace) -> None:
 def revoke_key(settings: Settings, args: argparse.Namespace) -> None:
     async def work() -> None:
         if args.id is not None:
-            key = await ApiKey.get_or_none(id=args.id)
+            key = await ApiKey.get_or_none(id=key_pk(args.id))
             matches = [key] if key is not None else []
         else:
             matches = await key_sweep.find_keys_by_mask(args.prefix)
         if not matches:
             raise KeyCommandError("no key matches")
         if len(matches) > 1:
-            found = ", ".join(f"{key.id} ({key.masked_key}, {shown(key.name)})" for key in matches)
+            found = ", ".join(
+                f"{_shown_id(key)} ({key.masked_key}, {shown(key.name)})" for key in matches
+            )
             raise KeyCommandError(f"ambiguous: {len(matches)} keys match: {found}; use --id")
         (key,) = matches
         if await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"}):
-            log.info("revoked key %s (%s, %s)", key.id, key.masked_key, shown(key.name))
+            log.info("revoked key %s (%s, %s)", _shown_id(key), key.masked_key, shown(key.name))
         else:
-            log.info("key %s (%s) was already revoked", key.id, key.masked_key)
+            log.info("key %s (%s) was already revoked", _shown_id(key), key.masked_key)
 
     _run(settings, work)
 
@@ -101,7 +122,9 @@ def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
         if settings.revoke_unused_after_days is None:
             log.info("REVOKE_UNUSED_AFTER_DAYS is unset: no key revoked for disuse")
         for key in report.revoked:
-            log.info("revoked unused key %s (%s, %s)", key.id, key.masked_key, shown(key.name))
+            log.info(
+                "revoked unused key %s (%s, %s)", _shown_id(key), key.masked_key, shown(key.name)
+            )
         log.info(
             "sweep done: %d keys revoked, %d expiry events queued, %d old delivered events pruned",
             len(report.revoked),
@@ -122,7 +145,9 @@ def register(commands: Any) -> None:
         "revoke", help="revoke one key, found by id, masked key, prefix, or the key itself"
     )
     which = revoke.add_mutually_exclusive_group(required=True)
-    which.add_argument("--id", type=int)
+    which.add_argument(
+        "--id", help="the key's id as the API and `keys list` show it (QXBpS2V5OjI=), or its number"
+    )
     which.add_argument(
         "--prefix", help='the masked key ("gk_Ab12…wXyZ"), its prefix ("gk_Ab12") or the key'
     )

@@ -1,14 +1,16 @@
-"""Database time per request, and the connection pool's figures.
+"""Database time per request, a trace span per statement, and the pool's figures.
 
 Tortoise has no query hook, but every statement of every backend goes through a client's
 `execute_*` methods, and every transaction through `begin`/`commit`/`rollback`. Wrapping
 those on the client classes in use adds each call's wall time, waiting for the connection
-or SQLite's lock included, to the running request's record.
+or SQLite's lock included, to the running request's record, and, while a traced request
+runs, records the call as a CLIENT span of that request.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,14 +36,64 @@ TIMED_METHODS = (
     "savepoint_rollback",
 )
 _TIMED_MARK = "_gatehouse_timed"
+# Statements are parameterised, but a literal may still be written into one: blanked, so
+# no value (an email, a hash) reaches a trace.
+_SQL_STRING = re.compile(r"'(?:[^']|'')*'")
+MAX_TRACED_STATEMENT = 2000
+_DIALECTS = {"postgres": "postgresql", "sqlite": "sqlite"}
+
+
+class _Tracing:
+    tracer: Any = None  # an opentelemetry Tracer once a traced app is made
+
+
+def trace_statements(tracer_provider: Any) -> None:
+    """Record database calls made inside traced requests as spans of `tracer_provider`."""
+    _Tracing.tracer = tracer_provider.get_tracer("gatehouse.database")
+
+
+def _span(client: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A started span for this call, or None when no traced request is running (start-up,
+    the webhook sender, untraced apps)."""
+    from opentelemetry import trace
+
+    if not trace.get_current_span().is_recording():
+        return None
+    attributes: dict[str, str] = {}
+    dialect = getattr(getattr(client, "capabilities", None), "dialect", None)
+    if dialect is not None:
+        attributes["db.system.name"] = _DIALECTS.get(dialect, dialect)
+    query = args[0] if args else kwargs.get("query")
+    if name.startswith("execute_") and isinstance(query, str):
+        statement = " ".join(_SQL_STRING.sub("'?'", query).split())
+        operation = statement.partition(" ")[0].upper() or name
+        attributes["db.query.text"] = statement[:MAX_TRACED_STATEMENT]
+    else:
+        operation = name.upper()  # BEGIN, COMMIT, ROLLBACK, SAVEPOINT …
+    attributes["db.operation.name"] = operation
+    return _Tracing.tracer.start_span(operation, kind=trace.SpanKind.CLIENT, attributes=attributes)
 
 
 def _timed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
     async def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        span = _span(args[0], method.__name__, args[1:], kwargs) if _Tracing.tracer else None
         try:
-            return await method(*args, **kwargs)
+            if span is None:
+                return await method(*args, **kwargs)
+            from opentelemetry import trace
+
+            # The error's type only: a driver's message may quote a row's values.
+            with trace.use_span(
+                span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+            ):
+                try:
+                    return await method(*args, **kwargs)
+                except Exception as exc:
+                    span.set_attribute("error.type", type(exc).__name__)
+                    span.set_status(trace.StatusCode.ERROR)
+                    raise
         finally:
             note_database_time(time.perf_counter() - started)
 

@@ -1,6 +1,8 @@
 """GraphiQL served from Gatehouse itself: the page, its bootstrap script and the pinned npm
-assets that `make install` puts in playground/node_modules. Nothing is loaded from a CDN, so
-the playground works offline, and the page keeps nothing the user types (see playground.js)."""
+assets that `make install` puts in playground/node_modules, or that a wheel carries as
+package data (gatehouse/graphiql/, copied there by setup.py). Nothing is loaded from a CDN,
+so the playground works offline, and the page keeps nothing the user types (see
+playground.js)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-PLAYGROUND_DIR = Path(__file__).resolve().parent.parent / "playground"
+from gatehouse.playground_files import (
+    ASSET_FILES,
+    NOT_INSTALLED_PAGE,
+    PACKAGED_DIRECTORY,
+    PAGE,
+)
+
+_PACKAGED_DIR = Path(__file__).resolve().parent / PACKAGED_DIRECTORY
+_CHECKOUT_DIR = Path(__file__).resolve().parent.parent / "playground"
+# An installed wheel carries its own copy; a checkout (an editable install too) serves
+# playground/ itself.
+PLAYGROUND_DIR = _PACKAGED_DIR if (_PACKAGED_DIR / PAGE).is_file() else _CHECKOUT_DIR
 ASSETS_PATH = "/graphql/assets"
 
 # GraphiQL's stylesheet embeds its fonts and icons as data: URLs, and its editors and menus
@@ -38,21 +51,16 @@ _PAGE_HEADERS = {
 # upgrade by `make install` shows at once.
 _ASSET_CACHE_CONTROL = "no-cache"
 
-_JS = "text/javascript; charset=utf-8"
-_CSS = "text/css; charset=utf-8"
-_NPM = Path("node_modules")
-# Served name -> (file under PLAYGROUND_DIR, content type). Only these files are served:
-# never node_modules as a directory.
+_CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+# Served name -> (file under PLAYGROUND_DIR, content type).
 ASSETS: dict[str, tuple[Path, str]] = {
-    "react.production.min.js": (_NPM / "react/umd/react.production.min.js", _JS),
-    "react-dom.production.min.js": (_NPM / "react-dom/umd/react-dom.production.min.js", _JS),
-    "graphiql.min.js": (_NPM / "graphiql/graphiql.min.js", _JS),
-    "graphiql.min.css": (_NPM / "graphiql/graphiql.min.css", _CSS),
-    "plugin-explorer.umd.js": (_NPM / "@graphiql/plugin-explorer/dist/index.umd.js", _JS),
-    "plugin-explorer.css": (_NPM / "@graphiql/plugin-explorer/dist/style.css", _CSS),
-    "playground.js": (Path("playground.js"), _JS),
-    "playground.css": (Path("playground.css"), _CSS),
+    name: (Path(path), _CONTENT_TYPES[path.suffix]) for name, path in ASSET_FILES.items()
 }
+# For a playground directory missing altogether: a page must still say what is wrong.
+_NOT_INSTALLED_FALLBACK = (
+    "<!doctype html><title>GraphiQL is not installed</title>"
+    "<p>GraphiQL's files are missing: run <code>make install</code>.</p>"
+)
 
 
 class Playground:
@@ -63,11 +71,16 @@ class Playground:
         return [name for name, (path, _) in ASSETS.items() if not (self.directory / path).is_file()]
 
     def page(self) -> Response:
-        if self.missing_assets():
+        if self.missing_assets() or not (self.directory / PAGE).is_file():
             # Said on the page rather than a blank "Loading…": the user learns the one command.
-            html = (self.directory / "not-installed.html").read_text(encoding="utf-8")
+            not_installed = self.directory / NOT_INSTALLED_PAGE
+            html = (
+                not_installed.read_text(encoding="utf-8")
+                if not_installed.is_file()
+                else _NOT_INSTALLED_FALLBACK
+            )
             return HTMLResponse(html, status_code=503, headers=_PAGE_HEADERS)
-        html = (self.directory / "index.html").read_text(encoding="utf-8")
+        html = (self.directory / PAGE).read_text(encoding="utf-8")
         return HTMLResponse(html, headers=_PAGE_HEADERS)
 
     async def asset(self, request: Request) -> Response:

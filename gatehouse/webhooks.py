@@ -43,6 +43,11 @@ def signature(secret: str, event_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+def event_body(event: WebhookEvent) -> str:
+    """The request body, exactly as sent and signed: compact JSON, non-ASCII escaped."""
+    return json.dumps(event.payload, separators=(",", ":"))
+
+
 def retry_delay(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s … doubling up to an hour; an event is never given up on."""
     return timedelta(
@@ -83,7 +88,7 @@ class WebhookSender:
         return await WebhookEvent.get(id=event_pk) if claimed else None
 
     async def _send(self, event: WebhookEvent) -> bool:
-        body = json.dumps(event.payload, separators=(",", ":"))
+        body = event_body(event)
         timestamp = int(utcnow().timestamp())
         headers = {
             "content-type": "application/json",

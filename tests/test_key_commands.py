@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from schema.ids import API_KEY, USER, global_id
 from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, database_url, serving
 from tests.webhook_receiver import SECRET, Receiver
 
@@ -109,7 +110,8 @@ def test_keys_list_shows_every_key_masked(run: Run) -> None:
     assert lines[0].split() == ["ID", "NAME", "KEY", "STATUS", "OWNER", "LAST", "USED"]
     for name, (key_id, secret) in keys.items():
         (line,) = [line for line in lines if f" {name} " in line]
-        assert line.startswith(key_id)
+        # The id the API shows, which `keys revoke --id` takes.
+        assert line.startswith(global_id(API_KEY, int(key_id)) + " ")
         assert f"{secret[:7]}…{secret[-4:]}" in line
         assert "ACTIVE" in line
         assert "owner@example.com" in line
@@ -194,6 +196,50 @@ def test_keys_revoke_refuses_an_ambiguous_or_unknown_prefix(run: Run) -> None:
     assert "no key matches" in unknown.stderr
     assert "Traceback" not in ambiguous.stderr + unknown.stderr
     assert "REVOKED" not in gatehouse(run, "keys", "list").stdout
+
+
+def _status_of(run: Run, name: str) -> str:
+    listing = gatehouse(run, "keys", "list").stdout.splitlines()
+    return next(line for line in listing if f" {name} " in line).split()[3]
+
+
+def test_keys_revoke_takes_the_global_id_the_api_shows_or_the_number(run: Run) -> None:
+    keys = seed(run, "by-global:0", "by-number:0", "kept:0")
+
+    by_global = gatehouse(
+        run, "keys", "revoke", "--id", global_id(API_KEY, int(keys["by-global"][0]))
+    )
+    by_number = gatehouse(run, "keys", "revoke", "--id", keys["by-number"][0])
+
+    assert by_global.returncode == 0, by_global.stderr
+    assert by_number.returncode == 0, by_number.stderr
+    assert _status_of(run, "by-global") == "REVOKED"
+    assert _status_of(run, "by-number") == "REVOKED"
+    assert _status_of(run, "kept") == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (global_id(USER, 1), "is the id of a User, not of an API key"),
+        ("QXBpS2V5Om5vcGU=", "is not an API key id"),  # base64 of "ApiKey:nope"
+        ("not-an-id", "is not an API key id"),
+        ("-1", "is not an API key id"),
+    ],
+    ids=["user-id", "bad-number", "garbage", "negative"],
+)
+def test_keys_revoke_refuses_an_id_that_names_no_key_clearly(
+    run: Run, given: str, said: str
+) -> None:
+    # The User id 1 is the owner's: a real row, of the wrong type.
+    seed(run, "kept:0")
+
+    finished = gatehouse(run, "keys", "revoke", "--id", given)
+
+    assert finished.returncode == 1
+    assert said in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert _status_of(run, "kept") == "ACTIVE"
 
 
 def test_sweep_keys_run_twice_at_once_revokes_each_unused_key_once(

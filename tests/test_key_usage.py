@@ -274,3 +274,28 @@ async def test_key_metrics_count_keys_by_status_and_todays_calls(
         "revokedKeys": 2,
         "apiCallsToday": 3,
     }
+
+
+async def test_deleting_a_key_deletes_its_usage_but_api_calls_today_keeps_its_calls(
+    client: AsyncClient, super_admin: User
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        token = await login(client, super_admin)
+        deleted, deleted_secret = await make_api_key(super_admin)
+        kept, kept_secret = await make_api_key(super_admin)
+        await call_with_key(client, deleted_secret, times=3)
+        await call_with_key(client, kept_secret, times=2)
+
+        gone = await graphql(
+            client,
+            "mutation($id: ID!) { deleteApiKey(id: $id) }",
+            {"id": gid(deleted)},
+            token=token,
+        )
+        metrics = await graphql(client, KEY_METRICS, token=token)
+
+    assert "errors" not in gone
+    assert await calls_per_day(deleted) == {}
+    assert await calls_per_day(kept) == {TODAY: 2}
+    # The day's total is of calls made, whichever key made them.
+    assert metrics["data"]["keyMetrics"]["apiCallsToday"] == 5

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
@@ -171,12 +172,31 @@ def _raised_from(error: Exception, cause: BaseException) -> Exception:
     [
         (ConnectionRefusedError(111, "Connection refused"), True),
         (sqlite3.OperationalError("attempt to write a readonly database"), True),
-        (_raised_from(RuntimeError("wrapped"), OSError(5, "I/O error")), True),
+        (_raised_from(RuntimeError("wrapped"), ConnectionResetError(104, "reset")), True),
+        (_raised_from(RuntimeError("wrapped"), OSError(5, "I/O error")), False),
         (sqlite3.OperationalError("no such column: nope"), False),
         (ValueError("a bug"), False),
         (_raised_from(RateLimitedError(1, "busy"), TimeoutError()), False),
     ],
-    ids=["refused", "sqlite-read-only", "wrapped", "sql-bug", "bug", "rate-limited"],
+    ids=["refused", "sqlite-read-only", "wrapped", "io-elsewhere", "sql-bug", "bug", "limited"],
 )
 def test_outages_are_told_apart_from_bugs_and_answers(error: Exception, is_outage: bool) -> None:
     assert (database_unavailable(error) is not None) == is_outage
+
+
+def test_a_file_missing_outside_the_database_is_a_bug_not_an_outage(tmp_path: Path) -> None:
+    # A static file (GraphiQL's page, say) that is not there says nothing of the database.
+    with pytest.raises(FileNotFoundError) as missing:
+        (tmp_path / "not-installed.html").read_text()
+
+    assert database_unavailable(missing.value) is None
+
+
+async def test_a_missing_postgres_socket_is_an_outage_though_it_is_a_missing_file() -> None:
+    # The same FileNotFoundError, met by the driver: PostgreSQL's Unix socket is not there.
+    with pytest.raises(FileNotFoundError) as missing:
+        await asyncpg.connect(host="/nonexistent-gatehouse-socket-dir", user="x", database="x")
+
+    assert database_unavailable(missing.value) == (
+        "FileNotFoundError: [Errno 2] No such file or directory"
+    )

@@ -3,6 +3,7 @@ that allows scripts from our own origin only, and absent in production."""
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -135,3 +136,20 @@ async def test_missing_assets_give_a_page_that_says_how_to_install_them(tmp_path
     assert b"make install" in response.body
     assert response.headers["content-security-policy"]
     assert "graphiql.min.js" in playground.missing_assets()
+
+
+async def test_a_missing_playground_is_said_on_the_page_and_its_assets_are_404(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A server installed without GraphiQL's files: not a database outage.
+    monkeypatch.setattr("gatehouse.app.Playground", lambda: Playground(tmp_path / "gone"))
+    async for client in _client(production=False):
+        with caplog.at_level(logging.INFO):
+            page = await client.get("/graphql", headers=HTML)
+            asset = await client.get("/graphql/assets/graphiql.min.js")
+
+    assert page.status_code == 503
+    assert "make install" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert asset.status_code == 404
+    assert "database unavailable" not in caplog.text

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,9 +18,9 @@ from httpx import AsyncClient
 from core.config import ConfigError, Settings
 from core.text import redacted_url
 from gatehouse.app import create_app
-from gatehouse.webhooks import WebhookSender, retry_delay, signature
+from gatehouse.webhooks import WebhookSender, event_body, retry_delay, signature
 from models import ApiKey, Role, User, WebhookEvent
-from models.webhooks import configure_outbox
+from models.webhooks import configure_outbox, new_event
 from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 from tests.logging_capture import server_logging
 from tests.webhook_receiver import SECRET, Receiver
@@ -254,3 +255,25 @@ async def test_deleting_a_user_announces_each_of_their_keys_revoked(
     assert "errors" not in body, body
     revoked = await WebhookEvent.filter(type="key.revoked").values_list("payload", flat=True)
     assert [event["data"]["id"] for event in revoked] == [gid(kept)]
+
+
+def test_the_documented_payload_is_exactly_what_the_server_sends() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "api-keys.md").read_text()
+    documented = docs.split("The body is", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
+    rolled = datetime(2026, 6, 1, 12, 0, 0, 482913, tzinfo=UTC)
+    # The documented key: number 42 of user number 7, rolled with an hour's grace period.
+    key = ApiKey(
+        id=42,
+        name="deploy",
+        key_prefix="gk_Ab12",
+        key_last_four="wXyZ",
+        scopes_encoded=",READ,",
+        created_at=rolled - timedelta(days=30),
+        rolled_at=rolled,
+        previous_secret_expires_at=rolled + timedelta(hours=1),
+    )
+    key.created_by_id = 7
+    with time_machine.travel(rolled, tick=False):
+        event = new_event("key.rolled", key)
+
+    assert event_body(event) == documented
