@@ -30,6 +30,7 @@ from core import metrics
 from core.config import Settings
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
+from gatehouse import connection_guard
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
@@ -43,7 +44,7 @@ from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
-from gatehouse.tracing import tracer_provider_from
+from gatehouse.tracing import shutdown_tracing, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
@@ -55,6 +56,8 @@ from schema.errors import INTERNAL_MESSAGE
 log = logging.getLogger("gatehouse.app")
 
 MAX_BODY_BYTES = 1024 * 1024
+# Each closing step's bound when no signal started the stop (a test's lifespan).
+CLOSE_SECONDS = 10.0
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
@@ -234,7 +237,7 @@ async def _open_database(readiness: Readiness) -> None:
 
 
 @asynccontextmanager
-async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
+async def webhook_sender(settings: Settings, drain: Drain) -> AsyncIterator[None]:
     """Deliver webhook events in the background while the server runs, when configured."""
     if settings.webhook_url is None:
         yield
@@ -245,8 +248,24 @@ async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        # An event in flight when the server stops is sent again after the restart.
-        await asyncio.wait_for(task, timeout=REQUEST_TIMEOUT_SECONDS + 5)
+        # An event in flight when the server stops is sent again after the restart: its
+        # lease runs out, it was never marked delivered.
+        done, _ = await asyncio.wait([task], timeout=drain.seconds_left(REQUEST_TIMEOUT_SECONDS))
+        if not done:
+            task.cancel()
+            await asyncio.wait([task], timeout=0.2)
+            log.warning("shutting down: stopped the webhook sender in the middle of a delivery")
+
+
+async def _close_quickly(drain: Drain, default_seconds: float, what: str, step: Any) -> bool:
+    """Runs a closing step within the stop's budget; False when it was abandoned."""
+    try:
+        async with asyncio.timeout(drain.seconds_left(default_seconds)):
+            await step()
+    except TimeoutError:
+        log.warning("shutting down: %s did not finish in time; left to the operating system", what)
+        return False
+    return True
 
 
 def create_app(
@@ -265,6 +284,7 @@ def create_app(
     shorten_library_outage_logs()
     rate_limits.configure(settings)
     throttle.configure(settings)
+    connection_guard.configure(settings)
     tracer_provider = tracer_provider or tracer_provider_from(settings)
     graphql = GatehouseGraphQL(settings, tracer_provider)
     instrument_database_clients()
@@ -277,17 +297,26 @@ def create_app(
             if not manage_database:
                 yield
                 return
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            orm = RegisterTortoise(app, config=tortoise_config(settings.database_url))
+            await orm.init_orm()
+            try:
                 await _open_database(readiness)
                 drain.install()
-                async with webhook_sender(settings):
+                async with webhook_sender(settings, drain):
                     yield
-            await rate_limits.close()
-            log.info("database closed")
+            finally:
+                # Bounded: a connection still waiting on a lock would hold the close, and
+                # the stop with it, for as long as the lock lasts.
+                closed = await _close_quickly(
+                    drain, CLOSE_SECONDS, "closing the database", orm.close_orm
+                )
+                if closed:
+                    log.info("database closed")
+            await _close_quickly(drain, CLOSE_SECONDS, "closing Redis", rate_limits.close)
         finally:
             metrics.forget_this_process()
             if tracer_provider is not None:
-                tracer_provider.shutdown()
+                await shutdown_tracing(tracer_provider, drain.seconds_left(CLOSE_SECONDS))
 
     middleware = [
         Middleware(drain.middleware),
