@@ -35,10 +35,10 @@ log = logging.getLogger("gatehouse.shutdown")
 # The documented bound: a process is gone this long after its grace ran out.
 STOP_SLACK_SECONDS = 2.0
 # The watchdog fires a little earlier, leaving the operating system time to reap.
-WATCHDOG_AFTER_GRACE_SECONDS = 1.8
+WATCHDOG_AFTER_GRACE_SECONDS = 1.6
 # What the steps after the drain (uvicorn's handover, closing the database, the webhook
 # sender and the trace exporter) may use in all: the rest is the watchdog's margin.
-CLEANUP_AFTER_GRACE_SECONDS = 1.5
+CLEANUP_AFTER_GRACE_SECONDS = 1.2
 SECOND_SIGNAL_SECONDS = 1.0
 
 SignalHandler = Callable[[int, FrameType | None], Any]

@@ -92,7 +92,7 @@ def launch(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=limit_descriptors if descriptor_limit is not None else None,  # noqa: PLW1509
+        preexec_fn=limit_descriptors if descriptor_limit is not None else None,
     )
     return LiveServer(process=process, base=f"http://127.0.0.1:{port}")
 
