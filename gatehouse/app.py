@@ -289,7 +289,11 @@ def create_app(
     graphql = GatehouseGraphQL(settings, tracer_provider)
     instrument_database_clients()
     drain = Drain(settings.shutdown_grace_seconds)
-    readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
+    readiness = Readiness(
+        drain,
+        sqlite_path(settings.database_url) if manage_database else None,
+        requires_redis=settings.readiness_requires_redis,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

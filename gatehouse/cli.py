@@ -81,8 +81,14 @@ async def _check_redis(settings: Settings) -> None:
         return
     if not await rate_limits.redis_answers(settings):
         location = urlsplit(str(settings.redis_url))
-        raise CommandError(
-            f"REDIS_URL: Redis does not answer at {location.hostname}:{location.port or 6379}"
+        where = f"{location.hostname}:{location.port or 6379}"
+        if settings.readiness_requires_redis:
+            raise CommandError(f"REDIS_URL: Redis does not answer at {where}")
+        # A restart during a Redis outage must not take the API down with it.
+        log.warning(
+            "REDIS_URL: Redis does not answer at %s; starting anyway (sign-ins fail until it "
+            "does; READINESS_REQUIRES_REDIS=true refuses to start instead)",
+            where,
         )
 
 

@@ -26,11 +26,15 @@ _POSTGRES_WRITABLE = (
 
 
 class Readiness:
-    def __init__(self, drain: Drain, sqlite_file: str | None = None) -> None:
+    def __init__(
+        self, drain: Drain, sqlite_file: str | None = None, *, requires_redis: bool = False
+    ) -> None:
         """`sqlite_file`: the database file this process opened, to notice it deleted,
-        replaced or made read-only under the server."""
+        replaced or made read-only under the server. `requires_redis`: unready while the
+        limiter's Redis does not answer (READINESS_REQUIRES_REDIS)."""
         self.drain = drain
         self.sqlite_file = sqlite_file
+        self.requires_redis = requires_redis
         self._opened: tuple[int, int] | None = None
         self._problem: str | None = None
 
@@ -43,7 +47,11 @@ class Readiness:
         """None when ready, else why not."""
         if self.drain.draining:
             return "shutting down"
-        problem = self._file_problem() or await self._database_problem() or await _redis_problem()
+        problem = (
+            self._file_problem()
+            or await self._database_problem()
+            or (await _redis_problem() if self.requires_redis else None)
+        )
         if problem != self._problem:
             if problem is None:
                 log.info("ready again: the database (and Redis, where set) answers")
@@ -86,8 +94,8 @@ class Readiness:
 
 
 async def _redis_problem() -> str | None:
-    # Sign-in throttles and key limits live in Redis when REDIS_URL is set; without it the
-    # server refuses logins, so it is not ready.
+    # Without Redis the server refuses sign-ins (key calls go on): unready only where the
+    # operator chose so, since every replica would turn unready at once.
     if await rate_limits.storage_ready():
         return None
     return "Redis (REDIS_URL) does not answer"
