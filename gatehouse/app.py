@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -102,6 +102,10 @@ def _refusal_response(refusal: CredentialRefused | RateLimitedError) -> JSONResp
     )
 
 
+def _no_problem() -> str | None:
+    return None
+
+
 class GatehouseGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
         super().__init__(
@@ -112,6 +116,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.settings = settings
+        # Set by create_app: for SQLite, why its file may not be written now.
+        self.database_file_problem: Callable[[], str | None] = _no_problem
         self.playground = Playground()
         self.trusted_documents = (
             TrustedDocuments.load(settings.trusted_documents)
@@ -181,6 +187,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         media_type = negotiate(request.headers.get("accept"))
+        unwritable = self.database_file_problem()
+        if unwritable is not None:
+            # A write now would be acknowledged into a deleted (or replaced) file and lost
+            # at the next start: refuse, as in an outage, until an operator sees to it.
+            log.error("database unavailable: %s", unwritable)
+            refusal = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
+            await refusal(scope, receive, send)
+            return
         try:
             response = await self.run(request)
         except (CredentialRefused, RateLimitedError) as exc:
@@ -293,7 +307,9 @@ def create_app(
         drain,
         sqlite_path(settings.database_url) if manage_database else None,
         requires_redis=settings.readiness_requires_redis,
+        min_free_disk_mb=settings.min_free_disk_mb,
     )
+    graphql.database_file_problem = readiness.file_problem
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
