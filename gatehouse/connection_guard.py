@@ -133,6 +133,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        # The transport moves to another protocol, and this one never sees it close.
+        self._release()
+        super().handle_websocket_upgrade()
+
+    def _release(self) -> None:
         self._headers_arrived()
         if self._admitted:
             self._admitted = False
@@ -140,7 +149,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             _registry.per_address[self._address] -= 1
             if _registry.per_address[self._address] <= 0:
                 del _registry.per_address[self._address]
-        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
