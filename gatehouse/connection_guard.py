@@ -161,7 +161,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def close_unfinished(self) -> None:
-        self._headers_arrived()
+        # Released now, not when the transport reports the close on a later turn of the
+        # loop: a burst of connections must not each count the same departing one.
+        self._release()
         self.transport.close()
 
     def _await_headers(self) -> None:
