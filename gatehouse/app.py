@@ -56,8 +56,6 @@ from schema.errors import INTERNAL_MESSAGE
 log = logging.getLogger("gatehouse.app")
 
 MAX_BODY_BYTES = 1024 * 1024
-# Each closing step's bound when no signal started the stop (a test's lifespan).
-CLOSE_SECONDS = 10.0
 _HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
 
 
@@ -269,6 +267,10 @@ async def webhook_sender(settings: Settings, drain: Drain) -> AsyncIterator[None
             task.cancel()
             await asyncio.wait([task], timeout=0.2)
             log.warning("shutting down: stopped the webhook sender in the middle of a delivery")
+
+
+# Each closing step's bound when no signal started the stop (a test's lifespan).
+CLOSE_SECONDS = 10.0
 
 
 async def _close_quickly(drain: Drain, default_seconds: float, what: str, step: Any) -> bool:
