@@ -62,11 +62,13 @@ class _Refusals:
         self._counts: Counter[str] = Counter()
         self._logged_at: dict[str, float] = {}
 
-    def note(self, reason: str) -> None:
+    def note(self, reason: str, message: str) -> None:
+        """`reason`: one of a few fixed names, so an attack from many addresses neither
+        floods the log nor grows these counters."""
         self._counts[reason] += 1
         now = time.monotonic()
         if now - self._logged_at.get(reason, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
-            log.warning("%s (%d since the last such line)", reason, self._counts.pop(reason))
+            log.warning("%s (%d since the last such line)", message, self._counts.pop(reason))
             self._logged_at[reason] = now
 
 
@@ -109,8 +111,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._address
         ):
             _registry.refusals.note(
+                "per-address",
                 f"refused connections from {self._address}: it already holds "
-                f"MAX_CONNECTIONS_PER_ADDRESS={limits.per_address}"
+                f"MAX_CONNECTIONS_PER_ADDRESS={limits.per_address}",
             )
             transport.close()
             return
@@ -118,13 +121,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             oldest = next(iter(_registry.awaiting_headers), None)
             if oldest is None:
                 _registry.refusals.note(
-                    f"refused connections: the process holds MAX_CONNECTIONS={limits.total}"
+                    "total",
+                    f"refused connections: the process holds MAX_CONNECTIONS={limits.total}",
                 )
                 transport.close()
                 return
             _registry.refusals.note(
+                "evicted",
                 f"closed the connections waiting longest for their headers: the process "
-                f"holds MAX_CONNECTIONS={limits.total}"
+                f"holds MAX_CONNECTIONS={limits.total}",
             )
             oldest.close_unfinished()
         self._admitted = True
@@ -181,7 +186,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _headers_too_slow(self) -> None:
         self._header_timer = None
         _registry.refusals.note(
+            "header-timeout",
             f"closed connections whose request headers took over "
-            f"HEADER_TIMEOUT_SECONDS={_registry.limits.header_timeout_seconds:g}"
+            f"HEADER_TIMEOUT_SECONDS={_registry.limits.header_timeout_seconds:g}",
         )
         self.close_unfinished()
