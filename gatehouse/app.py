@@ -30,7 +30,7 @@ from core import metrics
 from core.config import Settings
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
-from gatehouse import connection_guard
+from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
@@ -44,7 +44,7 @@ from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
-from gatehouse.tracing import shutdown_tracing, tracer_provider_from
+from gatehouse.tracing import tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from models.webhooks import configure_outbox
@@ -338,7 +338,9 @@ def create_app(
         finally:
             metrics.forget_this_process()
             if tracer_provider is not None:
-                await shutdown_tracing(tracer_provider, drain.seconds_left(CLOSE_SECONDS))
+                await trace_export.shutdown_tracing(
+                    tracer_provider, drain.seconds_left(CLOSE_SECONDS)
+                )
 
     middleware = [
         Middleware(drain.middleware),
