@@ -23,6 +23,7 @@ import pytest
 
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
 from tests.live_server import ADMIN_PASSWORD, LiveServer, fresh_postgres_database, launch
+from tests.webhook_receiver import SECRET
 
 GRACE_SECONDS = 1.0
 LOADED_MACHINE_SLACK = 3.0
@@ -103,28 +104,32 @@ def test_a_key_call_stuck_on_a_locked_sqlite_database_does_not_hold_the_stop(
     assert "cutting 1 request(s)" in server.output
 
 
-def test_a_stuck_upload_and_a_dead_trace_collector_do_not_hold_the_stop(
+def test_a_stuck_upload_a_dead_collector_and_a_silent_receiver_do_not_hold_the_stop(
     tmp_path: Path,
 ) -> None:
-    with collector_that_never_answers() as collector:
+    with collector_that_never_answers() as nobody:
         server = launch(
             f"sqlite://{tmp_path}/db.sqlite3",
             tmp_path,
             SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
-            OTEL_EXPORTER_OTLP_ENDPOINT=collector,
+            OTEL_EXPORTER_OTLP_ENDPOINT=nobody,
+            WEBHOOK_URL=f"{nobody}/hooks",
+            WEBHOOK_SECRET=SECRET,
         )
         server.wait_ready()
+        new_key(server.base)  # a key.created event, which the sender is stuck sending
         for _ in range(5):  # spans waiting for the collector
             httpx.post(f"{server.base}/graphql", json={"query": "{ __typename }"})
         host, port = server.base.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=60) as slow:
             slow.sendall(HALF_A_BODY)
-            time.sleep(0.3)
+            time.sleep(1.5)
 
             elapsed = seconds_to_stop(server)
 
     assert elapsed < GRACE_SECONDS + STOP_SLACK_SECONDS + LOADED_MACHINE_SLACK, server.output
     assert server.process.returncode == 0
+    assert "stopped the webhook sender in the middle of a delivery" in server.output
     assert "Traceback" not in server.output
 
 
