@@ -8,11 +8,19 @@ storage interface with the same fixed-window semantics. Everything above this mo
 
 Call these functions outside a database transaction: a refused or failed attempt must stay
 counted when the caller's transaction rolls back.
+
+While Redis does not answer, the two uses part ways. The sign-in throttle fails closed
+(`login` answers INTERNAL/503): letting guesses through uncounted is the worse outcome.
+Per-key call limits carry on in the database table, with a warning line at most once a
+minute: a key stays limited (in a fresh window) and key calls, which need nothing else from
+Redis, keep working. Redis is tried again `REDIS_RETRY_SECONDS` after each failure, so an
+outage costs one timeout per process per interval, not one per call.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage, Storage
@@ -32,6 +40,8 @@ from models.rate_limits import (
 log = logging.getLogger("gatehouse.rate_limits")
 
 REDIS_TIMEOUT_SECONDS = 2.0
+REDIS_RETRY_SECONDS = 5.0
+FALLBACK_LOG_SECONDS = 60.0
 
 
 def now() -> float:
@@ -78,11 +88,30 @@ class DatabaseStorage(Storage):
 
 
 _storage: Storage = DatabaseStorage()
+_database_storage = DatabaseStorage()
+
+
+class _RedisOutage:
+    retry_at = 0.0
+    logged_at = -FALLBACK_LOG_SECONDS
+
+    @classmethod
+    def started(cls, error: Exception) -> None:
+        now_ = time.monotonic()
+        cls.retry_at = now_ + REDIS_RETRY_SECONDS
+        if now_ - cls.logged_at >= FALLBACK_LOG_SECONDS:
+            cls.logged_at = now_
+            log.warning(
+                "Redis (REDIS_URL) does not answer (%s): key rate limits are counted in the "
+                "database until it does; sign-ins fail meanwhile",
+                type(error).__name__,
+            )
 
 
 def configure(settings: Settings) -> None:
     global _storage
     _storage = build_storage(settings)
+    _RedisOutage.retry_at = 0.0
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -138,9 +167,25 @@ async def storage_ready() -> bool:
 
 async def seconds_until_key_may_call(key_id: int, calls_per_minute: int) -> float | None:
     """Count one call of the key in its one-minute window: None while within the limit,
-    else the seconds until the window ends."""
+    else the seconds until the window ends. Counted in the database while Redis is out."""
     limit = RateLimitItemPerMinute(calls_per_minute, namespace="api-key")
-    limiter = FixedWindowRateLimiter(_storage)
+    storage_now = _storage
+    if not isinstance(storage_now, DatabaseStorage):
+        if time.monotonic() < _RedisOutage.retry_at:
+            storage_now = _database_storage
+        else:
+            try:
+                return await _count_call(storage_now, limit, key_id)
+            except storage_now.base_exceptions as exc:
+                _RedisOutage.started(exc)
+                storage_now = _database_storage
+    return await _count_call(storage_now, limit, key_id)
+
+
+async def _count_call(
+    limiter_storage: Storage, limit: RateLimitItemPerMinute, key_id: int
+) -> float | None:
+    limiter = FixedWindowRateLimiter(limiter_storage)
     if await limiter.hit(limit, str(key_id)):
         return None
     stats = await limiter.get_window_stats(limit, str(key_id))

@@ -8,6 +8,7 @@ import importlib
 import ipaddress
 import os
 import re
+import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,16 @@ DEFAULT_CORS_ALLOW_HEADERS = (
     "apollographql-client-name",
     "apollographql-client-version",
 )
+
+
+# File descriptors kept free for everything but client connections: database
+# connections, log files, the listening socket, threads' pipes.
+RESERVED_DESCRIPTORS = 100
+
+
+def descriptor_limit() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1_048_576
 
 
 def available_cores() -> int:
@@ -98,6 +109,12 @@ class Settings:
     max_execution_seconds: float = 10.0
     trusted_documents: Path | None = None
     cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
+    header_timeout_seconds: float = 10.0
+    max_connections_per_address: int = 100
+    max_connections: int | None = None
+    min_free_disk_mb: int = 64
+    readiness_requires_redis: bool = False
+    allow_new_database: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -210,6 +227,20 @@ class Settings:
             ),
             trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
             cors_allow_headers=read("CORS_ALLOW_HEADERS", _extra_headers, cls.cors_allow_headers),
+            header_timeout_seconds=read(
+                "HEADER_TIMEOUT_SECONDS", _positive_float, cls.header_timeout_seconds
+            ),
+            max_connections_per_address=read(
+                "MAX_CONNECTIONS_PER_ADDRESS",
+                _bounded_int(1, 1_000_000),
+                cls.max_connections_per_address,
+            ),
+            max_connections=read("MAX_CONNECTIONS", _bounded_int(16, 1_000_000), None),
+            min_free_disk_mb=read("MIN_FREE_DISK_MB", _bounded_int(0, 10**9), cls.min_free_disk_mb),
+            readiness_requires_redis=read(
+                "READINESS_REQUIRES_REDIS", _flag, cls.readiness_requires_redis
+            ),
+            allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -224,6 +255,13 @@ class Settings:
             raise ConfigError(
                 f"ADMIN_PASSWORD: must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} "
                 "characters long"
+            )
+        room = descriptor_limit() - RESERVED_DESCRIPTORS
+        if settings.max_connections is not None and settings.max_connections > room:
+            raise ConfigError(
+                f"MAX_CONNECTIONS: {settings.max_connections} leaves fewer than "
+                f"{RESERVED_DESCRIPTORS} of the process's {descriptor_limit()} file descriptors "
+                "(ulimit -n) for the database and logs; lower it or raise the limit"
             )
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
@@ -265,6 +303,15 @@ def _bounded_int(low: int, high: int) -> Callable[[str], int]:
         return number
 
     return cast
+
+
+def _flag(value: str) -> bool:
+    normalised = value.strip().lower()
+    if normalised in ("1", "true", "yes", "on"):
+        return True
+    if normalised in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _positive_float(value: str) -> float:

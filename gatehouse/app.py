@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,6 +30,7 @@ from core import metrics
 from core.config import Settings
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.outage import database_unavailable, shorten_library_outage_logs
+from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients, trace_statements
@@ -100,6 +101,10 @@ def _refusal_response(refusal: CredentialRefused | RateLimitedError) -> JSONResp
     )
 
 
+def _no_problem() -> str | None:
+    return None
+
+
 class GatehouseGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
         super().__init__(
@@ -110,6 +115,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.settings = settings
+        # Set by create_app: for SQLite, why its file may not be written now.
+        self.database_file_problem: Callable[[], str | None] = _no_problem
         self.playground = Playground()
         self.trusted_documents = (
             TrustedDocuments.load(settings.trusted_documents)
@@ -205,6 +212,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         media_type = negotiate(request.headers.get("accept"))
+        unwritable = self.database_file_problem()
+        if unwritable is not None:
+            # A write now would be acknowledged into a deleted (or replaced) file and lost
+            # at the next start: refuse, as in an outage, until an operator sees to it.
+            log.error("database unavailable: %s", unwritable)
+            refusal = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
+            await refusal(scope, receive, send)
+            return
         try:
             response = await self._run_within_deadline(request, media_type)
         except (CredentialRefused, RateLimitedError) as exc:
@@ -261,7 +276,7 @@ async def _open_database(readiness: Readiness) -> None:
 
 
 @asynccontextmanager
-async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
+async def webhook_sender(settings: Settings, drain: Drain) -> AsyncIterator[None]:
     """Deliver webhook events in the background while the server runs, when configured."""
     if settings.webhook_url is None:
         yield
@@ -272,8 +287,28 @@ async def webhook_sender(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        # An event in flight when the server stops is sent again after the restart.
-        await asyncio.wait_for(task, timeout=REQUEST_TIMEOUT_SECONDS + 5)
+        # An event in flight when the server stops is sent again after the restart: its
+        # lease runs out, it was never marked delivered.
+        done, _ = await asyncio.wait([task], timeout=drain.seconds_left(REQUEST_TIMEOUT_SECONDS))
+        if not done:
+            task.cancel()
+            await asyncio.wait([task], timeout=0.2)
+            log.warning("shutting down: stopped the webhook sender in the middle of a delivery")
+
+
+# Each closing step's bound when no signal started the stop (a test's lifespan).
+CLOSE_SECONDS = 10.0
+
+
+async def _close_quickly(drain: Drain, default_seconds: float, what: str, step: Any) -> bool:
+    """Runs a closing step within the stop's budget; False when it was abandoned."""
+    try:
+        async with asyncio.timeout(drain.seconds_left(default_seconds)):
+            await step()
+    except TimeoutError:
+        log.warning("shutting down: %s did not finish in time; left to the operating system", what)
+        return False
+    return True
 
 
 def create_app(
@@ -292,13 +327,20 @@ def create_app(
     shorten_library_outage_logs()
     rate_limits.configure(settings)
     throttle.configure(settings)
+    connection_guard.configure(settings)
     tracer_provider = tracer_provider or tracer_provider_from(settings)
     graphql = GatehouseGraphQL(settings, tracer_provider)
     instrument_database_clients()
     if tracer_provider is not None:
         trace_statements(tracer_provider)
     drain = Drain(settings.shutdown_grace_seconds)
-    readiness = Readiness(drain, sqlite_path(settings.database_url) if manage_database else None)
+    readiness = Readiness(
+        drain,
+        sqlite_path(settings.database_url) if manage_database else None,
+        requires_redis=settings.readiness_requires_redis,
+        min_free_disk_mb=settings.min_free_disk_mb,
+    )
+    graphql.database_file_problem = readiness.file_problem
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -306,17 +348,28 @@ def create_app(
             if not manage_database:
                 yield
                 return
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            orm = RegisterTortoise(app, config=tortoise_config(settings.database_url))
+            await orm.init_orm()
+            try:
                 await _open_database(readiness)
                 drain.install()
-                async with webhook_sender(settings):
+                async with webhook_sender(settings, drain):
                     yield
-            await rate_limits.close()
-            log.info("database closed")
+            finally:
+                # Bounded: a connection still waiting on a lock would hold the close, and
+                # the stop with it, for as long as the lock lasts.
+                closed = await _close_quickly(
+                    drain, CLOSE_SECONDS, "closing the database", orm.close_orm
+                )
+                if closed:
+                    log.info("database closed")
+            await _close_quickly(drain, CLOSE_SECONDS, "closing Redis", rate_limits.close)
         finally:
             metrics.forget_this_process()
             if tracer_provider is not None:
-                tracer_provider.shutdown()
+                await trace_export.shutdown_tracing(
+                    tracer_provider, drain.seconds_left(CLOSE_SECONDS)
+                )
 
     middleware = [
         Middleware(drain.middleware),

@@ -25,7 +25,7 @@ from gatehouse.bootstrap import ensure_first_super_admin
 from gatehouse.database import apply_migrations, tortoise_config
 from gatehouse.logging_setup import configure_logging, log_config
 from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
-from gatehouse.startup import DatabaseUnusableError, startup_lock
+from gatehouse.startup import DatabaseUnusableError, record_deployment, startup_lock
 from models import Role, User
 
 log = logging.getLogger("gatehouse")
@@ -46,10 +46,11 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
 async def _prepare_database(settings: Settings, *, first_super_admin: bool) -> None:
     """Migrations (and the first super-admin) one process at a time; the others find the
     work done and carry on."""
-    async with startup_lock(settings.database_url):
+    async with startup_lock(settings.database_url, allow_new_database=settings.allow_new_database):
         await apply_migrations(settings.database_url)
         if first_super_admin:
             await _with_database(settings, lambda: ensure_first_super_admin(settings))
+        record_deployment(settings.database_url)
 
 
 def serve(settings: Settings, _: argparse.Namespace) -> None:
@@ -82,8 +83,14 @@ async def _check_redis(settings: Settings) -> None:
         return
     if not await rate_limits.redis_answers(settings):
         location = urlsplit(str(settings.redis_url))
-        raise CommandError(
-            f"REDIS_URL: Redis does not answer at {location.hostname}:{location.port or 6379}"
+        where = f"{location.hostname}:{location.port or 6379}"
+        if settings.readiness_requires_redis:
+            raise CommandError(f"REDIS_URL: Redis does not answer at {where}")
+        # A restart during a Redis outage must not take the API down with it.
+        log.warning(
+            "REDIS_URL: Redis does not answer at %s; starting anyway (sign-ins fail until it "
+            "does; READINESS_REQUIRES_REDIS=true refuses to start instead)",
+            where,
         )
 
 

@@ -26,11 +26,22 @@ _POSTGRES_WRITABLE = (
 
 
 class Readiness:
-    def __init__(self, drain: Drain, sqlite_file: str | None = None) -> None:
+    def __init__(
+        self,
+        drain: Drain,
+        sqlite_file: str | None = None,
+        *,
+        requires_redis: bool = False,
+        min_free_disk_mb: int = 0,
+    ) -> None:
         """`sqlite_file`: the database file this process opened, to notice it deleted,
-        replaced or made read-only under the server."""
+        replaced or made read-only under the server, or its disk filling up
+        (`min_free_disk_mb`, 0 for no check). `requires_redis`: unready while the limiter's
+        Redis does not answer (READINESS_REQUIRES_REDIS)."""
         self.drain = drain
         self.sqlite_file = sqlite_file
+        self.requires_redis = requires_redis
+        self.min_free_disk_mb = min_free_disk_mb
         self._opened: tuple[int, int] | None = None
         self._problem: str | None = None
 
@@ -43,7 +54,12 @@ class Readiness:
         """None when ready, else why not."""
         if self.drain.draining:
             return "shutting down"
-        problem = self._file_problem() or await self._database_problem() or await _redis_problem()
+        problem = (
+            self.file_problem()
+            or self._disk_problem()
+            or await self._database_problem()
+            or (await _redis_problem() if self.requires_redis else None)
+        )
         if problem != self._problem:
             if problem is None:
                 log.info("ready again: the database (and Redis, where set) answers")
@@ -52,7 +68,9 @@ class Readiness:
             self._problem = problem
         return problem
 
-    def _file_problem(self) -> str | None:
+    def file_problem(self) -> str | None:
+        """Why this process's SQLite file may not be written (removed, replaced, read-only),
+        or None; a stat, cheap enough to ask before every request."""
         if self.sqlite_file is None:
             return None
         try:
@@ -65,6 +83,21 @@ class Readiness:
             return f"the database file {self.sqlite_file} was replaced since it was opened"
         if not os.access(self.sqlite_file, os.W_OK):
             return f"the database file {self.sqlite_file} is read-only"
+        return None
+
+    def _disk_problem(self) -> str | None:
+        if self.sqlite_file is None or not self.min_free_disk_mb:
+            return None
+        try:
+            disk = os.statvfs(os.path.dirname(os.path.abspath(self.sqlite_file)))
+        except OSError as exc:
+            return f"cannot read the free space beside {self.sqlite_file}: {exc.strerror}"
+        free_mb = disk.f_bavail * disk.f_frsize / 1024 / 1024
+        if free_mb < self.min_free_disk_mb:
+            return (
+                f"{free_mb:.1f} MB free on the filesystem of {self.sqlite_file}, below "
+                f"MIN_FREE_DISK_MB={self.min_free_disk_mb}"
+            )
         return None
 
     async def _database_problem(self) -> str | None:
@@ -86,8 +119,8 @@ class Readiness:
 
 
 async def _redis_problem() -> str | None:
-    # Sign-in throttles and key limits live in Redis when REDIS_URL is set; without it the
-    # server refuses logins, so it is not ready.
+    # Without Redis the server refuses sign-ins (key calls go on): unready only where the
+    # operator chose so, since every replica would turn unready at once.
     if await rate_limits.storage_ready():
         return None
     return "Redis (REDIS_URL) does not answer"

@@ -5,6 +5,12 @@ released), so every way a database can be unusable is found here first, within s
 and reported as one line. Replicas started at once take turns through a lock — a
 PostgreSQL advisory lock, or for SQLite an `flock` on a file beside the database — and a
 replica that finds the migrations applied and the first super-admin made carries on.
+
+A SQLite database that was lost (deleted, or moved away) is not silently replaced by an
+empty one with a new super-admin: where a database evidently existed — the
+`<database>.deployment` file written after every successful start, a `-wal`/`-shm` file or
+the start-up lock left by an earlier start — a missing or empty file stops the start,
+unless ALLOW_NEW_DATABASE says an empty database is wanted.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ _POLL_SECONDS = 0.1
 _ADVISORY_LOCK_KEY = 0x67617465686F7573
 
 
+DEPLOYMENT_SUFFIX = ".deployment"
+
+
 class DatabaseUnusableError(Exception):
     """The database cannot be used; the message names the problem for the operator."""
 
@@ -45,14 +54,17 @@ def sqlite_path(database_url: str) -> str | None:
 
 
 @asynccontextmanager
-async def startup_lock(database_url: str) -> AsyncIterator[None]:
+async def startup_lock(
+    database_url: str, *, allow_new_database: bool = False
+) -> AsyncIterator[None]:
     """Checks the database, then holds the start-up lock; raises DatabaseUnusableError."""
     if database_url.startswith("sqlite"):
         path = sqlite_path(database_url)
         if path is None:
             yield
             return
-        with _sqlite_lock(path):
+        with _sqlite_lock(path) as earlier_start:
+            _refuse_to_replace_a_lost_database(path, earlier_start, allow_new_database)
             _check_sqlite(path)
             yield
         return
@@ -113,9 +125,11 @@ async def _wait_for_advisory_lock(connection: Any) -> None:
 
 
 @contextmanager
-def _sqlite_lock(path: str) -> Iterator[None]:
+def _sqlite_lock(path: str) -> Iterator[bool]:
+    """Holds the lock; yields whether its file was already there (an earlier start)."""
     database = Path(path)
     lock_path = Path(f"{path}.startup-lock")
+    earlier_start = lock_path.exists()
     if database.is_dir():
         raise DatabaseUnusableError(f"DATABASE_URL: {database} is a directory, not a file")
     try:
@@ -142,9 +156,54 @@ def _sqlite_lock(path: str) -> Iterator[None]:
                         f"another process held {lock_path} for over {LOCK_TIMEOUT_SECONDS:g} s"
                     ) from None
                 time.sleep(_POLL_SECONDS)
-        yield
+        yield earlier_start
     finally:
         os.close(descriptor)  # releases the flock
+
+
+def _refuse_to_replace_a_lost_database(path: str, earlier_start: bool, allowed: bool) -> None:
+    database = Path(path)
+    if database.exists() and database.stat().st_size > 0:
+        return
+    signs = [
+        str(sign)
+        for sign in (Path(path + DEPLOYMENT_SUFFIX), Path(path + "-wal"), Path(path + "-shm"))
+        if sign.exists()
+    ]
+    if earlier_start:
+        signs.append(f"{path}.startup-lock")
+    if not signs:
+        return
+    if not allowed:
+        raise DatabaseUnusableError(
+            f"DATABASE_URL: {database} is missing or empty, but {signs[0]} shows a database "
+            "was kept there; restore it from a backup, or set ALLOW_NEW_DATABASE=true to "
+            "start an empty database with a new first super-admin"
+        )
+    log.warning(
+        "DATABASE_URL: %s is missing or empty although %s shows a database was kept there; "
+        "ALLOW_NEW_DATABASE is set: starting an empty database",
+        database,
+        signs[0],
+    )
+    # A -wal left by the lost database must not be replayed into the new one.
+    for leftover in (Path(path + "-wal"), Path(path + "-shm")):
+        if leftover.exists():
+            leftover.rename(f"{leftover}.orphaned-{int(time.time())}")
+
+
+def record_deployment(database_url: str) -> None:
+    """After a successful start: the mark that a database lives at this path."""
+    path = sqlite_path(database_url)
+    if path is None:
+        return
+    marker = Path(path + DEPLOYMENT_SUFFIX)
+    if not marker.exists():
+        marker.write_text(
+            "Gatehouse keeps its SQLite database beside this file. While this file exists, "
+            "a missing database stops `gatehouse serve` instead of starting an empty one "
+            "(ALLOW_NEW_DATABASE=true overrides).\n"
+        )
 
 
 def _check_sqlite(path: str) -> None:

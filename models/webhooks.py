@@ -25,6 +25,10 @@ class WebhookEvent(Model):
     # Events that must be sent once only (`key.expiring`, `key.expired`) carry a key that
     # makes a second insert, from another process or a second sweep, a no-op.
     dedupe_key = fields.CharField(max_length=100, null=True, unique=True)
+    # Events with the same ordering key (one key's events: "ApiKey:<pk>") are delivered one
+    # at a time in the order they were written; events written before this column existed
+    # share the null key, and so are delivered in order too.
+    ordering_key = fields.CharField(max_length=64, null=True, db_index=True)
     created_at = fields.DatetimeField(db_index=True)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
@@ -89,6 +93,7 @@ def new_event(event_type: str, api_key: ApiKey, dedupe_key: str | None = None) -
             "data": key_event_data(api_key, now),
         },
         dedupe_key=dedupe_key,
+        ordering_key=f"ApiKey:{api_key.id}",
         created_at=now,
         next_attempt_at=now,
     )

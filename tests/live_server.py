@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -74,8 +75,16 @@ class LiveServer:
         return self.process.returncode
 
 
-def launch(database_url: str, cwd: Path, **extra: str) -> LiveServer:
+def launch(
+    database_url: str, cwd: Path, descriptor_limit: int | None = None, **extra: str
+) -> LiveServer:
+    """`descriptor_limit`: the server's `ulimit -n`, for the tests of what exhausts it."""
     port = free_port()
+
+    def limit_descriptors() -> None:
+        if descriptor_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptor_limit, descriptor_limit))
+
     process = subprocess.Popen(
         [sys.executable, "-m", "gatehouse", "serve"],
         cwd=cwd,
@@ -83,6 +92,7 @@ def launch(database_url: str, cwd: Path, **extra: str) -> LiveServer:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=limit_descriptors if descriptor_limit is not None else None,
     )
     return LiveServer(process=process, base=f"http://127.0.0.1:{port}")
 

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.config import ConfigError, Settings
-from tests.live_server import free_port
+from tests.live_server import free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,13 +73,16 @@ def test_a_bad_limiter_setting_names_its_variable(variable: str, value: str) -> 
         load(**{variable: value})
 
 
-def test_serve_stops_with_one_line_when_redis_does_not_answer(tmp_path: Path) -> None:
+def test_serve_stops_with_one_line_when_redis_is_required_and_does_not_answer(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     environ = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite://{tmp_path}/gatehouse.sqlite3",
         "REDIS_URL": f"redis://:redis-secret-pw@127.0.0.1:{port}/0",
+        "READINESS_REQUIRES_REDIS": "true",
     }
 
     finished = subprocess.run(
@@ -97,6 +101,20 @@ def test_serve_stops_with_one_line_when_redis_does_not_answer(tmp_path: Path) ->
     )
     assert "redis-secret-pw" not in finished.stderr + finished.stdout
     assert "Traceback" not in finished.stderr
+
+
+def test_serve_starts_without_redis_unless_required_and_stays_ready(tmp_path: Path) -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    server = launch(f"sqlite://{tmp_path}/gatehouse.sqlite3", tmp_path, REDIS_URL=down)
+    server.wait_ready()
+
+    ready = httpx.get(f"{server.base}/readyz")
+    exit_code = server.stop()
+
+    assert ready.status_code == 200
+    assert exit_code == 0
+    assert "Redis does not answer" in server.output
+    assert "starting anyway" in server.output
 
 
 def test_reset_password_says_so_in_one_line_when_redis_does_not_answer(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from core.config import ConfigError, Settings, available_cores
+from core.config import ConfigError, Settings, available_cores, descriptor_limit
 from tests.live_server import ROOT
 
 
@@ -22,6 +22,37 @@ def test_operations_defaults() -> None:
     assert settings.shutdown_grace_seconds == 10
     assert settings.password_hash_concurrency == available_cores()
     assert settings.password_hash_queue_seconds == 5
+    assert settings.header_timeout_seconds == 10
+    assert settings.max_connections_per_address == 100
+    assert settings.max_connections is None  # the descriptor limit less 100
+    assert settings.min_free_disk_mb == 64
+    assert settings.readiness_requires_redis is False
+    assert settings.allow_new_database is False
+
+
+def test_connection_and_readiness_settings_are_read_and_cast() -> None:
+    settings = load(
+        HEADER_TIMEOUT_SECONDS="2.5",
+        MAX_CONNECTIONS_PER_ADDRESS="7",
+        MAX_CONNECTIONS="200",
+        MIN_FREE_DISK_MB="0",
+        READINESS_REQUIRES_REDIS="true",
+        ALLOW_NEW_DATABASE="yes",
+    )
+
+    assert settings.header_timeout_seconds == 2.5
+    assert settings.max_connections_per_address == 7
+    assert settings.max_connections == 200
+    assert settings.min_free_disk_mb == 0
+    assert settings.readiness_requires_redis is True
+    assert settings.allow_new_database is True
+
+
+def test_max_connections_must_leave_descriptors_for_the_rest() -> None:
+    too_many = str(descriptor_limit())
+
+    with pytest.raises(ConfigError, match=r"MAX_CONNECTIONS: .*ulimit -n"):
+        load(MAX_CONNECTIONS=too_many)
 
 
 def test_operations_settings_are_read_and_cast() -> None:
@@ -44,6 +75,12 @@ def test_operations_settings_are_read_and_cast() -> None:
         ("PASSWORD_HASH_CONCURRENCY", "0"),
         ("PASSWORD_HASH_CONCURRENCY", "1.5"),
         ("PASSWORD_HASH_QUEUE_SECONDS", "-1"),
+        ("HEADER_TIMEOUT_SECONDS", "0"),
+        ("MAX_CONNECTIONS_PER_ADDRESS", "0"),
+        ("MAX_CONNECTIONS", "3"),
+        ("MIN_FREE_DISK_MB", "-1"),
+        ("READINESS_REQUIRES_REDIS", "maybe"),
+        ("ALLOW_NEW_DATABASE", "2"),
     ],
 )
 def test_a_bad_operations_setting_names_the_variable(name: str, value: str) -> None:

@@ -14,8 +14,8 @@ from starlette.datastructures import Secret
 
 from auth.rate_limits import DatabaseStorage, build_storage, close_storage, now
 from core.config import Settings
-from models import RateLimitCounter
-from tests.conftest import PASSWORD, make_user
+from models import ApiKey, RateLimitCounter, Role
+from tests.conftest import PASSWORD, make_api_key, make_user
 from tests.limiter_support import (
     LOGIN,
     REDIS_URL,
@@ -118,7 +118,9 @@ async def test_ended_database_windows_are_swept(db: None) -> None:
     assert await RateLimitCounter.all().values_list("bucket", flat=True) == ["live"]
 
 
-async def test_with_redis_down_readiness_fails_and_sign_in_fails_closed(db: None) -> None:
+async def test_with_redis_down_sign_in_fails_closed_and_the_server_stays_ready(
+    db: None,
+) -> None:
     user = await make_user()
     down = Secret(f"redis://127.0.0.1:{free_port()}/0")
     async with app_client(redis_url=down, redis_key_prefix=unique_redis_prefix()) as client:
@@ -126,11 +128,45 @@ async def test_with_redis_down_readiness_fails_and_sign_in_fails_closed(db: None
         response = await post(client, LOGIN, {"email": user.email, "password": PASSWORD})
         answer = response.json()
 
-    assert ready.status_code == 503
+    # Every replica shares the Redis: unready, they would all leave the load balancer at
+    # once, key calls (which do not need Redis) included.
+    assert ready.status_code == 200
     # An unreachable store is an outage, answered like the database's: 503, retry later.
     assert response.status_code == 503
     assert code_of(answer) == "INTERNAL"
     assert "redis" not in str(answer).lower()
+
+
+async def test_with_redis_down_and_required_for_readiness_the_server_is_unready(
+    db: None,
+) -> None:
+    down = Secret(f"redis://127.0.0.1:{free_port()}/0")
+    async with app_client(
+        redis_url=down, redis_key_prefix=unique_redis_prefix(), readiness_requires_redis=True
+    ) as client:
+        ready = await client.get("/readyz")
+
+    assert ready.status_code == 503
+
+
+async def test_with_redis_down_key_calls_work_and_keep_their_limit_in_the_database(
+    db: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = await make_user(roles=(Role.ADMIN,))
+    api_key, secret = await make_api_key(owner)
+    await ApiKey.filter(id=api_key.id).update(rate_limit_per_minute=2)
+    down = Secret(f"redis://127.0.0.1:{free_port()}/0")
+    async with app_client(redis_url=down, redis_key_prefix=unique_redis_prefix()) as client:
+        answers = [
+            await post(client, "{ me { id } }", headers={"X-API-Key": secret}) for _ in range(3)
+        ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert "errors" not in answers[0].json()
+    assert code_of(answers[2].json()) == "RATE_LIMITED"
+    assert await RateLimitCounter.filter(bucket__contains="api-key").count() == 1
+    # One line for the outage, not one per call.
+    assert caplog.text.count("key rate limits are counted in the database") == 1
 
 
 async def test_with_redis_up_the_server_is_ready(db: None) -> None:

@@ -93,12 +93,14 @@ async def test_events_wait_for_a_receiver_that_is_down_and_arrive_once_signed(
     with time_machine.travel(NOW, tick=False) as clock:
         key_id = await key_lifecycle(webhook_client)
 
-        # Down: nothing listens on the port. Every attempt fails and is rescheduled.
+        # Down: nothing listens on the port. The key's first event is tried and
+        # rescheduled; its later events wait behind it, untried.
         assert await sender.deliver_due() == 0
-        assert await WebhookEvent.filter(attempts=1, delivered_at__isnull=True).count() == 3
+        assert await WebhookEvent.filter(attempts=1, delivered_at__isnull=True).count() == 1
+        assert await WebhookEvent.filter(attempts=0, delivered_at__isnull=True).count() == 2
         clock.shift(timedelta(seconds=4))
         assert await sender.deliver_due() == 0  # not due before the backoff ends
-        assert await WebhookEvent.filter(attempts=1).count() == 3
+        assert await WebhookEvent.filter(attempts=1).count() == 1
 
         receiver.start()
         clock.shift(timedelta(seconds=1))
@@ -111,6 +113,55 @@ async def test_events_wait_for_a_receiver_that_is_down_and_arrive_once_signed(
     assert {event["data"]["id"] for event in events} == {key_id}  # type: ignore[index]
     assert len(set(receiver.ids())) == 3
     assert await WebhookEvent.filter(delivered_at__isnull=True).count() == 0
+
+
+async def test_after_an_outage_a_keys_events_arrive_in_the_order_of_its_changes(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    sender = WebhookSender(receiver.url, SECRET, http)
+    with time_machine.travel(NOW, tick=False) as clock:
+        token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+        created = await graphql(webhook_client, CREATE, {"name": "ordered"}, token=token)
+        key_id = created["data"]["createApiKey"]["apiKey"]["id"]
+        # The receiver is down: key.created backs off 5 s, then 10 s.
+        await sender.deliver_due()
+        clock.shift(timedelta(seconds=5))
+        await sender.deliver_due()
+        # Revoked now, so key.revoked is due at once, while key.created waits 10 s more.
+        await graphql(webhook_client, REVOKE, {"id": key_id}, token=token)
+        receiver.start()
+
+        assert await sender.deliver_due() == 0  # key.revoked may not overtake key.created
+        clock.shift(timedelta(seconds=10))
+        assert await sender.deliver_due() == 2
+
+    events = receiver.verified_events()
+    assert [event["type"] for event in events] == ["key.created", "key.revoked"]
+    revoked = await WebhookEvent.get(type="key.revoked")
+    assert revoked.attempts == 1  # never tried before its turn
+
+
+async def test_a_claimed_event_holds_back_its_keys_later_events_only(
+    webhook_client: AsyncClient, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.start()
+    sender = WebhookSender(receiver.url, SECRET, http)
+    with time_machine.travel(NOW, tick=False):
+        token = await login(webhook_client, await make_user(roles=(Role.ADMIN,)))
+        first = await graphql(webhook_client, CREATE, {"name": "in flight"}, token=token)
+        first_id = first["data"]["createApiKey"]["apiKey"]["id"]
+        # Another process is delivering key.created of the first key right now.
+        await WebhookEvent.filter(type="key.created").update(
+            locked_until=NOW + timedelta(seconds=60)
+        )
+        await graphql(webhook_client, REVOKE, {"id": first_id}, token=token)
+        await graphql(webhook_client, CREATE, {"name": "independent"}, token=token)
+
+        assert await sender.deliver_due() == 1
+
+    [event] = receiver.verified_events()
+    assert (event["type"], event["data"]["name"]) == ("key.created", "independent")  # type: ignore[index]
+    assert (await WebhookEvent.get(type="key.revoked")).delivered_at is None
 
 
 async def test_a_receiver_error_is_retried(

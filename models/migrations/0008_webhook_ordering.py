@@ -1,0 +1,16 @@
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0006_sort_indexes")]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name="WebhookEvent",
+            name="ordering_key",
+            field=fields.CharField(null=True, db_index=True, max_length=64),
+        ),
+    ]
