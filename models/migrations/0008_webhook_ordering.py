@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0006_sort_indexes")]
+    dependencies = [("models", "0007_rate_limited_calls_default")]
 
     initial = False
 
