@@ -367,7 +367,11 @@ def _measure(wrk: str, floor_port: int, port: int) -> dict[str, Any]:
         url, 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) { secret } }', session
     )
     key = {"X-API-Key": created["data"]["createApiKey"]["secret"]}
-    floor = (f"http://127.0.0.1:{floor_port}/graphql", "{ hello }", {})
+    floor: tuple[str, str, dict[str, str]] = (
+        f"http://127.0.0.1:{floor_port}/graphql",
+        "{ hello }",
+        {},
+    )
     scenarios = {
         "S1": (url, S1, key),
         "S2": (url, S2, key),

@@ -12,15 +12,8 @@ from httpx import AsyncClient
 
 from models import ApiKey, Role, Scope, User
 from models.users import encode_roles
-from tests.conftest import (
-    PASSWORD,
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-)
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

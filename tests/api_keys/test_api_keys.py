@@ -20,7 +20,8 @@ from tortoise.connection import get_connection
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user, pk, token_for
+from tests.support.factories import gid, make_api_key, make_user, pk
+from tests.support.graphql import error_codes, graphql, login, token_for
 
 START = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -349,7 +350,7 @@ async def test_key_name_may_be_exactly_one_hundred_characters(
     assert await ApiKey.filter(name="n" * 100).count() == 1
 
 
-INVALID_INPUTS = {
+INVALID_INPUTS: dict[str, dict[str, Any]] = {
     "empty name": {"name": ""},
     "blank name": {"name": "   "},
     "101-character name": {"name": "n" * 101},
@@ -629,7 +630,11 @@ async def test_api_keys_come_newest_first_in_pages_joined_by_cursors(
         ["key 1"],
     ]
     assert [page["totalCount"] for page in pages] == [5, 5, 5]
-    created = [at(edge["node"]["createdAt"]) for page in pages for edge in page["edges"]]
+    created = [
+        datetime.fromisoformat(edge["node"]["createdAt"])
+        for page in pages
+        for edge in page["edges"]
+    ]
     assert created == sorted(created, reverse=True)
     assert all(page["edges"][-1]["cursor"] == page["pageInfo"]["endCursor"] for page in pages)
 

@@ -12,7 +12,8 @@ from httpx import AsyncClient
 
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent
-from tests.conftest import SETTINGS, make_api_key, make_user
+from tests.support.database import SETTINGS
+from tests.support.factories import make_api_key, make_user
 
 ME = {"query": "{ me { id } }"}
 

@@ -12,14 +12,8 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, Role, Scope
-from tests.conftest import (
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-)
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -8,7 +8,8 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, AuditEvent, Role, Scope, User
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 UPDATE = """
 mutation Update($id: ID!, $input: UpdateApiKeyInput!) {

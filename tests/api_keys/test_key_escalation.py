@@ -25,7 +25,8 @@ from httpx import AsyncClient
 from auth.tokens import generate_api_key, hash_secret
 from models import ApiKey, AuditEvent, Role, Scope, User
 from models.api_keys import encode_scopes
-from tests.conftest import PASSWORD, error_codes, gid, graphql, login, make_user
+from tests.support.factories import PASSWORD, gid, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

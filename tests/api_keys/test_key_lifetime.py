@@ -17,7 +17,9 @@ from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, WebhookEvent
 from models.webhooks import configure_outbox
 from resolvers import key_sweep
-from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
+from tests.support.database import SETTINGS, column
+from tests.support.factories import make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CREATE = """
@@ -154,7 +156,9 @@ async def test_sweep_revokes_keys_unused_for_the_set_days_and_audits_each(
     report = await key_sweep.sweep(unused_days=30, warning_days=7)
 
     assert {key.name for key in report.revoked} == {"never used, old", "used long ago"}
-    revoked = set(await ApiKey.filter(revoked_at__isnull=False).values_list("name", flat=True))
+    revoked = set(
+        await column(ApiKey.filter(revoked_at__isnull=False).values_list("name", flat=True))
+    )
     assert revoked == {"never used, old", "used long ago"}
     events = await AuditEvent.filter(action="api_key.revoke").order_by("target_id")
     assert [(event.actor_type, event.target_id) for event in events] == [
@@ -294,5 +298,5 @@ async def test_sweep_prunes_old_delivered_events_but_keeps_expiry_records(
     report = await key_sweep.sweep(unused_days=None, warning_days=7)
 
     assert report.pruned_events == 2
-    remaining = await WebhookEvent.all().order_by("id").values_list("type", flat=True)
+    remaining = await column(WebhookEvent.all().order_by("id").values_list("type", flat=True))
     assert list(remaining) == ["key.expiring", "key.created", "key.expired"]

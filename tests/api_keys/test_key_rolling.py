@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,9 @@ from httpx import AsyncClient
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, User, WebhookEvent
 from models.webhooks import configure_outbox
-from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.database import SETTINGS
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ROLL = """
@@ -39,14 +42,16 @@ async def admin_token(client: AsyncClient, owner: User) -> str:
     return await login(client, owner)
 
 
-async def roll(client: AsyncClient, token: str, key: ApiKey, grace: int | None = None) -> dict:
+async def roll(
+    client: AsyncClient, token: str, key: ApiKey, grace: int | None = None
+) -> dict[str, Any]:
     variables: dict[str, object] = {"id": gid(key)}
     if grace is not None:
         variables["grace"] = grace
     return await graphql(client, ROLL, variables, token=token)
 
 
-async def calls_with(client: AsyncClient, secret: str) -> dict:
+async def calls_with(client: AsyncClient, secret: str) -> dict[str, Any]:
     return await graphql(client, WHO, headers={"X-API-Key": secret})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import ConfigError, Settings
-from tests.webhook_receiver import SECRET
+from tests.support.webhook_receiver import SECRET
 
 
 def load(**environ: str) -> Settings:

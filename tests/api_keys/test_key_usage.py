@@ -12,7 +12,8 @@ from httpx import AsyncClient
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 NOW = datetime(2030, 3, 14, 15, 30, tzinfo=UTC)
 TODAY = NOW.date()

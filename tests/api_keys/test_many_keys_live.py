@@ -18,8 +18,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live_server import LiveServer, fresh_postgres_database, launch
-from tests.test_replicas import call, new_key, session
+from tests.support.live_server import (
+    LiveServer,
+    call,
+    fresh_postgres_database,
+    launch,
+    new_key,
+    session,
+)
 
 WORKERS = 3
 KEYS = 24

@@ -18,6 +18,7 @@ from core.metrics import WRITE_CONFLICT_RETRIES
 from models import RateLimitCounter
 from models.conflicts import is_transient_conflict, retry_on_conflict
 from models.rate_limits import delete_expired_counters
+from tests.support.database import column
 
 NOW = datetime(2026, 3, 2, 23, 59, tzinfo=UTC)
 POSTGRES_ONLY = "PostgreSQL NOT TESTED: row locks and deadlocks exist only there"
@@ -56,7 +57,10 @@ async def test_a_batch_writes_its_rows_in_one_order_whatever_order_its_calls_cam
 
 
 def test_deadlocks_serialization_failures_and_a_busy_sqlite_file_are_transient() -> None:
-    from asyncpg.exceptions import DeadlockDetectedError, SerializationError
+    from asyncpg.exceptions import (  # type: ignore[import-untyped]
+        DeadlockDetectedError,
+        SerializationError,
+    )
 
     try:
         try:
@@ -128,7 +132,7 @@ async def test_a_sweep_skips_a_row_a_transaction_holds_instead_of_waiting(db: No
         swept = await delete_expired_counters(1_500)
     release.set()
     await holder
-    left = set(await RateLimitCounter.all().values_list("bucket", flat=True))
+    left = set(await column(RateLimitCounter.all().values_list("bucket", flat=True)))
     swept_later = await delete_expired_counters(1_500)
 
     assert swept == 1

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import ROOT, Gatehouse, rows
+from tests.support.cli import Gatehouse, rows
 
 FIRST_PASSWORD = "the first long password"
 SECOND_PASSWORD = "the second long password"
@@ -23,17 +22,7 @@ def database(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(tmp_path: Path, database: Path) -> Gatehouse:
-    return Gatehouse(
-        cwd=tmp_path,
-        environ={
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": f"sqlite://{database}",
-            "ARGON2_TIME_COST": "1",
-            "ARGON2_MEMORY_COST_KIB": "64",
-            "ARGON2_PARALLELISM": "1",
-        },
-    )
+    return Gatehouse.on_sqlite(tmp_path, database)
 
 
 def user_id(database: Path, email: str) -> int:

@@ -16,17 +16,9 @@ from tortoise.connection import get_connection
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
 from schema.ids import API_KEY, USER, global_id
-from tests.conftest import (
-    PASSWORD,
-    SETTINGS,
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-    pk,
-)
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user, pk
+from tests.support.graphql import error_codes, graphql, login
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 NEW_PASSWORD = "a brand new passphrase"

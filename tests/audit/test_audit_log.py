@@ -15,7 +15,9 @@ from auth.audit import audit
 from auth.principal import Anonymous
 from models import AuditEvent, Role, Scope, User
 from resolvers.audit import prune_audit_events
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user, pk
+from tests.support.database import column
+from tests.support.factories import gid, make_api_key, make_user, pk
+from tests.support.graphql import error_codes, graphql, login
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 START = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
@@ -46,7 +48,8 @@ async def record(action: str, *, target_id: int | None = None, outcome: str = "O
         target_type="user",
         target_id=target_id,
     )
-    return event.id
+    event_id: int = event.id
+    return event_id
 
 
 # --- who may read it ------------------------------------------------------------------
@@ -228,7 +231,7 @@ async def test_pruning_deletes_only_events_past_the_retention(
         removed = await prune_audit_events(365, batch_size=2)
 
     assert removed == len(old)
-    assert await AuditEvent.all().values_list("id", flat=True) == [kept]
+    assert await column(AuditEvent.all().values_list("id", flat=True)) == [kept]
     assert "pruned 3 audit events older than 365 days" in caplog.text
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, sync_playwright
 
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
 
 pytestmark = pytest.mark.browser
 

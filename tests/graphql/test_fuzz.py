@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from schema import print_schema
-from tests.live_server import free_port
+from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.fuzz
 

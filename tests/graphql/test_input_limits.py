@@ -11,7 +11,8 @@ from httpx import AsyncClient
 from models import ApiKey, User
 from resolvers.key_rules import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from resolvers.users import MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, MAX_SEARCH_LENGTH
-from tests.conftest import PASSWORD, error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 USERS = """
 query Users($filter: UserFilter) { users(filter: $filter) { totalCount nodes { email } } }

@@ -9,7 +9,8 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, Role, User
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 T0 = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
 

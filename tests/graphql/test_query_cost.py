@@ -12,8 +12,8 @@ from models import ApiKey, Role, User
 from schema import build_schema as build_gatehouse_schema
 from schema.documents import COST_RESULTS_PER_OPERATION
 from schema.limits import QueryLimits, check_limits
-from tests.conftest import error_codes, gid, login, make_api_key, token_for
-from tests.test_query_limits import served  # noqa: F401 - the fixture
+from tests.support.factories import gid, make_api_key
+from tests.support.graphql import error_codes, login, token_for
 
 GATEHOUSE = build_gatehouse_schema()._schema
 LIMIT = 25_000
@@ -293,7 +293,7 @@ def test_without_a_chosen_operation_every_variable_counts_as_the_largest_page() 
 
 
 async def test_cost_results_are_kept_per_distinct_value_and_bounded(
-    served: Any,  # noqa: F811 - the fixture
+    served: Any,
     super_admin: User,
 ) -> None:
     client, graphql_app = served
@@ -319,7 +319,7 @@ async def test_a_key_call_counts_one_item_for_each_id(super_admin: User) -> None
 
 
 async def test_operation_names_that_match_nothing_do_not_grow_the_cache(
-    served: Any,  # noqa: F811 - the fixture
+    served: Any,
     super_admin: User,
 ) -> None:
     client, graphql_app = served

@@ -15,7 +15,8 @@ from tortoise.connection import get_connection
 from auth.call_counter import record_call
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, User
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 LIST_KEYS = """
 query {
@@ -141,7 +142,7 @@ async def test_nodes_costs_the_same_for_2_or_40_ids(client: AsyncClient, super_a
     users = [await make_user() for _ in range(20)]
     keys = [(await make_api_key(super_admin, name=f"key {n}"))[0] for n in range(20)]
     few_ids = [gid(users[0]), gid(keys[0])]
-    many_ids = [gid(row) for row in (*users, *keys)]
+    many_ids = [gid(user) for user in users] + [gid(key) for key in keys]
 
     with counting_queries() as few_queries:
         few = await graphql(client, NODES, {"ids": few_ids}, token=token)

@@ -5,7 +5,6 @@ The regression documents are the ones that stalled the server: each answers with
 here, and stays fast by construction (the pass visits each fragment once)."""
 
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +19,9 @@ from models import Role, Session, User
 from schema import build_schema
 from schema.errors import log_unexpected
 from schema.limits import QueryLimits, check_limits
-from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, token_for
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD
+from tests.support.graphql import error_codes, graphql, login, token_for
 
 AMPLIFICATION = (
     "query {"
@@ -354,17 +355,6 @@ async def test_the_same_login_spread_twice_is_one_password_check(
 
 
 # --- caches bounded in bytes ------------------------------------------------------------
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[AsyncClient, GatehouseGraphQL]]:
-    app = create_app(SETTINGS, manage_database=False)
-    endpoint = next(route for route in app.routes if getattr(route, "path", "") == "/graphql")
-    graphql_app = endpoint.app  # type: ignore[attr-defined]
-    assert isinstance(graphql_app, GatehouseGraphQL)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client, graphql_app
 
 
 async def test_large_documents_are_not_cached(

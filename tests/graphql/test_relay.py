@@ -8,7 +8,8 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, Role, Scope, User
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user, token_for
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login, token_for
 
 NODE = """
 query Node($id: ID!) {

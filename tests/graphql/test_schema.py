@@ -1,6 +1,5 @@
 import importlib
 from collections.abc import Iterable
-from pathlib import Path
 
 from graphql import (
     GraphQLEnumType,
@@ -20,8 +19,8 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 
 from gatehouse.database import MIGRATIONS_MODULE, known_migrations, tortoise_config
 from schema import build_schema, print_schema
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SPECIFIED_SCALARS = set(specified_scalar_types)
 
 
@@ -47,6 +46,7 @@ async def test_committed_migrations_match_the_models() -> None:
     config = tortoise_config("sqlite://:memory:")
     async with TortoiseContext() as context:
         await context.init(config=config)
+        assert context.apps is not None
         autodetector = MigrationAutodetector(context.apps, config["apps"])
 
         pending = await autodetector.changes()
@@ -61,6 +61,7 @@ def _columns_without_a_value(operations: Iterable[ops.Operation]) -> list[str]:
         f"{operation.model_name}.{operation.name}"
         for operation in operations
         if isinstance(operation, ops.AddField)
+        and isinstance(operation.field, fields.Field)
         and not isinstance(operation.field, ManyToManyFieldInstance)  # a table of its own
         and not operation.field.null
         and not operation.field.has_db_default()

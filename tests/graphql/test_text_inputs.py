@@ -14,15 +14,8 @@ from httpx import AsyncClient
 from models import ApiKey, AuditEvent, User
 from schema import build_schema
 from schema.text_inputs import TextChecked, is_secret
-from tests.conftest import (
-    PASSWORD,
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-)
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 HOSTILE = {
     "NUL": "\x00",

@@ -15,7 +15,9 @@ from httpx import AsyncClient
 from core.config import ConfigError, Settings
 from gatehouse.app import create_app
 from models import User
-from tests.conftest import PASSWORD, SETTINGS, error_codes
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD
+from tests.support.graphql import error_codes
 
 LOGIN = "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }"  # noqa: E501
 ME = "query Me { me { email } }"

@@ -19,8 +19,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from core.config import Settings
 from gatehouse.app import create_app
 from models import Role, User
-from tests.conftest import SETTINGS, login, make_user
-from tests.logging_capture import server_logging
+from tests.support.database import SETTINGS
+from tests.support.factories import make_user
+from tests.support.graphql import login
+from tests.support.logging_capture import server_logging
 
 SECRET = "Tr0ub4dor&3-do-not-echo"
 BIG_NUMBER = 98765432109876

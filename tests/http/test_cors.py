@@ -6,7 +6,7 @@ import pytest
 
 from core.config import ConfigError, Settings
 from gatehouse.app import create_app
-from tests.conftest import SETTINGS
+from tests.support.database import SETTINGS
 
 PORTAL = "https://portal.example.com"
 PREFLIGHT = {

@@ -19,7 +19,9 @@ from tortoise.transactions import in_transaction
 from core.config import ConfigError, Settings
 from gatehouse.app import create_app
 from models import ApiKey, Scope, User
-from tests.conftest import SETTINGS, login, make_api_key
+from tests.support.database import SETTINGS
+from tests.support.factories import make_api_key
+from tests.support.graphql import login
 
 # Only the stuck requests meet it; the others go through a server with the default one,
 # so that a busy test machine cannot make them fail.

@@ -11,11 +11,9 @@ import pytest
 
 from auth.credentials import known_address
 from models import ApiKey, AuditEvent
-from tests.conftest import PASSWORD, make_api_key, make_user
-from tests.limiter_support import app_client, code_of, try_login
-from tests.test_serve import ADMIN_PASSWORD, database_url, serving
-
-__all__ = ["database_url"]  # the fixture, sqlite and postgres
+from tests.support.factories import PASSWORD, make_api_key, make_user
+from tests.support.limiter import app_client, code_of, try_login
+from tests.support.live_server import ADMIN_PASSWORD, serving
 
 GARBAGE = "not-an-address-but-58-characters-of-a-proxy's-own-making.."
 ME = "{ me { id } }"

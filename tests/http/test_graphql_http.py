@@ -8,7 +8,7 @@ import pytest
 
 from gatehouse.graphql_http import GRAPHQL_RESPONSE, JSON, negotiate
 from models import User
-from tests.conftest import login
+from tests.support.graphql import login
 
 ME = "query Me { me { email } }"
 SYNTAX_ERROR = "{ me "

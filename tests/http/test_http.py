@@ -12,7 +12,9 @@ from tortoise.connection import get_connection
 from core.config import Settings
 from gatehouse.app import create_app
 from models import User
-from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD
+from tests.support.graphql import error_codes, graphql, login
 
 ME = "query Me { me { id email } }"
 

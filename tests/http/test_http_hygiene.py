@@ -15,7 +15,9 @@ from httpx import AsyncClient
 from gatehouse.app import create_app
 from gatehouse.json_depth import MAX_JSON_DEPTH, json_depth, nests_deeper_than
 from models import User
-from tests.conftest import PASSWORD, SETTINGS, error_codes, gid, login
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, gid
+from tests.support.graphql import error_codes, login
 
 EVERY_ANSWER = {
     "x-content-type-options": "nosniff",
@@ -76,7 +78,7 @@ async def test_a_login_answer_carrying_a_token_is_never_stored(
     ],
 )
 async def test_every_answer_carries_the_security_headers(
-    bare_client: AsyncClient, method: str, path: str, kwargs: dict[str, object]
+    bare_client: AsyncClient, method: str, path: str, kwargs: dict[str, Any]
 ) -> None:
     response = await bare_client.request(method, path, **kwargs)
 

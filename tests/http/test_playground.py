@@ -15,7 +15,7 @@ import pytest
 
 from gatehouse.app import create_app
 from gatehouse.playground import ASSETS, PLAYGROUND_DIR, Playground
-from tests.conftest import SETTINGS
+from tests.support.database import SETTINGS
 
 HTML = {"Accept": "text/html"}
 ASSET_URL = re.compile(r'(?:src|href)="(/graphql/assets/[^"]+)"')

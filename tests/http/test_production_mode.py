@@ -11,7 +11,9 @@ from httpx import AsyncClient
 
 from gatehouse.app import create_app
 from models import User
-from tests.conftest import PASSWORD, SETTINGS, error_codes, login
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD
+from tests.support.graphql import error_codes, login
 
 PRODUCTION = replace(SETTINGS, environment="production")
 UNKNOWN_TOKEN = "gs_" + "A" * 43

@@ -15,8 +15,10 @@ from starlette.datastructures import Secret
 from auth.principal import Principal
 from models import ApiKey, ApiKeyUsageDay, Role, Scope
 from resolvers import api_keys
-from tests.conftest import error_codes, graphql, make_user, token_for
-from tests.limiter_support import (
+from tests.support.database import column
+from tests.support.factories import make_user
+from tests.support.graphql import error_codes, graphql, token_for
+from tests.support.limiter import (
     REDIS_URL,
     app_client,
     forget_redis_prefix,
@@ -79,7 +81,9 @@ async def test_a_key_over_its_limit_is_refused_with_429_and_retry_after(
     assert "data" not in refused.json()
     await api_key.refresh_from_db()
     assert (api_key.total_calls, api_key.rate_limited_calls) == (3, 2)
-    assert await ApiKeyUsageDay.filter(api_key_id=api_key.id).values_list("calls", flat=True) == [3]
+    assert await column(
+        ApiKeyUsageDay.filter(api_key_id=api_key.id).values_list("calls", flat=True)
+    ) == [3]
 
 
 async def test_the_limit_opens_again_when_the_minute_is_over(db: None) -> None:

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from core.config import ConfigError, Settings
-from tests.live_server import free_port, launch
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.live_server import free_port, launch
+from tests.support.paths import ROOT
 
 
 def load(**environ: str) -> Settings:

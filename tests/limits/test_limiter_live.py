@@ -13,15 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.limiter_support import (
+from tests.support.limiter import (
     REDIS_URL,
     code_of,
     forget_redis_prefix,
     require_redis,
     unique_redis_prefix,
 )
-from tests.live_server import fresh_postgres_database
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_postgres_database, serving
 
 KEY_LIMIT = 10
 BURST = 30

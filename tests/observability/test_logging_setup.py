@@ -13,7 +13,7 @@ import pytest
 from core.config import ConfigError, Settings
 from core.observability import RequestRecord, begin_request, end_request
 from gatehouse.logging_setup import log_config
-from tests.logging_capture import server_logging
+from tests.support.logging_capture import server_logging
 
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 

@@ -18,7 +18,9 @@ from core.metrics import MAX_OPERATION_LABELS, MULTIPROCESS_DIR_VARIABLE
 from gatehouse.app import create_app
 from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
 from models import ApiKey, Role
-from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
+from tests.support.database import SETTINGS
+from tests.support.factories import make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 METRICS_TOKEN = "m" * 16 + "-scrape-token"
 SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}

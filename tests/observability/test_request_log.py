@@ -16,8 +16,10 @@ from starlette.types import Message
 from gatehouse.app import create_app
 from gatehouse.logging_setup import JsonFormatter, TextFormatter
 from models import ApiKey, Role, Scope
-from tests.conftest import PASSWORD, SETTINGS, error_codes, graphql, login, make_api_key, make_user
-from tests.logging_capture import server_logging
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
+from tests.support.logging_capture import server_logging
 
 ME = "query Me { me { id email } }"
 CREATE_KEY = """
@@ -117,7 +119,7 @@ async def test_a_session_request_logs_one_line_with_every_field(
     # The session look-up at least.
     assert isinstance(fields["db_statements"], int)
     assert fields["db_statements"] >= 1
-    assert fields["db_ms"] > 0  # type: ignore[operator]
+    assert fields["db_ms"] > 0
     assert line.levelname == "INFO"
 
 

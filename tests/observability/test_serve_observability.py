@@ -19,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live_server import free_port, sqlite_or_postgres
+from tests.support.live_server import free_port, sqlite_or_postgres
 
 ADMIN_PASSWORD = "a long enough password"
 METRICS_TOKEN = "live-metrics-token-0123456789"

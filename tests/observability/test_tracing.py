@@ -20,7 +20,9 @@ from gatehouse.app import create_app
 from gatehouse.database_timing import trace_statements
 from gatehouse.tracing import tracer_provider_from
 from schema.observability import redact_literals
-from tests.conftest import PASSWORD, SETTINGS, graphql, make_user
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, make_user
+from tests.support.graphql import graphql
 
 SIGN_IN = 'mutation SignIn { login(email: "%s", password: "%s") { token user { email } } }'
 SIGN_IN_WITH_VARIABLES = """

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 CHANGELOG = ROOT / "CHANGELOG.md"
 HEADING = re.compile(r"^## \[(Unreleased|\d+\.\d+\.\d+)\](?: - (\d{4}-\d{2}-\d{2}))?$")
 KINDS = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}

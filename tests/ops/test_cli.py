@@ -1,11 +1,9 @@
 import logging
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +17,11 @@ from auth import passwords
 from core.config import ConfigError
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import Role, User
-from tests.conftest import SETTINGS, login, make_user
+from tests.support.cli import Gatehouse, rows
+from tests.support.database import SETTINGS
+from tests.support.factories import make_user
+from tests.support.graphql import login
 
-ROOT = Path(__file__).resolve().parent.parent
 FIRST_PASSWORD = "the first long password"
 SECOND_PASSWORD = "the second long password"
 ADMIN_PASSWORD = "the admin's long password"
@@ -33,47 +33,9 @@ def database_file(tmp_path: Path) -> Path:
     return tmp_path / "x.sqlite3"
 
 
-@dataclass
-class Gatehouse:
-    """`python -m gatehouse` in a fresh directory (so no stray `.env`), on a temp SQLite
-    file, with Argon2 parameters cheap enough for a test."""
-
-    cwd: Path
-    environ: dict[str, str]
-
-    def __call__(
-        self, *args: str, stdin: str = "", **environ: str
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "gatehouse", *args],
-            cwd=self.cwd,
-            env={**self.environ, **environ},
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-
 @pytest.fixture
 def gatehouse(tmp_path: Path, database_file: Path) -> Gatehouse:
-    return Gatehouse(
-        cwd=tmp_path,
-        environ={
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": f"sqlite://{database_file}",
-            "ARGON2_TIME_COST": "1",
-            "ARGON2_MEMORY_COST_KIB": "64",
-            "ARGON2_PARALLELISM": "1",
-        },
-    )
-
-
-def rows(database_file: Path, query: str, *parameters: object) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(database_file)) as connection:
-        return connection.execute(query, parameters).fetchall()
+    return Gatehouse.on_sqlite(tmp_path, database_file)
 
 
 def stored_user(database_file: Path, email: str) -> tuple[str, str, str]:

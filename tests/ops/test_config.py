@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError, Settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def load(**environ: str) -> Settings:

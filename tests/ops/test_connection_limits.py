@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import LiveServer, launch
+from tests.support.live_server import LiveServer, launch
 
 HALF_THE_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 SERVER_DESCRIPTORS = 1024

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import ADMIN_PASSWORD, LiveServer, environment, free_port, launch
+from tests.support.live_server import ADMIN_PASSWORD, LiveServer, environment, free_port, launch
 
 LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 CREATE_KEY = 'mutation { createApiKey(input: {name: "%s", scopes: [READ]}) { secret } }'

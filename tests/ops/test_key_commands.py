@@ -14,12 +14,11 @@ import httpx
 import pytest
 
 from schema.ids import API_KEY, USER, global_id
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, database_url, serving
-from tests.webhook_receiver import SECRET, Receiver
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.live_server import LOGIN_AS_ADMIN as LOGIN
+from tests.support.paths import ROOT
+from tests.support.webhook_receiver import SECRET, Receiver
 
-__all__ = ["database_url"]  # the fixture, sqlite and postgres
-
-ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
 SEED = """
 import asyncio, sys

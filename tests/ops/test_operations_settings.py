@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from core.config import ConfigError, Settings, available_cores, descriptor_limit
-from tests.live_server import ROOT
+from tests.support.paths import ROOT
 
 
 def load(**environ: str) -> Settings:

@@ -16,7 +16,7 @@ import pytest
 
 from core.errors import RateLimitedError
 from core.outage import database_unavailable
-from tests.live_server import (
+from tests.support.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     LiveServer,

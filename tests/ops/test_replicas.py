@@ -12,19 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import (
+from tests.support.live_server import (
     ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     LiveServer,
+    call,
     fresh_postgres_database,
     launch,
+    new_key,
+    session,
 )
 
 BURST = 90
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
-CREATE_KEY = """mutation($name: String!) {
-  createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
-}"""
 REVOKE = "mutation($id: ID!) { revokeKey(id: $id) { status } }"
 FIGURES = "{ apiKeys { nodes { name totalCalls } } keyMetrics { apiCallsToday } }"
 ME = "{ me { email } }"
@@ -46,31 +44,6 @@ def two_hosts(postgres_database: str, tmp_path: Path) -> Iterator[tuple[LiveServ
     finally:
         codes = [first.stop(), second.stop()]
         assert codes == [0, 0], first.output + second.output
-
-
-def call(
-    server: LiveServer, query: str, variables: dict[str, object] | None = None, **headers: str
-) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.base}/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers=headers,
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def session(server: LiveServer) -> str:
-    body = call(server, LOGIN, {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD})
-    return str(body["data"]["login"]["token"])
-
-
-def new_key(server: LiveServer, token: str, name: str) -> tuple[str, str]:
-    body = call(server, CREATE_KEY, {"name": name}, Authorization=f"Bearer {token}")
-    created = body["data"]["createApiKey"]
-    return created["secret"], created["apiKey"]["id"]
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -3,77 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.live_server import free_port, sqlite_or_postgres
+from tests.support.live_server import ADMIN_PASSWORD, serving
+from tests.support.live_server import LOGIN_AS_ADMIN as LOGIN
 
+# Stored as owner@example.com: the first super-admin's address is normalised too.
 ADMIN_EMAIL = "Owner@Example.com"
-ADMIN_PASSWORD = "a long enough password"
 CONCURRENT_CALLS = 120
 CREATE_KEY = 'mutation { createApiKey(input: {name: "burst", scopes: [READ]}) { secret } }'
 KEY_FIGURES = "{ apiKeys { nodes { totalCalls } } keyMetrics { apiCallsToday } }"
-LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async for url in sqlite_or_postgres(request.param, tmp_path):
-        yield url
-
-
-@contextmanager
-def serving(database_url: str, **extra_env: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PORT": str(port),
-        "ADMIN_EMAIL": ADMIN_EMAIL,
-        "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST_KIB": "64",
-        "ARGON2_PARALLELISM": "1",
-        **extra_env,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatehouse", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            process.terminate()
-            pytest.fail(f"server did not start:\n{process.communicate(timeout=10)[0]}")
-        yield base
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=20)[0]
-        assert ADMIN_PASSWORD not in output
 
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
-    with serving(database_url) as base:
+    with serving(database_url, ADMIN_EMAIL=ADMIN_EMAIL) as base:
         yield base
 
 
@@ -103,7 +50,7 @@ async def test_calls_are_counted_exactly_across_several_server_processes(
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("several processes need PostgreSQL; SQLite serves one")
-    with serving(database_url, WORKERS="3") as base:
+    with serving(database_url, ADMIN_EMAIL=ADMIN_EMAIL, WORKERS="3") as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             login = await client.post("/graphql", json={"query": LOGIN % ADMIN_PASSWORD})
             token = login.json()["data"]["login"]["token"]

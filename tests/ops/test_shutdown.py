@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gatehouse.body_limit import BodySizeLimit
-from tests.live_server import fresh_postgres_database, launch
+from tests.support.live_server import fresh_postgres_database, launch
 
 GRACE_SECONDS = 2
 HALF_A_BODY = (
@@ -93,7 +93,7 @@ async def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_clo
         nonlocal reached_app
         reached_app = True
 
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     first_chunk_sent = False
 
     async def receive() -> dict[str, Any]:
@@ -104,7 +104,7 @@ async def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_clo
         await asyncio.Event().wait()  # the client never sends the rest
         raise AssertionError("unreachable")
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     limit = BodySizeLimit(app, max_bytes=1024, read_timeout=0.05)

@@ -19,7 +19,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 from gatehouse.database import apply_migrations, known_migrations, tortoise_config
-from tests.live_server import (
+from tests.support.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     environment,

@@ -17,13 +17,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
-from tests.live_server import ADMIN_PASSWORD, LiveServer, fresh_postgres_database, launch
-from tests.webhook_receiver import SECRET
+from tests.support.live_server import ADMIN_PASSWORD, LiveServer, fresh_postgres_database, launch
+from tests.support.webhook_receiver import SECRET
 
 GRACE_SECONDS = 1.0
 LOADED_MACHINE_SLACK = 3.0

@@ -18,14 +18,14 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
 from gatehouse.database import apply_migrations, known_migrations
-from tests.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, launch, sqlite_or_postgres
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, launch, sqlite_or_postgres
+from tests.support.paths import RELEASES, ROOT
 
-RELEASES = Path(__file__).resolve().parent / "releases"
 PREVIOUS_RELEASE = "8da1a47"
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 CREATE_KEY = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }"

@@ -9,8 +9,7 @@ import zipfile
 from pathlib import Path
 
 from gatehouse.playground_files import ALL_FILES, PACKAGED_DIRECTORY
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def test_the_wheel_carries_graphiql_and_the_license(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ from starlette.datastructures import Secret
 from auth.throttle import address_subject
 from models import AuditEvent, RateLimitCounter, Role, User
 from resolvers import users
-from tests.conftest import PASSWORD, gid, graphql, login, make_user
-from tests.limiter_support import (
+from tests.support.factories import PASSWORD, gid, make_user
+from tests.support.graphql import graphql, login
+from tests.support.limiter import (
     REDIS_URL,
     app_client,
     code_of,

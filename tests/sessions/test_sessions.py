@@ -15,17 +15,9 @@ from tortoise.connection import get_connection
 from gatehouse.app import create_app
 from models import Role, Scope, Session, User, UserStatus
 from resolvers import users
-from tests.conftest import (
-    PASSWORD,
-    SETTINGS,
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-    token_for,
-)
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login, token_for
 
 LOGIN = """
 mutation Login($email: String!, $password: String!) {

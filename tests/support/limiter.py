@@ -15,7 +15,7 @@ import redis
 
 from auth import rate_limits, throttle
 from gatehouse.app import create_app
-from tests.conftest import SETTINGS
+from tests.support.database import SETTINGS
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LOGIN = """
@@ -51,7 +51,7 @@ def forget_redis_prefix(prefix: str) -> None:
 
 @asynccontextmanager
 async def app_client(
-    address: str = "127.0.0.1", **settings: Any
+    address: str = "127.0.0.1", /, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app with these settings, called from `address`; the defaults come back after."""
     app = create_app(replace(SETTINGS, **settings), manage_database=False)

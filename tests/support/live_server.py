@@ -1,5 +1,6 @@
 """Real `python -m gatehouse serve` processes on 127.0.0.1, for the tests that need a live
-server: start-up, shutdown, replicas and outages."""
+server: start-up, shutdown, replicas and outages. The one way the suite starts a server:
+`launch` (then `wait_ready` and `stop`), or `serving` around it."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "a long enough password"
 START_SECONDS = 60
@@ -149,3 +153,51 @@ async def sqlite_or_postgres(kind: str, tmp_path: Path) -> AsyncIterator[str]:
         return
     async for url in fresh_postgres_database():
         yield url
+
+
+@contextmanager
+def serving(database_url: str, **extra_env: str) -> Iterator[str]:
+    """A ready server on `database_url` for the block, its base URL given; stopped after,
+    its output checked for the admin's password."""
+    server = launch(database_url, ROOT, None, **extra_env)
+    server.wait_ready()
+    try:
+        yield server.base
+    finally:
+        server.stop()
+
+
+def call(
+    server: LiveServer, query: str, variables: dict[str, object] | None = None, /, **headers: str
+) -> dict[str, Any]:
+    """A GraphQL request to a live server; the JSON body of its 200 answer."""
+    response = httpx.post(
+        f"{server.base}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers=headers,
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# The first super-admin signs in (`%` the password).
+LOGIN_AS_ADMIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
+LIVE_LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+LIVE_CREATE_KEY = """mutation($name: String!) {
+  createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
+}"""
+
+
+def session(server: LiveServer) -> str:
+    """The first super-admin's session token."""
+    body = call(server, LIVE_LOGIN, {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD})
+    return str(body["data"]["login"]["token"])
+
+
+def new_key(server: LiveServer, token: str, name: str) -> tuple[str, str]:
+    """A READ key made by `token`'s user: its secret and global id."""
+    body = call(server, LIVE_CREATE_KEY, {"name": name}, Authorization=f"Bearer {token}")
+    created = body["data"]["createApiKey"]
+    return created["secret"], created["apiKey"]["id"]

@@ -9,15 +9,9 @@ from httpx import AsyncClient
 
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
-from tests.conftest import (
-    PASSWORD,
-    SETTINGS,
-    error_codes,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-)
+from tests.support.database import SETTINGS
+from tests.support.factories import PASSWORD, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 CHANGE_PASSWORD = """
 mutation ChangePassword($current: String!, $new: String!) {

@@ -11,8 +11,9 @@ from httpx import AsyncClient
 
 from models import User
 from resolvers.users import normalise_email
-from tests.conftest import PASSWORD, error_codes, gid, graphql, login, make_user
-from tests.limiter_support import app_client, code_of, try_login
+from tests.support.factories import PASSWORD, gid, make_user
+from tests.support.graphql import error_codes, graphql, login
+from tests.support.limiter import app_client, code_of, try_login
 
 CREATE_USER = "mutation ($input: CreateUserInput!) { createUser(input: $input) { id email } }"
 LOGIN = """

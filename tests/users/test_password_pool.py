@@ -13,7 +13,10 @@ from httpx import AsyncClient
 
 from auth import passwords
 from core.config import Settings, available_cores
-from tests.conftest import LOGIN, SETTINGS, error_codes, graphql, login, make_api_key, make_user
+from tests.support.database import SETTINGS
+from tests.support.documents import LOGIN
+from tests.support.factories import make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 QUEUE_SECONDS = 0.2
 

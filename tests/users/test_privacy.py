@@ -8,7 +8,8 @@ from httpx import AsyncClient
 
 from models import Role, Scope, User
 from schema import print_schema
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 READ, WRITE = Scope.READ, Scope.WRITE

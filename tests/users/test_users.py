@@ -9,17 +9,8 @@ from httpx import AsyncClient
 
 from models import ApiKey, Role, Session, User, UserStatus
 from schema import ids as global_ids
-from tests.conftest import (
-    PASSWORD,
-    error_codes,
-    gid,
-    graphql,
-    login,
-    make_api_key,
-    make_user,
-    pk,
-    token_for,
-)
+from tests.support.factories import PASSWORD, gid, make_api_key, make_user, pk
+from tests.support.graphql import error_codes, graphql, login, token_for
 
 USERS = """
 query Users($first: Int, $after: String, $filter: UserFilter) {
@@ -341,7 +332,7 @@ async def test_reset_password_refuses_a_password_of_the_wrong_length(
 
 async def test_create_user_refuses_malformed_input(client: AsyncClient, super_admin: User) -> None:
     token = await login(client, super_admin)
-    malformed = {
+    malformed: dict[str, dict[str, Any]] = {
         "email": {"email": "not-an-email"},
         "NUL in email": {"email": "a\x00b@example.com"},
         "blank display name": {"displayName": "   "},

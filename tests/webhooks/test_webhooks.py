@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,9 +20,12 @@ from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, event_body, retry_delay, signature
 from models import ApiKey, Role, User, WebhookEvent
 from models.webhooks import configure_outbox, new_event
-from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
-from tests.logging_capture import server_logging
-from tests.webhook_receiver import SECRET, Receiver
+from tests.support.database import SETTINGS, column
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
+from tests.support.logging_capture import server_logging
+from tests.support.paths import ROOT
+from tests.support.webhook_receiver import SECRET, Receiver
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CREATE = """
@@ -239,7 +241,7 @@ async def test_several_senders_at_once_deliver_each_event_once(
 
     assert sum(delivered) == 8
     assert sorted(receiver.ids()) == sorted(
-        await WebhookEvent.all().values_list("event_id", flat=True)
+        await column(WebhookEvent.all().values_list("event_id", flat=True))
     )
     assert len(receiver.ids()) == 8
 
@@ -307,12 +309,14 @@ async def test_deleting_a_user_announces_each_of_their_keys_revoked(
     )
 
     assert "errors" not in body, body
-    revoked = await WebhookEvent.filter(type="key.revoked").values_list("payload", flat=True)
+    revoked = await column(
+        WebhookEvent.filter(type="key.revoked").values_list("payload", flat=True)
+    )
     assert [event["data"]["id"] for event in revoked] == [gid(kept)]
 
 
 def test_the_documented_payload_is_exactly_what_the_server_sends() -> None:
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "api-keys.md").read_text()
+    docs = (ROOT / "docs" / "api-keys.md").read_text()
     documented = docs.split("The body is", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
     rolled = datetime(2026, 6, 1, 12, 0, 0, 482913, tzinfo=UTC)
     # The documented key: number 42 of user number 7, rolled with an hour's grace period.
