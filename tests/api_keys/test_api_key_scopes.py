@@ -12,6 +12,7 @@ from httpx import AsyncClient
 
 from models import ApiKey, Role, Scope, User
 from models.users import encode_roles
+from tests.support.documents import LOGOUT, ME_ID_EMAIL
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
@@ -39,8 +40,6 @@ CONTRACT: dict[str, tuple[set[Role], Scope]] = {
 }
 SCOPE_SETS = [(READ,), (WRITE,), (ADMIN_SCOPE,), (READ, WRITE, ADMIN_SCOPE)]
 
-ME = "query { me { id email } }"
-LOGOUT = "mutation { logout }"
 CREATE_API_KEY = """
 mutation CreateApiKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) { secret apiKey { id scopes createdBy { id } } }
@@ -113,7 +112,7 @@ def _key_id(world: World) -> dict[str, Any]:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "me": Operation(ME, lambda world: {}),
+    "me": Operation(ME_ID_EMAIL, lambda world: {}),
     "users": Operation("query { users { totalCount } }", lambda world: {}),
     "user": Operation("query User($id: ID!) { user(id: $id) { id } }", _user_id),
     "apiKeys": Operation("query { apiKeys { totalCount } }", lambda world: {}),
@@ -150,7 +149,7 @@ OPERATIONS: dict[str, Operation] = {
         "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }", _user_id, _user_deleted
     ),
     "createApiKey": Operation(
-        # Without `createdBy`, which needs the READ scope besides (tests/test_privacy.py).
+        # Without `createdBy`, which needs the READ scope besides (tests/users/test_privacy.py).
         "mutation CreateApiKey($input: CreateApiKeyInput!) {"
         " createApiKey(input: $input) { secret apiKey { id scopes } } }",
         # Only keys holding WRITE get this far, so WRITE is always a scope they may grant.
@@ -277,7 +276,7 @@ async def test_key_can_create_a_key_with_scopes_it_holds(client: AsyncClient) ->
     assert created["apiKey"]["createdBy"] == {"id": gid(owner)}
     stored = await ApiKey.get(name="narrower")
     assert (stored.scopes, stored.created_by_id) == ([READ], owner.id)
-    new_key = await graphql(client, ME, headers=key_header(created["secret"]))
+    new_key = await graphql(client, ME_ID_EMAIL, headers=key_header(created["secret"]))
     assert new_key["data"]["me"]["id"] == gid(owner)
 
 
@@ -287,7 +286,7 @@ async def test_key_is_accepted_in_either_header(client: AsyncClient, header: str
     api_key, secret = await make_api_key(owner)
     value = f"Bearer {secret}" if header == "Authorization" else secret
 
-    body = await graphql(client, ME, headers={header: value})
+    body = await graphql(client, ME_ID_EMAIL, headers={header: value})
 
     assert body == {"data": {"me": {"id": gid(owner), "email": owner.email}}}
     assert (await ApiKey.get(id=api_key.id)).total_calls == 1
@@ -299,7 +298,7 @@ async def test_session_token_in_the_api_key_header_is_unauthenticated(
     user = await make_user(roles=(SA,))
     token = await login(client, user)
 
-    body = await graphql(client, ME, headers={"X-API-Key": token})
+    body = await graphql(client, ME_ID_EMAIL, headers={"X-API-Key": token})
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
 
@@ -309,7 +308,7 @@ async def test_key_and_session_sent_together_are_unauthenticated(client: AsyncCl
     token = await login(client, user)
     api_key, secret = await make_api_key(user)
 
-    body = await graphql(client, ME, token=token, headers={"X-API-Key": secret})
+    body = await graphql(client, ME_ID_EMAIL, token=token, headers={"X-API-Key": secret})
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert (await ApiKey.get(id=api_key.id)).total_calls == 0

@@ -20,6 +20,13 @@ from tortoise.connection import get_connection
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
+from tests.support.documents import (
+    DELETE_API_KEY,
+    DELETE_USER,
+    KEY_METRICS,
+    ME_ID_EMAIL,
+    UPDATE_USER,
+)
 from tests.support.factories import gid, make_api_key, make_user, pk
 from tests.support.graphql import error_codes, graphql, login, token_for
 
@@ -27,7 +34,6 @@ START = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KEY_FORMAT = re.compile(r"gk_[0-9A-Za-z]{49}")
 
-ME = "query { me { id email } }"
 API_KEYS = """
 query ApiKeys($first: Int, $after: String, $filter: ApiKeyFilter) {
   apiKeys(first: $first, after: $after, filter: $filter) {
@@ -46,12 +52,9 @@ query ApiKey($id: ID!) {
   }
 }
 """
-# `createdBy` has a permission of its own (tests/test_privacy.py); the table leaves it out.
+# `createdBy` has a permission of its own (tests/users/test_privacy.py); the table leaves it out.
 API_KEY_WITHOUT_CREATOR = """
 query ApiKey($id: ID!) { apiKey(id: $id) { id name maskedKey status usage(days: 7) { calls } } }
-"""
-KEY_METRICS = """
-query { keyMetrics { totalKeys activeKeys expiredKeys revokedKeys apiCallsToday } }
 """
 CREATE_API_KEY = """
 mutation CreateApiKey($input: CreateApiKeyInput!) {
@@ -62,13 +65,6 @@ mutation CreateApiKey($input: CreateApiKeyInput!) {
 }
 """
 REVOKE_KEY = "mutation RevokeKey($id: ID!) { revokeKey(id: $id) { id status revokedAt } }"
-DELETE_API_KEY = "mutation DeleteApiKey($id: ID!) { deleteApiKey(id: $id) }"
-UPDATE_USER = """
-mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
-  updateUser(id: $id, input: $input) { id }
-}
-"""
-DELETE_USER = "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }"
 
 
 def key_header(secret: str) -> dict[str, str]:
@@ -212,7 +208,7 @@ async def test_database_holds_only_the_sha256_of_the_secret(
     token = await login(client, super_admin)
     created = await graphql(client, CREATE_API_KEY, new_key_input(), token=token)
     secret = created["data"]["createApiKey"]["secret"]
-    await graphql(client, ME, headers=key_header(secret))
+    await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
     connection = get_connection("default")
     stored: list[str] = []
@@ -276,11 +272,11 @@ async def test_key_with_one_character_changed_is_unauthenticated_and_not_counted
     client: AsyncClient, super_admin: User, position: int
 ) -> None:
     api_key, secret = await make_api_key(super_admin)
-    assert "errors" not in await graphql(client, ME, headers=key_header(secret))
+    assert "errors" not in await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
     changed = "A" if secret[position] != "A" else "B"
     mistyped = secret[:position] + changed + secret[position:][1:]
 
-    body = await graphql(client, ME, headers=key_header(mistyped))
+    body = await graphql(client, ME_ID_EMAIL, headers=key_header(mistyped))
 
     assert len(mistyped) == len(secret)
     assert error_codes(body) == ["UNAUTHENTICATED"]
@@ -387,10 +383,10 @@ async def test_revoking_a_key_is_immediate_and_records_when(
     with time_machine.travel(START, tick=False):
         token = await login(client, super_admin)
         api_key, secret = await make_api_key(super_admin)
-        assert "errors" not in await graphql(client, ME, headers=key_header(secret))
+        assert "errors" not in await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
         body = await graphql(client, REVOKE_KEY, {"id": gid(api_key)}, token=token)
-        refused = await graphql(client, ME, headers=key_header(secret))
+        refused = await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
         listed = await graphql(client, API_KEY, {"id": gid(api_key)}, token=token)
 
     revoked = body["data"]["revokeKey"]
@@ -434,7 +430,7 @@ async def test_deleting_a_key_removes_it_and_its_usage(
 ) -> None:
     token = await login(client, super_admin)
     api_key, secret = await make_api_key(super_admin)
-    await graphql(client, ME, headers=key_header(secret))
+    await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
     body = await graphql(client, DELETE_API_KEY, {"id": gid(api_key)}, token=token)
 
@@ -444,7 +440,9 @@ async def test_deleting_a_key_removes_it_and_its_usage(
     assert (await graphql(client, API_KEY, {"id": gid(api_key)}, token=token))["data"] == {
         "apiKey": None
     }
-    assert error_codes(await graphql(client, ME, headers=key_header(secret))) == ["UNAUTHENTICATED"]
+    assert error_codes(await graphql(client, ME_ID_EMAIL, headers=key_header(secret))) == [
+        "UNAUTHENTICATED"
+    ]
 
 
 @pytest.mark.parametrize("key_id", ["999999", "not-an-id", "-1"])
@@ -467,10 +465,10 @@ async def test_key_works_until_it_expires_then_is_expired_and_unauthenticated(
     with time_machine.travel(START, tick=False) as traveller:
         token = await login(client, super_admin)
         api_key, secret = await make_api_key(super_admin, expires_at=START + timedelta(hours=1))
-        before = await graphql(client, ME, headers=key_header(secret))
+        before = await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
         traveller.shift(timedelta(hours=2))
 
-        after = await graphql(client, ME, headers=key_header(secret))
+        after = await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
         listed = await graphql(client, API_KEYS, token=token)
 
     assert before["data"]["me"]["email"] == "root@example.com"
@@ -485,12 +483,12 @@ async def test_keys_of_a_deactivated_owner_stop_authenticating(
     token = await login(client, super_admin)
     owner = await make_user(roles=(ADMIN,))
     api_key, secret = await make_api_key(owner)
-    assert "errors" not in await graphql(client, ME, headers=key_header(secret))
+    assert "errors" not in await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
     deactivated = await graphql(
         client, UPDATE_USER, {"id": gid(owner), "input": {"status": "INACTIVE"}}, token=token
     )
-    body = await graphql(client, ME, headers=key_header(secret))
+    body = await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
     assert "errors" not in deactivated, deactivated
     assert (await User.get(id=owner.id)).status == UserStatus.INACTIVE
@@ -511,7 +509,7 @@ async def test_keys_of_a_deleted_owner_are_revoked_and_lose_their_creator(
 
         deleted = await graphql(client, DELETE_USER, {"id": gid(owner)}, token=token)
         listed = await graphql(client, API_KEY, {"id": gid(api_key)}, token=token)
-        body = await graphql(client, ME, headers=key_header(secret))
+        body = await graphql(client, ME_ID_EMAIL, headers=key_header(secret))
 
     assert deleted["data"] == {"deleteUser": gid(owner)}
     node = listed["data"]["apiKey"]

@@ -2,7 +2,7 @@
 WRITE), currentApiKey for every role (keys need READ): for sessions of every role, and for
 keys of every owner role and scope set. The target here is the caller's own key (for a key,
 a sibling with the same scopes), so only the gate decides; whose keys may be changed is
-tests/test_key_escalation.py."""
+tests/api_keys/test_key_escalation.py."""
 
 from __future__ import annotations
 

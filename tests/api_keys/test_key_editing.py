@@ -32,7 +32,7 @@ CURRENT = """
 @pytest.fixture
 async def owner(client: AsyncClient) -> User:
     """An admin who edits keys of their own: an admin never changes another user's key
-    (tests/test_key_escalation.py)."""
+    (tests/api_keys/test_key_escalation.py)."""
     return await make_user(roles=(Role.ADMIN,))
 
 

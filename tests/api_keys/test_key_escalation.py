@@ -25,6 +25,7 @@ from httpx import AsyncClient
 from auth.tokens import generate_api_key, hash_secret
 from models import ApiKey, AuditEvent, Role, Scope, User
 from models.api_keys import encode_scopes
+from tests.support.documents import ME_ID, RESET_PASSWORD
 from tests.support.factories import PASSWORD, gid, make_user
 from tests.support.graphql import error_codes, graphql, login
 
@@ -371,12 +372,6 @@ async def test_no_credential_creates_a_key_beyond_its_scopes_or_limits(
 
 # The reported attacks, end to end, as regressions.
 
-ME = "{ me { id } }"
-RESET_PASSWORD = """
-mutation Reset($userId: ID!, $password: String!) {
-  resetPassword(userId: $userId, newPassword: $password) { id }
-}
-"""
 TAKEN_OVER = "a password the attacker chose"
 
 
@@ -410,11 +405,11 @@ async def test_admin_cannot_become_root_by_rolling_a_super_admins_admin_key(
     assert rolled["data"] is None
     assert not secrets_in(rolled)
     assert await snapshot(operators_key.id) == before
-    still = await graphql(client, ME, headers={"X-API-Key": operators_secret})
+    still = await graphql(client, ME_ID, headers={"X-API-Key": operators_secret})
     assert still["data"]["me"]["id"] == gid(operator)
     # And nothing the admin holds reaches root's password.
     reset = await graphql(
-        client, RESET_PASSWORD, {"userId": gid(root), "password": TAKEN_OVER}, **attacker
+        client, RESET_PASSWORD, {"userId": gid(root), "newPassword": TAKEN_OVER}, **attacker
     )
     assert error_codes(reset) == ["FORBIDDEN"]
     assert await login(client, root, PASSWORD)

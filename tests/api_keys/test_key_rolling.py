@@ -33,7 +33,7 @@ WHO = "{ currentApiKey { id totalCalls } }"
 @pytest.fixture
 async def owner(client: AsyncClient) -> User:
     """An admin who rolls keys of their own: only a key's owner may roll it
-    (tests/test_key_escalation.py)."""
+    (tests/api_keys/test_key_escalation.py)."""
     return await make_user(roles=(Role.ADMIN,))
 
 

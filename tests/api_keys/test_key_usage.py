@@ -12,22 +12,18 @@ from httpx import AsyncClient
 
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, Scope, User, UserStatus
+from tests.support.documents import KEY_METRICS, ME_ID, REVOKE_KEY
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
 NOW = datetime(2030, 3, 14, 15, 30, tzinfo=UTC)
 TODAY = NOW.date()
 
-ME = "query { me { id } }"
 KEY_USAGE = """
 query KeyUsage($id: ID!, $days: Int!) {
   apiKey(id: $id) { totalCalls lastUsedAt usage(days: $days) { date calls } }
 }
 """
-KEY_METRICS = """
-query { keyMetrics { totalKeys activeKeys expiredKeys revokedKeys apiCallsToday } }
-"""
-REVOKE_KEY = "mutation RevokeKey($id: ID!) { revokeKey(id: $id) { id } }"
 
 
 def key_header(secret: str) -> dict[str, str]:
@@ -36,7 +32,7 @@ def key_header(secret: str) -> dict[str, str]:
 
 async def call_with_key(client: AsyncClient, secret: str, times: int = 1) -> None:
     for _ in range(times):
-        body = await graphql(client, ME, headers=key_header(secret))
+        body = await graphql(client, ME_ID, headers=key_header(secret))
         assert "errors" not in body, body
 
 
@@ -96,7 +92,7 @@ async def test_requests_with_a_session_are_not_key_calls(
     api_key, _ = await make_api_key(super_admin)
     token = await login(client, super_admin)
 
-    await graphql(client, ME, token=token)
+    await graphql(client, ME_ID, token=token)
     metrics = await graphql(client, KEY_METRICS, token=token)
 
     assert metrics["data"]["keyMetrics"]["apiCallsToday"] == 0
@@ -111,8 +107,8 @@ async def test_concurrent_requests_are_each_counted(client: AsyncClient, super_a
     # The first burst races to create the day's usage row, the second to increment it.
     for _ in range(2):
         bodies = await asyncio.gather(
-            *(graphql(client, ME, headers=key_header(secret)) for _ in range(50)),
-            *(graphql(client, ME, headers=key_header(other_secret)) for _ in range(5)),
+            *(graphql(client, ME_ID, headers=key_header(secret)) for _ in range(50)),
+            *(graphql(client, ME_ID, headers=key_header(other_secret)) for _ in range(5)),
         )
         assert all("errors" not in body for body in bodies)
 
@@ -151,7 +147,7 @@ async def test_refused_keys_are_unauthenticated_and_not_counted(
         traveller.move_to(NOW)
         token = await login(client, super_admin)
 
-        body = await graphql(client, ME, headers=key_header(secret))
+        body = await graphql(client, ME_ID, headers=key_header(secret))
         metrics = await graphql(client, KEY_METRICS, token=token)
 
     assert error_codes(body) == ["UNAUTHENTICATED"]

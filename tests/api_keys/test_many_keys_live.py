@@ -18,6 +18,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.documents import ME_EMAIL
 from tests.support.live_server import (
     LiveServer,
     call,
@@ -32,7 +33,6 @@ KEYS = 24
 CONNECTIONS = 64
 REQUESTS = 3_000
 WHOLE_RUN_SECONDS = 300
-ME = "{ me { email } }"
 METRICS_TOKEN = "many-keys-live-scrape-token"
 FIGURES = """{
   apiKeys(first: 100) { nodes { name totalCalls usage(days: 2) { date calls } } }
@@ -79,7 +79,7 @@ async def _drive(base: str, secrets: list[str]) -> list[tuple[int, str, str]]:
     async def connection(client: httpx.AsyncClient) -> None:
         for secret in pending:
             response = await client.post(
-                f"{base}/graphql", json={"query": ME}, headers={"X-API-Key": secret}
+                f"{base}/graphql", json={"query": ME_EMAIL}, headers={"X-API-Key": secret}
             )
             answers.append((response.status_code, secret, response.text))
 

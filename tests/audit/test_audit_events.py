@@ -17,6 +17,17 @@ from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
 from schema.ids import API_KEY, USER, global_id
 from tests.support.database import SETTINGS
+from tests.support.documents import (
+    CREATE_API_KEY,
+    CREATE_USER,
+    DELETE_API_KEY,
+    DELETE_USER,
+    LOGIN_TOKEN,
+    LOGOUT,
+    RESET_PASSWORD,
+    REVOKE_KEY,
+    UPDATE_USER,
+)
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user, pk
 from tests.support.graphql import error_codes, graphql, login
 
@@ -32,33 +43,6 @@ query AuditLog($filter: AuditFilter, $first: Int) {
       id at actorType actorId clientAddress action targetType targetId outcome details
     }
   }
-}
-"""
-CREATE_USER = """
-mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }
-"""
-UPDATE_USER = """
-mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
-  updateUser(id: $id, input: $input) { id }
-}
-"""
-RESET_PASSWORD = """
-mutation ResetPassword($userId: ID!, $newPassword: String!) {
-  resetPassword(userId: $userId, newPassword: $newPassword) { id }
-}
-"""
-DELETE_USER = "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }"
-CREATE_API_KEY = """
-mutation CreateApiKey($input: CreateApiKeyInput!) {
-  createApiKey(input: $input) { secret apiKey { id } }
-}
-"""
-REVOKE_KEY = "mutation RevokeKey($id: ID!) { revokeKey(id: $id) { id } }"
-DELETE_API_KEY = "mutation DeleteApiKey($id: ID!) { deleteApiKey(id: $id) }"
-LOGOUT = "mutation { logout }"
-LOGIN = """
-mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
 }
 """
 
@@ -426,7 +410,7 @@ async def test_a_failed_login_is_recorded_as_anonymous(
 ) -> None:
     world = await make_world(client, super_admin)
 
-    body = await graphql(client, LOGIN, {"email": email, "password": password})
+    body = await graphql(client, LOGIN_TOKEN, {"email": email, "password": password})
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
     (event,) = await audit_events(client, world.reader_token, outcome="UNAUTHENTICATED")
@@ -443,7 +427,9 @@ async def test_a_password_typed_into_the_email_field_is_not_kept(
 ) -> None:
     token = await login(client, super_admin)
 
-    await graphql(client, LOGIN, {"email": "MySecretPassphrase", "password": "whatever it is"})
+    await graphql(
+        client, LOGIN_TOKEN, {"email": "MySecretPassphrase", "password": "whatever it is"}
+    )
 
     (event,) = await audit_events(client, token, outcome="UNAUTHENTICATED")
     assert event["details"] == {"email": None, "reason": "malformed_email"}

@@ -11,9 +11,6 @@ mode, default 60; `FUZZ_DATABASE_URL` to fuzz a PostgreSQL database instead of S
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +23,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from schema import print_schema
-from tests.support.live_server import free_port
+from tests.support.live_server import answers_ready, start
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.fuzz
 
@@ -89,36 +87,18 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     directory: Path = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
+    database_url = os.environ.get("FUZZ_DATABASE_URL", f"sqlite://{directory}/gatehouse.sqlite3")
     env = {
-        **os.environ,
         "GATEHOUSE_ENV": request.param,
-        "DATABASE_URL": os.environ.get(
-            "FUZZ_DATABASE_URL", f"sqlite://{directory}/gatehouse.sqlite3"
-        ),
-        "PORT": str(port),
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST_KIB": "64",
-        "ARGON2_PARALLELISM": "1",
     }
     log_path = directory / "server.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gatehouse", "serve"], env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
+        process, base = start(database_url, ROOT, env, output=log)
     running = Server(base)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not answers_ready(base, process, seconds=30):
             pytest.fail(f"server did not start:\n{log_path.read_text()}")
         running.sign_in()
         yield running

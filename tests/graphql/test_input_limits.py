@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from models import ApiKey, User
 from resolvers.key_rules import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from resolvers.users import MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, MAX_SEARCH_LENGTH
+from tests.support.documents import CREATE_API_KEY_SECRET, CREATE_USER, UPDATE_USER
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
@@ -19,17 +20,6 @@ query Users($filter: UserFilter) { users(filter: $filter) { totalCount nodes { e
 """
 API_KEYS = """
 query ApiKeys($filter: ApiKeyFilter) { apiKeys(filter: $filter) { totalCount nodes { name } } }
-"""
-CREATE_USER = """
-mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }
-"""
-UPDATE_USER = """
-mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
-  updateUser(id: $id, input: $input) { id }
-}
-"""
-CREATE_API_KEY = """
-mutation CreateApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }
 """
 
 
@@ -151,7 +141,7 @@ async def test_create_api_key_refuses_over_long_fields_naming_the_limit(
 ) -> None:
     new_key = {"name": "deploy", "scopes": ["READ"], **overrides}
 
-    body = await graphql(client, CREATE_API_KEY, {"input": new_key}, token=token)
+    body = await graphql(client, CREATE_API_KEY_SECRET, {"input": new_key}, token=token)
 
     assert_refused_naming(body, field, limit)
     assert await ApiKey.all().count() == 0

@@ -15,6 +15,7 @@ from tortoise.connection import get_connection
 from auth.call_counter import record_call
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, User
+from tests.support.documents import KEY_METRICS, ME_ID
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
@@ -26,10 +27,6 @@ query {
   }
 }
 """
-KEY_METRICS = """
-query { keyMetrics { totalKeys activeKeys expiredKeys revokedKeys apiCallsToday } }
-"""
-ME = "query { me { id } }"
 _EXECUTING_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many")
 
 
@@ -90,7 +87,7 @@ async def test_key_metrics_costs_the_same_however_many_calls_were_recorded(
 ) -> None:
     token = await login(client, super_admin)
     _, secret = await make_api_key(super_admin)
-    await graphql(client, ME, headers={"X-API-Key": secret})
+    await graphql(client, ME_ID, headers={"X-API-Key": secret})
     with counting_queries() as one_call:
         before = await graphql(client, KEY_METRICS, token=token)
     now = datetime.now(UTC)
@@ -117,7 +114,7 @@ async def test_a_mistyped_key_is_refused_without_touching_the_database(
     mistyped = secret[:-1] + ("A" if secret[-1] != "A" else "B")
 
     with counting_queries() as statements:
-        body = await graphql(client, ME, headers={"X-API-Key": mistyped})
+        body = await graphql(client, ME_ID, headers={"X-API-Key": mistyped})
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert statements == []
@@ -127,7 +124,7 @@ async def test_an_unknown_key_costs_one_lookup_and_writes_nothing(
     client: AsyncClient, super_admin: User
 ) -> None:
     with counting_queries() as statements:
-        body = await graphql(client, ME, headers={"X-API-Key": generate_api_key().secret})
+        body = await graphql(client, ME_ID, headers={"X-API-Key": generate_api_key().secret})
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert len(statements) == 1, statements

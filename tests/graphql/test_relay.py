@@ -8,6 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from models import ApiKey, Role, Scope, User
+from tests.support.documents import ME_ID
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login, token_for
 
@@ -28,7 +29,6 @@ query Nodes($ids: [ID!]!) {
 """
 USER = "query User($id: ID!) { user(id: $id) { id email } }"
 API_KEY = "query ApiKey($id: ID!) { apiKey(id: $id) { id name } }"
-ME = "query { me { id } }"
 
 NAMELESS_IDS = [
     pytest.param("1", id="raw-number"),
@@ -46,7 +46,7 @@ async def test_ids_are_global_and_opaque(client: AsyncClient) -> None:
     user, token = await token_for(client, Role.SUPER_ADMIN)
     api_key, _ = await make_api_key(user)
 
-    me = await graphql(client, ME, token=token)
+    me = await graphql(client, ME_ID, token=token)
     key = await graphql(client, API_KEY, {"id": gid(api_key)}, token=token)
 
     assert me["data"]["me"]["id"] == base64.b64encode(f"User:{user.id}".encode()).decode()
@@ -236,6 +236,6 @@ async def test_login_answers_the_global_id_of_the_user(client: AsyncClient) -> N
     user = await make_user()
 
     token = await login(client, user)
-    me = await graphql(client, ME, token=token)
+    me = await graphql(client, ME_ID, token=token)
 
     assert me["data"]["me"]["id"] == gid(user)

@@ -14,6 +14,7 @@ from httpx import AsyncClient
 from models import ApiKey, AuditEvent, User
 from schema import build_schema
 from schema.text_inputs import TextChecked, is_secret
+from tests.support.documents import CREATE_API_KEY_SECRET, CREATE_USER
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
@@ -29,11 +30,9 @@ HOSTILE = {
     "Arabic letter mark": "\u061c",
 }
 
-CREATE_USER = "mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }"
 UPDATE_USER = (
     "mutation ($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }"
 )
-CREATE_KEY = "mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"
 UPDATE_KEY = """
 mutation ($id: ID!, $input: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $input) { id } }
 """
@@ -73,14 +72,18 @@ def inputs(bad: str) -> dict[str, tuple[str, dict[str, Any], str]]:
             {"input": {"displayName": f"a{bad}b"}},
             "input.displayName",
         ),
-        "createApiKey.name": (CREATE_KEY, {"input": new_key(name=f"gk{bad}abc")}, "input.name"),
+        "createApiKey.name": (
+            CREATE_API_KEY_SECRET,
+            {"input": new_key(name=f"gk{bad}abc")},
+            "input.name",
+        ),
         "createApiKey.description": (
-            CREATE_KEY,
+            CREATE_API_KEY_SECRET,
             {"input": new_key(description=f"d{bad}")},
             "input.description",
         ),
         "createApiKey.allowedCidrs": (
-            CREATE_KEY,
+            CREATE_API_KEY_SECRET,
             {"input": new_key(allowedCidrs=["10.0.0.0/8", f"10.1.0.0/16{bad}"])},
             "input.allowedCidrs",
         ),
@@ -136,7 +139,7 @@ async def test_plain_text_in_any_script_is_accepted(client: AsyncClient, super_a
     name = "Zoë's 東京 deploy key 🚀 (ordinary spaces, tabs never)"
 
     body = await graphql(
-        client, CREATE_KEY, {"input": new_key(name=name, description="x y")}, token=token
+        client, CREATE_API_KEY_SECRET, {"input": new_key(name=name, description="x y")}, token=token
     )
 
     assert "errors" not in body, body

@@ -16,11 +16,11 @@ from core.config import ConfigError, Settings
 from gatehouse.app import create_app
 from models import User
 from tests.support.database import SETTINGS
+from tests.support.documents import ME_EMAIL_NAMED
 from tests.support.factories import PASSWORD
 from tests.support.graphql import error_codes
 
 LOGIN = "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }"  # noqa: E501
-ME = "query Me { me { email } }"
 
 
 def sha256(text: str) -> str:
@@ -30,7 +30,7 @@ def sha256(text: str) -> str:
 def codegen_manifest(tmp_path: Path) -> Path:
     """The shape of GraphQL Code Generator's `persisted-documents.json` (and Relay's)."""
     path = tmp_path / "persisted-documents.json"
-    path.write_text(json.dumps({sha256(LOGIN): LOGIN, sha256(ME): ME}))
+    path.write_text(json.dumps({sha256(LOGIN): LOGIN, sha256(ME_EMAIL_NAMED): ME_EMAIL_NAMED}))
     return path
 
 
@@ -38,7 +38,7 @@ def apollo_manifest(tmp_path: Path) -> Path:
     path = tmp_path / "persisted-query-manifest.json"
     operations = [
         {"id": sha256(text), "name": name, "type": kind, "body": text}
-        for text, name, kind in ((LOGIN, "Login", "mutation"), (ME, "Me", "query"))
+        for text, name, kind in ((LOGIN, "Login", "mutation"), (ME_EMAIL_NAMED, "Me", "query"))
     ]
     path.write_text(
         json.dumps(
@@ -83,7 +83,9 @@ async def test_a_listed_document_runs_by_its_id(
     assert response.status_code == 200, response.text
     token = response.json()["data"]["login"]["token"]
     me = await trusted.post(
-        "/graphql", json={"documentId": sha256(ME)}, headers={"Authorization": f"Bearer {token}"}
+        "/graphql",
+        json={"documentId": sha256(ME_EMAIL_NAMED)},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert me.json() == {"data": {"me": {"email": super_admin.email}}}
 

@@ -20,6 +20,7 @@ from core.config import Settings
 from gatehouse.app import create_app
 from models import Role, User
 from tests.support.database import SETTINGS
+from tests.support.documents import CREATE_API_KEY_SECRET, CREATE_USER, USERS_COUNT
 from tests.support.factories import make_user
 from tests.support.graphql import login
 from tests.support.logging_capture import server_logging
@@ -28,15 +29,12 @@ SECRET = "Tr0ub4dor&3-do-not-echo"
 BIG_NUMBER = 98765432109876
 
 LOGIN = 'mutation ($p: String!) { login(email: "a@b.cd", password: $p) { token } }'
-CREATE_USER = "mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }"
-CREATE_KEY = "mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }"
 EXPIRING_KEY = """
 mutation ($at: DateTime) { createApiKey(input: {name: "n", scopes: [READ], expiresAt: $at}) {
   secret
 } }
 """
 USER = "query ($id: ID!) { user(id: $id) { email } }"
-USERS = "query ($first: Int) { users(first: $first) { totalCount } }"
 USERS_BY_ROLE = "query ($role: Role) { users(filter: {role: $role}) { totalCount } }"
 AUDIT_SINCE = "query ($since: DateTime) { auditLog(filter: {since: $since}) { totalCount } }"
 
@@ -79,7 +77,7 @@ CASES = {
     ),
     "input object given as a string": Case(CREATE_USER, {"input": SECRET}, "$input"),
     "list item given as an object": Case(
-        CREATE_KEY,
+        CREATE_API_KEY_SECRET,
         {"input": {"name": "n", "scopes": ["READ"], "allowedCidrs": ["10.0.0.0/8", {SECRET: 1}]}},
         "$input",
     ),
@@ -87,7 +85,7 @@ CASES = {
     "DateTime inside an input": Case(AUDIT_SINCE, {"since": SECRET}, "$since", also_over_get=True),
     "ID given as an object": Case(USER, {"id": {"id": SECRET}}, "$id", also_over_get=True),
     "Int overflow": Case(
-        USERS, {"first": BIG_NUMBER}, "$first", secret=str(BIG_NUMBER), also_over_get=True
+        USERS_COUNT, {"first": BIG_NUMBER}, "$first", secret=str(BIG_NUMBER), also_over_get=True
     ),
     "enum argument": Case(USERS_BY_ROLE, {"role": SECRET}, "$role", also_over_get=True),
 }

@@ -11,17 +11,16 @@ import pytest
 
 from auth.credentials import known_address
 from models import ApiKey, AuditEvent
+from tests.support.documents import LOGIN_AS_ADMIN, ME_ID
 from tests.support.factories import PASSWORD, make_api_key, make_user
 from tests.support.limiter import app_client, code_of, try_login
 from tests.support.live_server import ADMIN_PASSWORD, serving
 
 GARBAGE = "not-an-address-but-58-characters-of-a-proxy's-own-making.."
-ME = "{ me { id } }"
 KEY = '{ apiKey(id: "%s") { lastUsedIp totalCalls } }'
 CREATE_KEY = (
     'mutation { createApiKey(input: {name: "n", scopes: [READ]}) { secret apiKey { id } } }'
 )
-SIGN_IN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 
 
 @pytest.mark.parametrize(
@@ -65,7 +64,7 @@ async def test_a_key_call_from_an_unparsable_address_counts_without_an_address(d
     key, secret = await make_api_key(owner)
     async with app_client(GARBAGE) as client:
         response = await client.post(
-            "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {secret}"}
+            "/graphql", json={"query": ME_ID}, headers={"Authorization": f"Bearer {secret}"}
         )
 
     assert response.status_code == 200
@@ -79,7 +78,7 @@ async def test_an_allow_list_never_matches_an_unparsable_address(db: None) -> No
     await ApiKey.filter(id=key.id).update(allowed_cidrs_encoded="0.0.0.0/0,::/0")
     async with app_client(GARBAGE) as client:
         response = await client.post(
-            "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {secret}"}
+            "/graphql", json={"query": ME_ID}, headers={"Authorization": f"Bearer {secret}"}
         )
 
     assert response.status_code == 403
@@ -101,7 +100,7 @@ def post(base: str, query: str, *, forwarded_for: str, token: str | None = None)
 
 
 def test_a_live_server_behind_a_trusted_proxy_takes_garbage_forwarded_for(proxied: str) -> None:
-    signed_in = post(proxied, SIGN_IN % ADMIN_PASSWORD, forwarded_for=GARBAGE).json()
+    signed_in = post(proxied, LOGIN_AS_ADMIN % ADMIN_PASSWORD, forwarded_for=GARBAGE).json()
     token = signed_in["data"]["login"]["token"]
     created = post(proxied, CREATE_KEY, forwarded_for=GARBAGE, token=token).json()
     secret = created["data"]["createApiKey"]["secret"]
@@ -109,7 +108,7 @@ def test_a_live_server_behind_a_trusted_proxy_takes_garbage_forwarded_for(proxie
 
     from_garbage = post(proxied, KEY % key_id, forwarded_for=GARBAGE, token=secret)
     from_address = post(proxied, KEY % key_id, forwarded_for="203.0.113.7", token=secret)
-    failed = post(proxied, SIGN_IN % "wrong password!", forwarded_for=GARBAGE)
+    failed = post(proxied, LOGIN_AS_ADMIN % "wrong password!", forwarded_for=GARBAGE)
 
     assert from_garbage.status_code == 200
     assert from_garbage.json()["data"]["apiKey"] == {"lastUsedIp": None, "totalCalls": 1}

@@ -8,12 +8,11 @@ import pytest
 
 from gatehouse.graphql_http import GRAPHQL_RESPONSE, JSON, negotiate
 from models import User
+from tests.support.documents import ME_EMAIL_NAMED, USERS_COUNT
 from tests.support.graphql import login
 
-ME = "query Me { me { email } }"
 SYNTAX_ERROR = "{ me "
 INVALID = "{ mee { email } }"
-WRONG_VARIABLE = "query ($first: Int) { users(first: $first) { totalCount } }"
 
 
 async def post(
@@ -41,7 +40,7 @@ def test_the_media_type_follows_the_accept_header(accept: str | None, chosen: st
     assert negotiate(accept) == chosen
 
 
-@pytest.mark.parametrize("query", [SYNTAX_ERROR, INVALID, WRONG_VARIABLE])
+@pytest.mark.parametrize("query", [SYNTAX_ERROR, INVALID, USERS_COUNT])
 async def test_a_request_error_is_http_400_without_data_for_graphql_response_json(
     client: httpx.AsyncClient, query: str
 ) -> None:
@@ -68,7 +67,7 @@ async def test_a_request_error_stays_http_200_for_application_json(
 async def test_an_execution_error_is_http_200_with_data_for_graphql_response_json(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await post(client, ME, GRAPHQL_RESPONSE)
+    response = await post(client, ME_EMAIL_NAMED, GRAPHQL_RESPONSE)
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
@@ -83,7 +82,7 @@ async def test_an_answer_comes_in_the_media_type_asked_for(
     token = await login(client, super_admin)
 
     response = await post(
-        client, ME, GRAPHQL_RESPONSE, headers={"Authorization": f"Bearer {token}"}
+        client, ME_EMAIL_NAMED, GRAPHQL_RESPONSE, headers={"Authorization": f"Bearer {token}"}
     )
 
     assert response.status_code == 200

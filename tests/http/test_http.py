@@ -13,10 +13,9 @@ from core.config import Settings
 from gatehouse.app import create_app
 from models import User
 from tests.support.database import SETTINGS
+from tests.support.documents import LOGIN_TOKEN, ME_NAMED
 from tests.support.factories import PASSWORD
 from tests.support.graphql import error_codes, graphql, login
-
-ME = "query Me { me { id email } }"
 
 MISSPELT_FIELD = "query Me { mee { id } }"
 
@@ -24,11 +23,6 @@ INTROSPECTION = "{ __schema { types { name } } }"
 
 TYPE_INTROSPECTION = '{ __type(name: "User") { name fields { name } } }'
 
-LOGIN = """
-mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
-}
-"""
 
 PRODUCTION = replace(SETTINGS, environment="production")
 
@@ -111,7 +105,7 @@ async def test_a_body_that_is_not_json_is_bad_user_input_with_http_400(
 
 @pytest.mark.parametrize(
     "body",
-    [pytest.param({}, id="no-query"), pytest.param([{"query": ME}], id="batch")],
+    [pytest.param({}, id="no-query"), pytest.param([{"query": ME_NAMED}], id="batch")],
 )
 async def test_a_json_body_without_one_operation_is_bad_user_input(
     bare_client: AsyncClient, body: Any
@@ -135,7 +129,7 @@ async def test_requests_graphql_cannot_serve_answer_with_a_json_error(
     bare_client: AsyncClient, method: str, headers: dict[str, str], status: int
 ) -> None:
     response = await bare_client.request(
-        method, "/graphql", params={"query": LOGIN}, content=b"x", headers=headers
+        method, "/graphql", params={"query": LOGIN_TOKEN}, content=b"x", headers=headers
     )
 
     assert response.status_code == status
@@ -249,7 +243,7 @@ async def test_production_still_answers_queries(
 ) -> None:
     token = await login(production_client, super_admin)
 
-    body = await graphql(production_client, ME, token=token)
+    body = await graphql(production_client, ME_NAMED, token=token)
 
     assert body["data"]["me"]["email"] == super_admin.email
 
@@ -264,7 +258,7 @@ async def test_an_unexpected_failure_is_internal_without_details(
     await get_connection("default").execute_script("DROP TABLE sessions")
 
     with caplog.at_level(logging.ERROR):
-        response = await post_json(client, LOGIN, email=super_admin.email, password=PASSWORD)
+        response = await post_json(client, LOGIN_TOKEN, email=super_admin.email, password=PASSWORD)
 
     assert response.status_code == 200
     body = response.json()
@@ -288,7 +282,7 @@ async def test_a_failure_before_execution_is_internal_without_details(
     await get_connection("default").execute_script("DROP TABLE sessions")
 
     response = await client.post(
-        "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {token}"}
+        "/graphql", json={"query": ME_NAMED}, headers={"Authorization": f"Bearer {token}"}
     )
 
     assert response.status_code == 500

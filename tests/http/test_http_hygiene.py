@@ -16,6 +16,7 @@ from gatehouse.app import create_app
 from gatehouse.json_depth import MAX_JSON_DEPTH, json_depth, nests_deeper_than
 from models import User
 from tests.support.database import SETTINGS
+from tests.support.documents import CREATE_USER, LOGIN_TOKEN
 from tests.support.factories import PASSWORD, gid
 from tests.support.graphql import error_codes, login
 
@@ -25,14 +26,6 @@ EVERY_ANSWER = {
     "cache-control": "no-store",
     "x-frame-options": "DENY",
 }
-LOGIN = """
-mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
-}
-"""
-CREATE_USER = """
-mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }
-"""
 
 
 @pytest.fixture
@@ -57,7 +50,10 @@ async def test_a_login_answer_carrying_a_token_is_never_stored(
 ) -> None:
     response = await client.post(
         "/graphql",
-        json={"query": LOGIN, "variables": {"email": super_admin.email, "password": PASSWORD}},
+        json={
+            "query": LOGIN_TOKEN,
+            "variables": {"email": super_admin.email, "password": PASSWORD},
+        },
     )
 
     assert "token" in response.json()["data"]["login"]

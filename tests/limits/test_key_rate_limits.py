@@ -16,6 +16,7 @@ from auth.principal import Principal
 from models import ApiKey, ApiKeyUsageDay, Role, Scope
 from resolvers import api_keys
 from tests.support.database import column
+from tests.support.documents import ME_ID
 from tests.support.factories import make_user
 from tests.support.graphql import error_codes, graphql, token_for
 from tests.support.limiter import (
@@ -28,7 +29,6 @@ from tests.support.limiter import (
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)
-ME = "{ me { id } }"
 CREATE_KEY = """
 mutation Create($limit: Int) {
   createApiKey(input: {name: "limited", scopes: [READ], rateLimitPerMinute: $limit}) {
@@ -69,7 +69,7 @@ async def test_a_key_over_its_limit_is_refused_with_429_and_retry_after(
 ) -> None:
     api_key, secret = await _limited_key(3)
     async with app_client(**backend) as client:
-        answers = [await post(client, ME, headers={"X-API-Key": secret}) for _ in range(5)]
+        answers = [await post(client, ME_ID, headers={"X-API-Key": secret}) for _ in range(5)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
     refused = answers[3]
@@ -90,12 +90,12 @@ async def test_the_limit_opens_again_when_the_minute_is_over(db: None) -> None:
     _, secret = await _limited_key(2)
     with time_machine.travel(NOW, tick=False) as traveller:
         async with app_client() as client:
-            codes = [(await post(client, ME, headers={"X-API-Key": secret})).status_code]
+            codes = [(await post(client, ME_ID, headers={"X-API-Key": secret})).status_code]
             traveller.shift(timedelta(seconds=30))
-            codes += [(await post(client, ME, headers={"X-API-Key": secret})).status_code]
-            refused = await post(client, ME, headers={"X-API-Key": secret})
+            codes += [(await post(client, ME_ID, headers={"X-API-Key": secret})).status_code]
+            refused = await post(client, ME_ID, headers={"X-API-Key": secret})
             traveller.shift(timedelta(seconds=30))
-            codes += [(await post(client, ME, headers={"X-API-Key": secret})).status_code]
+            codes += [(await post(client, ME_ID, headers={"X-API-Key": secret})).status_code]
 
     assert codes == [200, 200, 200]
     assert refused.status_code == 429
@@ -106,7 +106,7 @@ async def test_parallel_calls_get_exactly_the_limit(backend: dict[str, Any]) -> 
     api_key, secret = await _limited_key(7)
     async with app_client(**backend) as client:
         answers = await asyncio.gather(
-            *(post(client, ME, headers={"X-API-Key": secret}) for _ in range(20))
+            *(post(client, ME_ID, headers={"X-API-Key": secret}) for _ in range(20))
         )
 
     statuses = sorted(answer.status_code for answer in answers)
@@ -118,7 +118,7 @@ async def test_parallel_calls_get_exactly_the_limit(backend: dict[str, Any]) -> 
 async def test_a_key_without_a_limit_is_never_refused(db: None) -> None:
     api_key, secret = await _limited_key(None)
     async with app_client() as client:
-        answers = [await post(client, ME, headers={"X-API-Key": secret}) for _ in range(30)]
+        answers = [await post(client, ME_ID, headers={"X-API-Key": secret}) for _ in range(30)]
 
     assert {answer.status_code for answer in answers} == {200}
     await api_key.refresh_from_db()
@@ -129,8 +129,8 @@ async def test_keys_are_limited_each_on_their_own(db: None) -> None:
     _, first = await _limited_key(1)
     _, second = await _limited_key(1)
     async with app_client() as client:
-        first_answers = [await post(client, ME, headers={"X-API-Key": first}) for _ in range(2)]
-        second_answer = await post(client, ME, headers={"Authorization": f"Bearer {second}"})
+        first_answers = [await post(client, ME_ID, headers={"X-API-Key": first}) for _ in range(2)]
+        second_answer = await post(client, ME_ID, headers={"Authorization": f"Bearer {second}"})
 
     assert [answer.status_code for answer in first_answers] == [200, 429]
     assert second_answer.status_code == 200

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.documents import LIVE_LOGIN
 from tests.support.limiter import (
     REDIS_URL,
     code_of,
@@ -24,7 +25,6 @@ from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_postgre
 
 KEY_LIMIT = 10
 BURST = 30
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 CREATE_KEY = """
 mutation { createApiKey(input: {name: "burst", scopes: [READ], rateLimitPerMinute: %d}) {
   apiKey { id } secret } }
@@ -58,7 +58,7 @@ def two_servers(database_url: str, **env: str) -> tuple[ExitStack, list[str]]:
 
 async def _login(client: httpx.AsyncClient, base: str, email: str, password: str) -> Any:
     response = await client.post(
-        f"{base}/graphql", json={"query": LOGIN, "variables": {"e": email, "p": password}}
+        f"{base}/graphql", json={"query": LIVE_LOGIN, "variables": {"e": email, "p": password}}
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -168,7 +168,10 @@ async def _attempts_from(base: str, forwarded_for: list[str]) -> list[str]:
         for number, address in enumerate(forwarded_for):
             response = await client.post(
                 f"{base}/graphql",
-                json={"query": LOGIN, "variables": {"e": f"u{number}@example.com", "p": "x" * 12}},
+                json={
+                    "query": LIVE_LOGIN,
+                    "variables": {"e": f"u{number}@example.com", "p": "x" * 12},
+                },
                 headers={"X-Forwarded-For": address},
             )
             codes.append(code_of(response.json()))

@@ -16,9 +16,9 @@ from auth.rate_limits import DatabaseStorage, build_storage, close_storage, now
 from core.config import Settings
 from models import ApiKey, RateLimitCounter, Role
 from tests.support.database import column
+from tests.support.documents import LOGIN_TOKEN
 from tests.support.factories import PASSWORD, make_api_key, make_user
 from tests.support.limiter import (
-    LOGIN,
     REDIS_URL,
     app_client,
     code_of,
@@ -126,7 +126,7 @@ async def test_with_redis_down_sign_in_fails_closed_and_the_server_stays_ready(
     down = Secret(f"redis://127.0.0.1:{free_port()}/0")
     async with app_client(redis_url=down, redis_key_prefix=unique_redis_prefix()) as client:
         ready = await client.get("/readyz")
-        response = await post(client, LOGIN, {"email": user.email, "password": PASSWORD})
+        response = await post(client, LOGIN_TOKEN, {"email": user.email, "password": PASSWORD})
         answer = response.json()
 
     # Every replica shares the Redis: unready, they would all leave the load balancer at

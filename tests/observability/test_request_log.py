@@ -17,11 +17,11 @@ from gatehouse.app import create_app
 from gatehouse.logging_setup import JsonFormatter, TextFormatter
 from models import ApiKey, Role, Scope
 from tests.support.database import SETTINGS
+from tests.support.documents import ME_NAMED
 from tests.support.factories import PASSWORD, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 from tests.support.logging_capture import server_logging
 
-ME = "query Me { me { id email } }"
 CREATE_KEY = """
 mutation CreateKey { createApiKey(input: {name: "export", scopes: [READ]}) { secret } }
 """
@@ -101,7 +101,7 @@ async def test_a_session_request_logs_one_line_with_every_field(
     caplog.clear()
     caplog.set_level(logging.INFO)
 
-    await graphql(client, ME, token=token)
+    await graphql(client, ME_NAMED, token=token)
 
     [line] = _request_records(caplog)
     fields = _fields(line)
@@ -130,7 +130,9 @@ async def test_a_key_request_logs_the_key_and_its_owner(
     api_key, secret = await make_api_key(owner, scopes=(Scope.READ,))
     caplog.set_level(logging.INFO)
 
-    response = await client.post("/graphql", json={"query": ME}, headers={"X-API-Key": secret})
+    response = await client.post(
+        "/graphql", json={"query": ME_NAMED}, headers={"X-API-Key": secret}
+    )
 
     assert "errors" not in response.json()
     [line] = _request_records(caplog)
@@ -213,7 +215,7 @@ async def test_a_refused_credential_is_logged_with_its_reason(
 ) -> None:
     caplog.set_level(logging.INFO)
 
-    body = (await client.post("/graphql", json={"query": ME}, headers=credential)).json()
+    body = (await client.post("/graphql", json={"query": ME_NAMED}, headers=credential)).json()
 
     assert error_codes(body) == ["UNAUTHENTICATED"]
     [line] = _request_records(caplog)
@@ -231,8 +233,8 @@ async def test_expired_and_revoked_keys_are_told_apart(
     caplog.set_level(logging.INFO)
 
     with time_machine.travel(start + timedelta(hours=2)):
-        await client.post("/graphql", json={"query": ME}, headers={"X-API-Key": expiring})
-    await client.post("/graphql", json={"query": ME}, headers={"X-API-Key": revoked_secret})
+        await client.post("/graphql", json={"query": ME_NAMED}, headers={"X-API-Key": expiring})
+    await client.post("/graphql", json={"query": ME_NAMED}, headers={"X-API-Key": revoked_secret})
 
     reasons = [line.auth_failure for line in _request_records(caplog)]  # type: ignore[attr-defined]
     assert reasons == ["expired", "revoked"]
@@ -272,9 +274,9 @@ async def test_no_password_token_or_key_reaches_a_log_line(
         token = signed_in["data"]["login"]["token"]
         created = await graphql(client, CREATE_KEY, token=token)
         secret = created["data"]["createApiKey"]["secret"]
-        await client.post("/graphql", json={"query": ME}, headers={"X-API-Key": secret})
+        await client.post("/graphql", json={"query": ME_NAMED}, headers={"X-API-Key": secret})
         await graphql(client, LOGIN_INLINE % (admin.email, "a wrong password!"))
-        await client.post("/graphql", json={"query": ME}, headers={"X-API-Key": secret + "x"})
+        await client.post("/graphql", json={"query": ME_NAMED}, headers={"X-API-Key": secret + "x"})
         await graphql(client, "mutation Out { logout }", token=token)
 
     written = output.getvalue()

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,19 +15,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.live_server import free_port, sqlite_or_postgres
+from tests.support.live_server import ADMIN_PASSWORD, answers_ready, start
+from tests.support.paths import ROOT
 
-ADMIN_PASSWORD = "a long enough password"
 METRICS_TOKEN = "live-metrics-token-0123456789"
 PING = "query Ping { __typename }"
 MAX_ROUNDS = 10
 REQUESTS_PER_ROUND = 24
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async for url in sqlite_or_postgres(request.param, tmp_path):
-        yield url
 
 
 class Server:
@@ -52,29 +42,9 @@ class Server:
 
 @contextmanager
 def serving(database_url: str, **extra_env: str) -> Iterator[Server]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PORT": str(port),
-        "ADMIN_EMAIL": "owner@example.com",
-        "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST_KIB": "64",
-        "ARGON2_PARALLELISM": "1",
-        "LOG_FORMAT": "json",
-        "METRICS_TOKEN": METRICS_TOKEN,
-        **extra_env,
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatehouse", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(f"http://127.0.0.1:{port}")
+    env = {"LOG_FORMAT": "json", "METRICS_TOKEN": METRICS_TOKEN, **extra_env}
+    process, base = start(database_url, ROOT, env)
+    server = Server(base)
     assert process.stdout is not None
     stdout = process.stdout
 
@@ -85,15 +55,7 @@ def serving(database_url: str, **extra_env: str) -> Iterator[Server]:
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{server.base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
+        if not answers_ready(server.base, process):
             pytest.fail("server did not start:\n" + "\n".join(server.lines))
         yield server
     finally:

@@ -26,14 +26,22 @@ def test_benchmark_runs_every_scenario_and_writes_its_results(tmp_path: Path) ->
         "BENCH_RESULTS": str(tmp_path),
     }
     env.pop("BENCH_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "bench.run"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "bench.run"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            timeout=300,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"the benchmark ran past {exc.timeout} s:\n{_text(exc.stdout)}{_text(exc.stderr)}"
+        )
+    # The benchmark's own words when it fails, not only its exit status.
+    assert finished.returncode == 0, finished.stdout + finished.stderr
     result = json.loads((tmp_path / "latest.json").read_text())
     assert result["floor_rps"] > 0
     assert set(result["scenarios"]) == {"S1", "S2", "S3", "S4", "S5"}
@@ -42,3 +50,9 @@ def test_benchmark_runs_every_scenario_and_writes_its_results(tmp_path: Path) ->
     )
     assert set(result["growth"]) == {"S2", "S3"}
     assert "| S2 |" in (tmp_path / "latest.md").read_text()
+
+
+def _text(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""

@@ -14,14 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.documents import LOGIN_AS_ADMIN
 from tests.support.live_server import ADMIN_PASSWORD, LiveServer, environment, free_port, launch
 
-LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 CREATE_KEY = 'mutation { createApiKey(input: {name: "%s", scopes: [READ]}) { secret } }'
 
 
 def sign_in(server: LiveServer) -> dict[str, str]:
-    body = httpx.post(f"{server.base}/graphql", json={"query": LOGIN % ADMIN_PASSWORD}).json()
+    body = httpx.post(
+        f"{server.base}/graphql", json={"query": LOGIN_AS_ADMIN % ADMIN_PASSWORD}
+    ).json()
     return {"Authorization": f"Bearer {body['data']['login']['token']}"}
 
 

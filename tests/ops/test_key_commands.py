@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from schema.ids import API_KEY, USER, global_id
+from tests.support.documents import LOGIN_AS_ADMIN as LOGIN
 from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
-from tests.support.live_server import LOGIN_AS_ADMIN as LOGIN
 from tests.support.paths import ROOT
 from tests.support.webhook_receiver import SECRET, Receiver
 

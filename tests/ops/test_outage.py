@@ -16,6 +16,7 @@ import pytest
 
 from core.errors import RateLimitedError
 from core.outage import database_unavailable
+from tests.support.documents import LIVE_LOGIN
 from tests.support.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -27,7 +28,6 @@ from tests.support.live_server import (
     postgres_base_url,
 )
 
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 CREATE_KEY = 'mutation { createApiKey(input: {name: "probe", scopes: [READ]}) { secret } }'
 RECOVERY_SECONDS = 30
 
@@ -100,7 +100,7 @@ def test_a_postgres_outage_answers_503_internal_with_one_log_line_per_request(
     server = launch(postgres_database, tmp_path)
     server.wait_ready()
     try:
-        token = graphql(server, LOGIN).json()["data"]["login"]["token"]
+        token = graphql(server, LIVE_LOGIN).json()["data"]["login"]["token"]
         key = graphql(server, CREATE_KEY, Authorization=f"Bearer {token}").json()
         secret = key["data"]["createApiKey"]["secret"]
 
@@ -112,7 +112,7 @@ def test_a_postgres_outage_answers_503_internal_with_one_log_line_per_request(
         admin_sql(admin_url, f'ALTER DATABASE "{name}_away" ALLOW_CONNECTIONS true')
         try:
             keyed = graphql(server, "{ me { id } }", **{"X-API-Key": secret})
-            anonymous = graphql(server, LOGIN)
+            anonymous = graphql(server, LIVE_LOGIN)
             ready = httpx.get(f"{server.base}/readyz")
         finally:
             admin_sql(admin_url, f'ALTER DATABASE "{name}_away" RENAME TO "{name}"')

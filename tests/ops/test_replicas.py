@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.documents import ME_EMAIL
 from tests.support.live_server import (
     ADMIN_EMAIL,
     LiveServer,
@@ -25,7 +26,6 @@ from tests.support.live_server import (
 BURST = 90
 REVOKE = "mutation($id: ID!) { revokeKey(id: $id) { status } }"
 FIGURES = "{ apiKeys { nodes { name totalCalls } } keyMetrics { apiCallsToday } }"
-ME = "{ me { email } }"
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_burst_spread_over_two_hosts_is_counted_exactly(
                 *(
                     client.post(
                         f"{(first, second)[number % 2].base}/graphql",
-                        json={"query": ME},
+                        json={"query": ME_EMAIL},
                         headers={"X-API-Key": secret},
                     )
                     for number in range(BURST)
@@ -92,10 +92,10 @@ def test_a_key_revoked_through_one_host_is_refused_by_the_other_at_once(
     first, second = two_hosts
     token = session(first)
     secret, key_id = new_key(first, token, "to revoke")
-    before = call(second, ME, **{"X-API-Key": secret})
+    before = call(second, ME_EMAIL, **{"X-API-Key": secret})
 
     revoked = call(first, REVOKE, {"id": key_id}, Authorization=f"Bearer {token}")
-    after = call(second, ME, **{"X-API-Key": secret})
+    after = call(second, ME_EMAIL, **{"X-API-Key": secret})
 
     assert before["data"] == {"me": {"email": ADMIN_EMAIL}}
     assert revoked["data"] == {"revokeKey": {"status": "REVOKED"}}
@@ -107,10 +107,10 @@ def test_a_session_ended_through_one_host_is_refused_by_the_other_at_once(
 ) -> None:
     first, second = two_hosts
     token = session(first)
-    before = call(second, ME, Authorization=f"Bearer {token}")
+    before = call(second, ME_EMAIL, Authorization=f"Bearer {token}")
 
     ended = call(first, "mutation { logout }", Authorization=f"Bearer {token}")
-    after = call(second, ME, Authorization=f"Bearer {token}")
+    after = call(second, ME_EMAIL, Authorization=f"Bearer {token}")
 
     assert before["data"] == {"me": {"email": ADMIN_EMAIL}}
     assert ended["data"] == {"logout": True}

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.documents import LOGIN_AS_ADMIN as LOGIN
 from tests.support.live_server import ADMIN_PASSWORD, serving
-from tests.support.live_server import LOGIN_AS_ADMIN as LOGIN
 
 # Stored as owner@example.com: the first super-admin's address is normalised too.
 ADMIN_EMAIL = "Owner@Example.com"

@@ -19,6 +19,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 from gatehouse.database import apply_migrations, known_migrations, tortoise_config
+from tests.support.documents import LIVE_LOGIN
 from tests.support.live_server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -33,7 +34,6 @@ from tests.support.live_server import (
 
 # Bounds a hang, which is the failure these tests exist for; not a timing assertion.
 HANG_SECONDS = 60
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 
 
 def start(
@@ -209,7 +209,7 @@ def test_three_replicas_started_at_once_on_an_empty_database_all_come_up(
         for replica in replicas:
             answer = httpx.post(
                 f"{replica.base}/graphql",
-                json={"query": LOGIN, "variables": {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD}},
+                json={"query": LIVE_LOGIN, "variables": {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD}},
             ).json()
             tokens.append(answer["data"]["login"]["token"])
         users = httpx.post(

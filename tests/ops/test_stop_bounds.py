@@ -22,12 +22,12 @@ import httpx
 import pytest
 
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
+from tests.support.documents import LOGIN_AS_ADMIN
 from tests.support.live_server import ADMIN_PASSWORD, LiveServer, fresh_postgres_database, launch
 from tests.support.webhook_receiver import SECRET
 
 GRACE_SECONDS = 1.0
 LOADED_MACHINE_SLACK = 3.0
-LOGIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
 CREATE_KEY = 'mutation { createApiKey(input: {name: "stuck", scopes: [READ]}) { secret } }'
 HALF_A_BODY = (
     b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -36,7 +36,7 @@ HALF_A_BODY = (
 
 
 def new_key(base: str) -> str:
-    token = httpx.post(f"{base}/graphql", json={"query": LOGIN % ADMIN_PASSWORD}).json()
+    token = httpx.post(f"{base}/graphql", json={"query": LOGIN_AS_ADMIN % ADMIN_PASSWORD}).json()
     bearer = {"Authorization": f"Bearer {token['data']['login']['token']}"}
     created = httpx.post(f"{base}/graphql", json={"query": CREATE_KEY}, headers=bearer).json()
     secret: str = created["data"]["createApiKey"]["secret"]

@@ -23,13 +23,12 @@ import httpx
 import pytest
 
 from gatehouse.database import apply_migrations, known_migrations
+from tests.support.documents import LIVE_LOGIN, ME_EMAIL
 from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, launch, sqlite_or_postgres
 from tests.support.paths import RELEASES, ROOT
 
 PREVIOUS_RELEASE = "8da1a47"
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 CREATE_KEY = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }"
-ME = "{ me { email } }"
 KEYS = "{ apiKeys(first: 100) { totalCount nodes { name status totalCalls rateLimitedCalls } } }"
 # What an upgrade must carry over untouched, table by table.
 KEPT = {
@@ -124,10 +123,10 @@ async def test_a_release_database_upgrades_and_keeps_serving(
     try:
         server.wait_ready()
         old_key = facts["key_secret"]
-        owner = graphql(server.base, ME, old_key)["me"]["email"]
-        token = graphql(server.base, LOGIN, e=ADMIN_EMAIL, p=ADMIN_PASSWORD)["login"]["token"]
+        owner = graphql(server.base, ME_EMAIL, old_key)["me"]["email"]
+        token = graphql(server.base, LIVE_LOGIN, e=ADMIN_EMAIL, p=ADMIN_PASSWORD)["login"]["token"]
         new_key = graphql(server.base, CREATE_KEY, token, i={"name": "new", "scopes": ["READ"]})
-        graphql(server.base, ME, new_key["createApiKey"]["secret"])
+        graphql(server.base, ME_EMAIL, new_key["createApiKey"]["secret"])
         keys = graphql(server.base, KEYS, token)["apiKeys"]
     finally:
         exit_code = server.stop()
@@ -200,9 +199,9 @@ async def test_the_previous_release_still_writes_keys_on_an_upgraded_database(
     server = launch(empty_database, source, PYTHONPATH=str(source))
     try:
         server.wait_ready()
-        token = graphql(server.base, LOGIN, e=ADMIN_EMAIL, p=ADMIN_PASSWORD)["login"]["token"]
+        token = graphql(server.base, LIVE_LOGIN, e=ADMIN_EMAIL, p=ADMIN_PASSWORD)["login"]["token"]
         created = graphql(server.base, CREATE_KEY, token, i={"name": "back", "scopes": ["READ"]})
-        owner = graphql(server.base, ME, facts["key_secret"])["me"]["email"]
+        owner = graphql(server.base, ME_EMAIL, facts["key_secret"])["me"]["email"]
         listed = graphql(server.base, "{ apiKeys { totalCount } }", token)["apiKeys"]
     finally:
         server.stop()  # that release exited 143 on SIGTERM; not this release's concern

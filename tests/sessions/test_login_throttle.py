@@ -16,6 +16,7 @@ from starlette.datastructures import Secret
 from auth.throttle import address_subject
 from models import AuditEvent, RateLimitCounter, Role, User
 from resolvers import users
+from tests.support.documents import CHANGE_PASSWORD, RESET_PASSWORD
 from tests.support.factories import PASSWORD, gid, make_user
 from tests.support.graphql import graphql, login
 from tests.support.limiter import (
@@ -30,16 +31,6 @@ from tests.support.limiter import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRONG = "not the right password"
-CHANGE_PASSWORD = """
-mutation Change($current: String!, $new: String!) {
-  changePassword(currentPassword: $current, newPassword: $new)
-}
-"""
-RESET_PASSWORD = """
-mutation Reset($id: ID!, $password: String!) {
-  resetPassword(userId: $id, newPassword: $password) { id }
-}
-"""
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -305,7 +296,7 @@ async def test_a_super_admins_password_reset_lifts_the_lock(backend: dict[str, A
         reset = await graphql(
             client,
             RESET_PASSWORD,
-            {"id": gid(user), "password": new_password},
+            {"userId": gid(user), "newPassword": new_password},
             token=admin_token,
         )
         after_reset = await try_login(client, user.email, new_password)

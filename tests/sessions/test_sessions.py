@@ -16,6 +16,7 @@ from gatehouse.app import create_app
 from models import Role, Scope, Session, User, UserStatus
 from resolvers import users
 from tests.support.database import SETTINGS
+from tests.support.documents import DELETE_USER, RESET_PASSWORD
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login, token_for
 
@@ -39,13 +40,6 @@ mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
 }
 """
 
-RESET_PASSWORD = """
-mutation ResetPassword($userId: ID!, $newPassword: String!) {
-  resetPassword(userId: $userId, newPassword: $newPassword) { id }
-}
-"""
-
-DELETE_USER = "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }"
 
 NEW_PASSWORD = "a brand new passphrase"
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -47,3 +47,24 @@ mutation CreateApiKey($input: CreateApiKeyInput!) {
 KEY_METRICS = """
 query { keyMetrics { totalKeys activeKeys expiredKeys revokedKeys apiCallsToday } }
 """
+
+CREATE_API_KEY_SECRET = """
+mutation CreateApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }
+"""
+
+DELETE_USER = "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }"
+DELETE_API_KEY = "mutation DeleteApiKey($id: ID!) { deleteApiKey(id: $id) }"
+REVOKE_KEY = "mutation RevokeKey($id: ID!) { revokeKey(id: $id) { id } }"
+LOGOUT = "mutation { logout }"
+USERS_COUNT = "query ($first: Int) { users(first: $first) { totalCount } }"
+
+# Who the caller is. The named ones where the operation's name shows (logs, GET URLs).
+ME_ID = "{ me { id } }"
+ME_EMAIL = "{ me { email } }"
+ME_ID_EMAIL = "{ me { id email } }"
+ME_NAMED = "query Me { me { id email } }"
+ME_EMAIL_NAMED = "query Me { me { email } }"
+
+# For live servers, short variables; the first super-admin's sign-in takes `%` its password.
+LIVE_LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+LOGIN_AS_ADMIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'

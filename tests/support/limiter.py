@@ -16,13 +16,9 @@ import redis
 from auth import rate_limits, throttle
 from gatehouse.app import create_app
 from tests.support.database import SETTINGS
+from tests.support.documents import LOGIN_TOKEN
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-LOGIN = """
-mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
-}
-"""
 
 
 def redis_reachable() -> bool:
@@ -77,7 +73,7 @@ async def post(
 
 
 async def try_login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
-    response = await post(client, LOGIN, {"email": email, "password": password})
+    response = await post(client, LOGIN_TOKEN, {"email": email, "password": password})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -13,17 +13,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
+from tests.support.documents import LIVE_LOGIN
 from tests.support.paths import ROOT
 
 ADMIN_EMAIL = "owner@example.com"
@@ -60,16 +61,9 @@ class LiveServer:
     output: str = field(default="")
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"server did not start:\n{self.output}")
+        if not answers_ready(self.base, self.process):
+            self.stop()
+            pytest.fail(f"server did not start:\n{self.output}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.process.poll() is None:
@@ -83,22 +77,58 @@ def launch(
     database_url: str, cwd: Path, descriptor_limit: int | None = None, **extra: str
 ) -> LiveServer:
     """`descriptor_limit`: the server's `ulimit -n`, for the tests of what exhausts it."""
-    port = free_port()
 
     def limit_descriptors() -> None:
         if descriptor_limit is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (descriptor_limit, descriptor_limit))
 
+    process, base = start(
+        database_url,
+        cwd,
+        extra,
+        preexec_fn=limit_descriptors if descriptor_limit is not None else None,
+    )
+    return LiveServer(process=process, base=base)
+
+
+def start(
+    database_url: str,
+    cwd: Path,
+    extra: Mapping[str, str],
+    *,
+    output: int | IO[str] = subprocess.PIPE,
+    preexec_fn: Callable[[], None] | None = None,
+) -> tuple[subprocess.Popen[str], str]:
+    """`python -m gatehouse serve` on a free port, its output (and errors) to `output`: the
+    process and its base URL. Most tests want `launch` or `serving`; this is for those that
+    read the output as it comes or keep it in a file."""
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gatehouse", "serve"],
         cwd=cwd,
         env=environment(database_url, port, **extra),
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=limit_descriptors if descriptor_limit is not None else None,
+        preexec_fn=preexec_fn,
     )
-    return LiveServer(process=process, base=f"http://127.0.0.1:{port}")
+    return process, f"http://127.0.0.1:{port}"
+
+
+def answers_ready(
+    base: str, process: subprocess.Popen[str], seconds: float = START_SECONDS
+) -> bool:
+    """Whether the server at `base` answered /readyz with 200 before its process ended or
+    `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
 
 
 async def execute(url: str, statement: str, *arguments: object) -> None:
@@ -182,9 +212,6 @@ def call(
     return body
 
 
-# The first super-admin signs in (`%` the password).
-LOGIN_AS_ADMIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
-LIVE_LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 LIVE_CREATE_KEY = """mutation($name: String!) {
   createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
 }"""

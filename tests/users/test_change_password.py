@@ -10,25 +10,16 @@ from httpx import AsyncClient
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import ApiKey, AuditEvent, Role, Scope, Session, User
 from tests.support.database import SETTINGS
+from tests.support.documents import CHANGE_PASSWORD, LOGIN_TOKEN
 from tests.support.factories import PASSWORD, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
 
-CHANGE_PASSWORD = """
-mutation ChangePassword($current: String!, $new: String!) {
-  changePassword(currentPassword: $current, newPassword: $new)
-}
-"""
-LOGIN = """
-mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
-}
-"""
 ME = "query { me { email } }"
 NEW_PASSWORD = "a brand new passphrase"
 
 
 async def can_sign_in(client: AsyncClient, user: User, password: str) -> bool:
-    body = await graphql(client, LOGIN, {"email": user.email, "password": password})
+    body = await graphql(client, LOGIN_TOKEN, {"email": user.email, "password": password})
     return "errors" not in body
 
 

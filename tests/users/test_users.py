@@ -9,6 +9,7 @@ from httpx import AsyncClient
 
 from models import ApiKey, Role, Session, User, UserStatus
 from schema import ids as global_ids
+from tests.support.documents import DELETE_USER
 from tests.support.factories import PASSWORD, gid, make_api_key, make_user, pk
 from tests.support.graphql import error_codes, graphql, login, token_for
 
@@ -47,9 +48,6 @@ mutation ResetPassword($userId: ID!, $newPassword: String!) {
 }
 """
 
-DELETE_USER = """
-mutation DeleteUser($id: ID!) { deleteUser(id: $id) }
-"""
 
 LOGIN = """
 mutation Login($email: String!, $password: String!) {
