@@ -5,20 +5,27 @@ rows the tests start from. Helpers are imported from tests/support/."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from tortoise.contrib.test import tortoise_test_context
+from starlette.datastructures import Secret
 
 from gatehouse.app import create_app
 from models import Role, User
-from tests.support.database import DATABASE_URL, SETTINGS
+from tests.support.database import DATABASE_URL, SETTINGS, fresh_database
 from tests.support.factories import make_user
 from tests.support.graphql import GraphQLClient
-from tests.support.live_server import sqlite_or_postgres
+from tests.support.limiter import (
+    REDIS_URL,
+    forget_redis_prefix,
+    require_redis,
+    unique_redis_prefix,
+)
+from tests.support.live_server import fresh_postgres_database, sqlite_or_postgres
 
 
 def pytest_report_header() -> str:
@@ -29,11 +36,8 @@ def pytest_report_header() -> str:
 
 @pytest.fixture
 async def db() -> AsyncIterator[None]:
-    async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
+    async with fresh_database():
         yield
-        client = context.connections.get("default")
-        await client.close()
-        await client.db_delete()
 
 
 @pytest.fixture
@@ -55,11 +59,8 @@ async def shared_database() -> AsyncIterator[None]:
     """One database for a whole module whose many cases each make their own rows, so that
     hundreds of cases do not each pay for a new database (slow on PostgreSQL). The module
     runs on one event loop: `pytestmark = pytest.mark.asyncio(loop_scope="module")`."""
-    async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
+    async with fresh_database():
         yield
-        connection = context.connections.get("default")
-        await connection.close()
-        await connection.db_delete()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -82,3 +83,23 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     saying so, where none is configured)."""
     async for url in sqlite_or_postgres(request.param, tmp_path):
         yield url
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own (skipped, saying so, without PostgreSQL)."""
+    async for url in fresh_postgres_database():
+        yield url
+
+
+@pytest.fixture(params=["database", "redis"])
+def backend(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, Any]]:
+    """Settings that pick the limiter's storage: the database, then Redis (skipped, saying
+    so, where no Redis answers), each test counting under a prefix of its own."""
+    if request.param == "database":
+        yield {}
+        return
+    require_redis()
+    prefix = unique_redis_prefix()
+    yield {"redis_url": Secret(REDIS_URL), "redis_key_prefix": prefix}
+    forget_redis_prefix(prefix)

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from models import ApiKey, AuditEvent, Role, Scope, User
+from models import ApiKey, AuditEvent, Scope, User
 from tests.support.factories import gid, make_api_key, make_user
-from tests.support.graphql import error_codes, graphql, login
+from tests.support.graphql import error_codes, graphql
 
 UPDATE = """
 mutation Update($id: ID!, $input: UpdateApiKeyInput!) {
@@ -27,18 +27,6 @@ CURRENT = """
 { currentApiKey { id name scopes expiresAt rateLimitPerMinute allowedCidrs totalCalls
                   lastUsedIp rateLimitedCalls rolledAt previousSecretExpiresAt } }
 """
-
-
-@pytest.fixture
-async def owner(client: AsyncClient) -> User:
-    """An admin who edits keys of their own: an admin never changes another user's key
-    (tests/api_keys/test_key_escalation.py)."""
-    return await make_user(roles=(Role.ADMIN,))
-
-
-@pytest.fixture
-async def admin_token(client: AsyncClient, owner: User) -> str:
-    return await login(client, owner)
 
 
 async def update(client: AsyncClient, token: str, key: ApiKey, **changes: Any) -> dict[str, Any]:

@@ -30,18 +30,6 @@ mutation Roll($id: ID!, $grace: Int) {
 WHO = "{ currentApiKey { id totalCalls } }"
 
 
-@pytest.fixture
-async def owner(client: AsyncClient) -> User:
-    """An admin who rolls keys of their own: only a key's owner may roll it
-    (tests/api_keys/test_key_escalation.py)."""
-    return await make_user(roles=(Role.ADMIN,))
-
-
-@pytest.fixture
-async def admin_token(client: AsyncClient, owner: User) -> str:
-    return await login(client, owner)
-
-
 async def roll(
     client: AsyncClient, token: str, key: ApiKey, grace: int | None = None
 ) -> dict[str, Any]:

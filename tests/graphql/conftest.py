@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from gatehouse.app import GatehouseGraphQL, create_app
+from models import Role, User
 from tests.support.database import SETTINGS
+from tests.support.graphql import login, token_for
 
 
 @pytest.fixture
@@ -21,3 +23,16 @@ async def served() -> AsyncIterator[tuple[httpx.AsyncClient, GatehouseGraphQL]]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client, graphql_app
+
+
+@pytest.fixture
+async def reader(client: httpx.AsyncClient) -> str:
+    """A READ_ONLY user's session token."""
+    _, token = await token_for(client, Role.READ_ONLY)
+    return token
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, super_admin: User) -> str:
+    """The super-admin's session token."""
+    return await login(client, super_admin)

@@ -8,12 +8,12 @@ import pytest
 from graphql import GraphQLError, build_schema, parse
 from httpx import AsyncClient
 
-from models import ApiKey, Role, User
+from models import ApiKey, User
 from schema import build_schema as build_gatehouse_schema
 from schema.documents import COST_RESULTS_PER_OPERATION
 from schema.limits import QueryLimits, check_limits
 from tests.support.factories import gid, make_api_key
-from tests.support.graphql import error_codes, login, token_for
+from tests.support.graphql import error_codes, login
 
 GATEHOUSE = build_gatehouse_schema()._schema
 LIMIT = 25_000
@@ -103,17 +103,6 @@ def cost_of(query: str, variables: dict[str, Any] | None = None, schema: Any = G
     assert error.extensions is not None
     cost: int = error.extensions["cost"]
     return cost
-
-
-@pytest.fixture
-async def reader(client: AsyncClient) -> str:
-    _, token = await token_for(client, Role.READ_ONLY)
-    return token
-
-
-@pytest.fixture
-async def admin(client: AsyncClient, super_admin: User) -> str:
-    return await login(client, super_admin)
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from httpx import AsyncClient
 
 from core.config import ConfigError, Settings
 from gatehouse.app import GatehouseGraphQL, create_app
-from models import Role, Session, User
+from models import Session, User
 from schema import build_schema
 from schema.errors import log_unexpected
 from schema.limits import QueryLimits, check_limits
 from tests.support.database import SETTINGS
 from tests.support.factories import PASSWORD
-from tests.support.graphql import error_codes, graphql, login, token_for
+from tests.support.graphql import error_codes, graphql, login
 
 AMPLIFICATION = (
     "query {"
@@ -89,17 +89,6 @@ def refused(body: dict[str, Any]) -> dict[str, Any]:
 def serving(settings: Settings) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=create_app(settings, manage_database=False))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-@pytest.fixture
-async def reader(client: AsyncClient) -> str:
-    _, token = await token_for(client, Role.READ_ONLY)
-    return token
-
-
-@pytest.fixture
-async def admin(client: AsyncClient, super_admin: User) -> str:
-    return await login(client, super_admin)
 
 
 @pytest.mark.parametrize("levels", [20, 30, 40])

@@ -4,13 +4,11 @@ HTTP 429 + Retry-After over it, refused calls counted apart from calls."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from starlette.datastructures import Secret
 
 from auth.principal import Principal
 from models import ApiKey, ApiKeyUsageDay, Role, Scope
@@ -20,12 +18,8 @@ from tests.support.documents import ME_ID
 from tests.support.factories import make_user
 from tests.support.graphql import error_codes, graphql, token_for
 from tests.support.limiter import (
-    REDIS_URL,
     app_client,
-    forget_redis_prefix,
     post,
-    require_redis,
-    unique_redis_prefix,
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)
@@ -40,17 +34,6 @@ mutation Create($limit: Int) {
 KEY_FIGURES = """
 query Key($id: ID!) { apiKey(id: $id) { rateLimitPerMinute rateLimitedCalls totalCalls } }
 """
-
-
-@pytest.fixture(params=["database", "redis"])
-def backend(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, Any]]:
-    if request.param == "database":
-        yield {}
-        return
-    require_redis()
-    prefix = unique_redis_prefix()
-    yield {"redis_url": Secret(REDIS_URL), "redis_key_prefix": prefix}
-    forget_redis_prefix(prefix)
 
 
 async def _limited_key(calls_per_minute: int | None) -> tuple[ApiKey, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +22,6 @@ from tests.support.live_server import (
     LiveServer,
     admin_sql,
     end_sessions,
-    fresh_postgres_database,
     launch,
     postgres_base_url,
 )
@@ -84,12 +82,6 @@ def test_readyz_turns_503_when_the_sqlite_file_is_replaced(tmp_path: Path) -> No
 
     assert status == 503
     assert "was replaced since it was opened" in server.output
-
-
-@pytest.fixture
-async def postgres_database() -> AsyncIterator[str]:
-    async for url in fresh_postgres_database():
-        yield url
 
 
 def test_a_postgres_outage_answers_503_internal_with_one_log_line_per_request(

@@ -5,7 +5,7 @@ through one is refused by the other at once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from tests.support.live_server import (
     ADMIN_EMAIL,
     LiveServer,
     call,
-    fresh_postgres_database,
     launch,
     new_key,
     session,
@@ -26,12 +25,6 @@ from tests.support.live_server import (
 BURST = 90
 REVOKE = "mutation($id: ID!) { revokeKey(id: $id) { status } }"
 FIGURES = "{ apiKeys { nodes { name totalCalls } } keyMetrics { apiCallsToday } }"
-
-
-@pytest.fixture
-async def postgres_database() -> AsyncIterator[str]:
-    async for url in fresh_postgres_database():
-        yield url
 
 
 @pytest.fixture

@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from gatehouse.body_limit import BodySizeLimit
-from tests.support.live_server import fresh_postgres_database, launch
+from tests.support.live_server import launch
 
 GRACE_SECONDS = 2
 HALF_A_BODY = (
@@ -66,12 +65,6 @@ def test_sigterm_on_an_idle_server_exits_zero(tmp_path: Path) -> None:
 
     assert exit_code == 0, server.output
     assert "database closed" in server.output
-
-
-@pytest.fixture
-async def postgres_database() -> AsyncIterator[str]:
-    async for url in fresh_postgres_database():
-        yield url
 
 
 def test_sigterm_with_several_workers_exits_zero(postgres_database: str, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pytest
 
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
 from tests.support.documents import LOGIN_AS_ADMIN
-from tests.support.live_server import ADMIN_PASSWORD, LiveServer, fresh_postgres_database, launch
+from tests.support.live_server import ADMIN_PASSWORD, LiveServer, launch
 from tests.support.webhook_receiver import SECRET
 
 GRACE_SECONDS = 1.0
@@ -131,12 +131,6 @@ def test_a_stuck_upload_a_dead_collector_and_a_silent_receiver_do_not_hold_the_s
     assert server.process.returncode == 0
     assert "stopped the webhook sender in the middle of a delivery" in server.output
     assert "Traceback" not in server.output
-
-
-@pytest.fixture
-async def postgres_database() -> AsyncIterator[str]:
-    async for url in fresh_postgres_database():
-        yield url
 
 
 async def test_a_key_call_waiting_on_a_postgres_row_lock_does_not_hold_the_stop(

@@ -5,13 +5,10 @@ on Redis's."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import time_machine
-from starlette.datastructures import Secret
 
 from auth.throttle import address_subject
 from models import AuditEvent, RateLimitCounter, Role, User
@@ -20,29 +17,13 @@ from tests.support.documents import CHANGE_PASSWORD, RESET_PASSWORD
 from tests.support.factories import PASSWORD, gid, make_user
 from tests.support.graphql import graphql, login
 from tests.support.limiter import (
-    REDIS_URL,
     app_client,
     code_of,
-    forget_redis_prefix,
-    require_redis,
     try_login,
-    unique_redis_prefix,
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRONG = "not the right password"
-
-
-@pytest.fixture(params=["database", "redis"])
-def backend(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, Any]]:
-    """Settings that pick the limiter's storage."""
-    if request.param == "database":
-        yield {}
-        return
-    require_redis()
-    prefix = unique_redis_prefix()
-    yield {"redis_url": Secret(REDIS_URL), "redis_key_prefix": prefix}
-    forget_redis_prefix(prefix)
 
 
 async def test_an_account_is_locked_after_its_failures_even_for_the_right_password(

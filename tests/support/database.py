@@ -4,9 +4,12 @@ memory, or PostgreSQL where TEST_DATABASE_URL points."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise.contrib.test import tortoise_test_context
 from tortoise.queryset import ValuesListQuery
 
 from core.config import Settings
@@ -25,6 +28,16 @@ def _test_database_url() -> str:
 
 
 DATABASE_URL = _test_database_url()
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[None]:
+    """A new database with every table, dropped afterwards."""
+    async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
+        yield
+        connection = context.connections.get("default")
+        await connection.close()
+        await connection.db_delete()
 
 
 async def column(query: ValuesListQuery[Literal[False]]) -> list[Any]:

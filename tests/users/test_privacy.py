@@ -4,12 +4,11 @@ gets FORBIDDEN on that field alone while the rest of the answer stays."""
 from __future__ import annotations
 
 import pytest
-from httpx import AsyncClient
 
 from models import Role, Scope, User
 from schema import print_schema
 from tests.support.factories import gid, make_api_key, make_user
-from tests.support.graphql import error_codes, graphql, login
+from tests.support.graphql import GraphQLClient
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 READ, WRITE = Scope.READ, Scope.WRITE
@@ -32,26 +31,26 @@ mutation { createApiKey(input: { name: "made", scopes: [WRITE] }) {
 
 @pytest.mark.parametrize(("role", "allowed"), [(SA, True), (ADMIN, True), (RO, False)])
 async def test_created_by_follows_the_users_permission_for_sessions(
-    client: AsyncClient, super_admin: User, role: Role, allowed: bool
+    gql: GraphQLClient, super_admin: User, role: Role, allowed: bool
 ) -> None:
     await make_api_key(super_admin, name="first")
     await make_api_key(super_admin, name="second")
-    token = await login(client, await make_user(roles=(role,)))
+    token = await gql.login(await make_user(roles=(role,)))
 
-    body = await graphql(client, API_KEYS, token=token)
+    result = await gql.execute(API_KEYS, token=token)
 
-    keys = body["data"]["apiKeys"]
+    keys = result.data["apiKeys"]
     assert keys["totalCount"] == 2
     assert [node["name"] for node in keys["nodes"]] == ["second", "first"]
     creators = [node["createdBy"] for node in keys["nodes"]]
     if allowed:
-        assert "errors" not in body, body
+        assert result.ok, result.body
         assert [creator["email"] for creator in creators] == [super_admin.email] * 2
     else:
         assert creators == [None, None]
-        assert error_codes(body) == ["FORBIDDEN", "FORBIDDEN"]
-        assert [error["path"][-1] for error in body["errors"]] == ["createdBy", "createdBy"]
-        assert super_admin.email not in str(body)
+        assert result.codes == ["FORBIDDEN", "FORBIDDEN"]
+        assert [error["path"][-1] for error in result.errors] == ["createdBy", "createdBy"]
+        assert super_admin.email not in str(result.body)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +62,7 @@ async def test_created_by_follows_the_users_permission_for_sessions(
     ],
 )
 async def test_created_by_follows_the_users_permission_for_keys(
-    client: AsyncClient,
+    gql: GraphQLClient,
     super_admin: User,
     owner_role: Role,
     scopes: tuple[Scope, ...],
@@ -73,27 +72,27 @@ async def test_created_by_follows_the_users_permission_for_keys(
     owner = await make_user(roles=(owner_role,))
     _, secret = await make_api_key(owner, scopes=scopes)
 
-    body = await graphql(client, API_KEY, {"id": gid(target)}, headers={"X-API-Key": secret})
+    result = await gql.execute(API_KEY, {"id": gid(target)}, headers={"X-API-Key": secret})
 
-    assert body["data"]["apiKey"]["name"] == "target"
+    assert result.data["apiKey"]["name"] == "target"
     if allowed:
-        assert body["data"]["apiKey"]["createdBy"] == {"email": super_admin.email}
+        assert result.data["apiKey"]["createdBy"] == {"email": super_admin.email}
     else:
-        assert body["data"]["apiKey"]["createdBy"] is None
-        assert error_codes(body) == ["FORBIDDEN"]
+        assert result.data["apiKey"]["createdBy"] is None
+        assert result.codes == ["FORBIDDEN"]
 
 
 async def test_a_key_without_read_scope_still_gets_its_new_key_but_not_the_creator(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
     _, secret = await make_api_key(super_admin, scopes=(WRITE,))
 
-    body = await graphql(client, CREATE_API_KEY, headers={"X-API-Key": secret})
+    result = await gql.execute(CREATE_API_KEY, headers={"X-API-Key": secret})
 
-    created = body["data"]["createApiKey"]
+    created = result.data["createApiKey"]
     assert created["secret"].startswith("gk_")
     assert created["apiKey"] == {"name": "made", "createdBy": None}
-    assert error_codes(body) == ["FORBIDDEN"]
+    assert result.codes == ["FORBIDDEN"]
 
 
 def test_the_sdl_shows_the_permission_of_created_by() -> None:
