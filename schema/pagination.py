@@ -60,7 +60,9 @@ def _given(info: strawberry.Info[Any, Any], name: str) -> bool:
         for argument in node.arguments or ():
             if argument.name.value == name:
                 if isinstance(argument.value, VariableNode):
-                    coerced = raw.variable_values.coerced
+                    # A plain dict at run time, whatever graphql-core's annotation says.
+                    values: Any = raw.variable_values
+                    coerced = getattr(values, "coerced", values)
                     return coerced.get(argument.value.name.value) is not None
                 return True
     return False
