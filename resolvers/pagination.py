@@ -21,12 +21,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from tortoise.connection import get_connection
 from tortoise.filters import escape_like
 from tortoise.models import Model
 
 from core.errors import bad_input
-from models.lookups import numbered
+from models.reads import read
 
 M = TypeVar("M", bound=Model)
 DEFAULT_PAGE_SIZE = 20
@@ -229,7 +228,6 @@ def _segments(ordering: Ordering | None, newest_first: bool) -> list[_Segment]:
 @dataclass
 class _Statement(Generic[M]):
     listing: Listing[M]
-    dialect: str
     columns: list[str] = field(init=False)
     related_columns: list[str] = field(init=False)
     related_model: type[Model] | None = field(init=False)
@@ -262,13 +260,10 @@ class _Statement(Generic[M]):
         sql = " WHERE " + " AND ".join(f"({c.sql})" for c in conditions)
         return sql, [p for c in conditions for p in c.parameters]
 
-    def _sql(self, sql: str) -> str:
-        return numbered(sql) if self.dialect == "postgres" else sql
-
     def count(self) -> tuple[str, list[Any]]:
         table = self.listing.model._meta.db_table
         where, parameters = self._where([])
-        return self._sql(f'SELECT COUNT(*) FROM "{table}" m{where}'), parameters  # noqa: S608
+        return f'SELECT COUNT(*) FROM "{table}" m{where}', parameters  # noqa: S608
 
     def page(
         self, extra: list[Condition], order_by: str, limit: int, with_count: bool
@@ -282,7 +277,7 @@ class _Statement(Generic[M]):
             columns.append(f'(SELECT COUNT(*) FROM "{table}" m{where})')  # noqa: S608
         where, page_parameters = self._where(extra)
         sql = f"SELECT {', '.join(columns)} {self._from()}{where} ORDER BY {order_by} LIMIT ?"
-        return self._sql(sql), [*parameters, *page_parameters, limit]
+        return sql, [*parameters, *page_parameters, limit]
 
     def hydrate(self, row: Any) -> M:
         values = tuple(row)
@@ -326,8 +321,7 @@ async def paginate(
             if ordering is None
             else _decode_ordered_cursor(kind, ordering, cursor, argument)
         )
-    connection = get_connection("default")
-    statement = _Statement(listing, connection.capabilities.dialect)
+    statement = _Statement(listing)
 
     segments = _segments(ordering, newest_first)
     # The segment the walk starts in: the cursor's, else the first in the walk's direction.
@@ -365,7 +359,7 @@ async def paginate(
             order_by = f'm."{segment.column}" {direction}, {order_by}'
         counting = with_total and total is None
         sql, parameters = statement.page(extra, order_by, limit - len(rows), counting)
-        _, found = await connection.execute_query(sql, parameters)
+        found = await read(sql, parameters)
         if counting and found:
             total = int(tuple(found[0])[-1])
         rows += found
@@ -379,7 +373,7 @@ async def paginate(
 
     async def count_all() -> int:
         sql, parameters = statement.count()
-        _, found = await get_connection("default").execute_query(sql, parameters)
+        found = await read(sql, parameters)
         return int(next(iter(found[0])))
 
     return Page(
