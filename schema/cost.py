@@ -150,6 +150,8 @@ def _page_size(node: FieldNode, definition: GraphQLField | None) -> int | None:
     if not names:
         return None
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    # `last: 5` pages backward and `first`'s default does not apply (see schema.pagination).
+    defaults_apply = not any(name in given for name in names)
     sizes = []
     for name in names:
         value = given.get(name)
@@ -158,6 +160,6 @@ def _page_size(node: FieldNode, definition: GraphQLField | None) -> int | None:
             sizes.append(min(max(int(value.value), 0), LARGEST_PAGE))
         elif isinstance(value, VariableNode):
             sizes.append(LARGEST_PAGE)
-        elif value is None and isinstance(default, int):
+        elif value is None and defaults_apply and isinstance(default, int):
             sizes.append(min(default, LARGEST_PAGE))
     return max(sizes, default=LARGEST_PAGE)

@@ -5,11 +5,14 @@ paging forward, in the same order, with `pageInfo` telling where each page sits.
 from typing import Any
 
 import pytest
+from graphql import parse
 from httpx import AsyncClient
 
 from auth.audit import audit
 from auth.principal import Anonymous
 from models import ApiKey, AuditEvent, User
+from schema import build_schema
+from schema.limits import QueryLimits, check_limits
 from tests.conftest import error_codes, gid, graphql, login
 from tests.test_ordering import (
     API_KEY_COLUMNS,
@@ -236,3 +239,18 @@ async def test_a_cursor_of_another_ordering_is_bad_user_input_as_before(
     )
 
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("field", ["users", "apiKeys", "auditLog"])
+def test_last_is_costed_like_first(field: str) -> None:
+    schema = build_schema()._schema
+    limits = QueryLimits(max_cost=1)
+    costs = []
+    for page in ("first: 100", "last: 100", "last: 7", "first: 7"):
+        error = check_limits(schema, parse(f"{{ {field}({page}) {{ nodes {{ id }} }} }}"), limits)
+        assert error is not None
+        assert error.extensions is not None
+        costs.append(error.extensions["cost"])
+
+    # the field, `nodes`, and an `id` per item
+    assert costs == [2 + 100, 2 + 100, 2 + 7, 2 + 7]
