@@ -30,7 +30,7 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -211,9 +211,10 @@ class DocumentGuard(SchemaExtension):
         limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
         if limit_error := parsed.check_limits(schema, limits):
             return [limit_error]
-        errors = parsed.validate(
-            schema, tuple(context.validation_rules), hide_suggestions=self.settings.production
-        )
+        rules = tuple(context.validation_rules)
+        if self.settings.production:
+            rules += (NoSchemaIntrospectionCustomRule,)
+        errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
         if errors and self.settings.production and self._anonymous():
             # Messages name types, fields and arguments: nothing for a caller without a key.
             return [
