@@ -25,18 +25,8 @@ from resolvers.key_rules import (
     checked_name,
     encode_cidrs,
 )
-from resolvers.pagination import (
-    Condition,
-    Listing,
-    OrderDirection,
-    Ordering,
-    Page,
-    PageRequest,
-    SortColumn,
-    contains,
-    db_value,
-    paginate,
-)
+from resolvers.listing import Condition, Listing, contains, db_value
+from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
 from resolvers.users import search_term
 
 MAX_USAGE_DAYS = 90

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from core.clock import utcnow
 from core.errors import bad_input
 from models import AuditEvent
-from resolvers.pagination import Condition, Listing, Page, PageRequest, db_value, paginate
+from resolvers.listing import Condition, Listing, db_value
+from resolvers.pagination import Page, PageRequest, paginate
 
 log = logging.getLogger("gatehouse.audit")
 

@@ -26,18 +26,8 @@ from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_fou
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
 from models.webhooks import enqueue_key_event
-from resolvers.pagination import (
-    Condition,
-    Listing,
-    OrderDirection,
-    Ordering,
-    Page,
-    PageRequest,
-    SortColumn,
-    contains,
-    holds_text,
-    paginate,
-)
+from resolvers.listing import Condition, Listing, contains, holds_text
+from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 # PostgreSQL refuses NUL in text and SQLite cuts strings at it; no name or email needs these.
