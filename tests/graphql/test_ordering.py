@@ -3,11 +3,10 @@ rows with ties and nulls, must match the same rows sorted in Python: by the fiel
 id in the same direction, nulls last in both directions."""
 
 import pytest
-from httpx import AsyncClient
 
 from models import ApiKey, User
 from tests.support.factories import gid, make_api_key, make_user
-from tests.support.graphql import error_codes, graphql, login
+from tests.support.graphql import GraphQLClient
 from tests.support.ordering import (
     API_KEY_COLUMNS,
     USER_COLUMNS,
@@ -37,17 +36,17 @@ query ApiKeys($first: Int, $after: String, $orderBy: ApiKeyOrder) {
 
 
 async def page_through(
-    client: AsyncClient, query: str, field: str, token: str, order_by: dict[str, str]
+    gql: GraphQLClient, query: str, field: str, token: str, order_by: dict[str, str]
 ) -> tuple[list[str], set[int]]:
     seen: list[str] = []
     totals: set[int] = set()
     after = None
     for _ in range(50):  # bounded: far more pages than rows
-        body = await graphql(
-            client, query, {"first": 2, "after": after, "orderBy": order_by}, token=token
+        result = await gql.execute(
+            query, {"first": 2, "after": after, "orderBy": order_by}, token=token
         )
-        assert "errors" not in body, body
-        connection = body["data"][field]
+        assert result.ok, result.body
+        connection = result.data[field]
         totals.add(connection["totalCount"])
         seen += [edge["node"]["id"] for edge in connection["edges"]]
         if not connection["pageInfo"]["hasNextPage"]:
@@ -59,14 +58,14 @@ async def page_through(
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("field", list(USER_COLUMNS))
 async def test_users_page_through_in_the_order_asked_for(
-    client: AsyncClient, super_admin: User, field: str, direction: str
+    gql: GraphQLClient, super_admin: User, field: str, direction: str
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     rows = await User.all()
 
     seen, totals = await page_through(
-        client, USERS, "users", token, {"field": field, "direction": direction}
+        gql, USERS, "users", token, {"field": field, "direction": direction}
     )
 
     assert seen == expected_order(rows, USER_COLUMNS[field], direction == "DESC")
@@ -76,14 +75,14 @@ async def test_users_page_through_in_the_order_asked_for(
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("field", list(API_KEY_COLUMNS))
 async def test_api_keys_page_through_in_the_order_asked_for(
-    client: AsyncClient, super_admin: User, field: str, direction: str
+    gql: GraphQLClient, super_admin: User, field: str, direction: str
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_api_keys(super_admin)
     rows = await ApiKey.all()
 
     seen, totals = await page_through(
-        client, API_KEYS, "apiKeys", token, {"field": field, "direction": direction}
+        gql, API_KEYS, "apiKeys", token, {"field": field, "direction": direction}
     )
 
     assert seen == expected_order(rows, API_KEY_COLUMNS[field], direction == "DESC")
@@ -91,51 +90,50 @@ async def test_api_keys_page_through_in_the_order_asked_for(
 
 
 async def test_the_direction_defaults_to_asc_for_users_and_desc_for_keys(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     await seed_api_keys(super_admin)
 
-    users, _ = await page_through(client, USERS, "users", token, {"field": "DISPLAY_NAME"})
-    keys, _ = await page_through(client, API_KEYS, "apiKeys", token, {"field": "NAME"})
+    users, _ = await page_through(gql, USERS, "users", token, {"field": "DISPLAY_NAME"})
+    keys, _ = await page_through(gql, API_KEYS, "apiKeys", token, {"field": "NAME"})
 
     assert users == expected_order(await User.all(), "display_name", descending=False)
     assert keys == expected_order(await ApiKey.all(), "name", descending=True)
 
 
 async def test_without_order_by_the_default_order_is_unchanged(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     await seed_api_keys(super_admin)
 
-    users = await graphql(client, USERS, {"first": 100}, token=token)
-    keys = await graphql(client, API_KEYS, {"first": 100}, token=token)
+    users = await gql.execute(USERS, {"first": 100}, token=token)
+    keys = await gql.execute(API_KEYS, {"first": 100}, token=token)
 
-    user_ids = [edge["node"]["id"] for edge in users["data"]["users"]["edges"]]
-    key_ids = [edge["node"]["id"] for edge in keys["data"]["apiKeys"]["edges"]]
+    user_ids = [edge["node"]["id"] for edge in users.data["users"]["edges"]]
+    key_ids = [edge["node"]["id"] for edge in keys.data["apiKeys"]["edges"]]
     assert user_ids == [gid(user) for user in await User.all().order_by("id")]
     assert key_ids == [gid(key) for key in await ApiKey.all().order_by("-id")]
 
 
-async def test_sorting_keeps_the_filter(client: AsyncClient, super_admin: User) -> None:
-    token = await login(client, super_admin)
+async def test_sorting_keeps_the_filter(gql: GraphQLClient, super_admin: User) -> None:
+    token = await gql.login(super_admin)
     await seed_users()
 
-    body = await graphql(
-        client,
+    result = await gql.execute(
         USERS,
         {"first": 10, "filter": {"search": "bob"}, "orderBy": {"field": "EMAIL"}},
         token=token,
     )
 
     bobs = await User.filter(display_name="bob").order_by("email")
-    assert [edge["node"]["id"] for edge in body["data"]["users"]["edges"]] == [
+    assert [edge["node"]["id"] for edge in result.data["users"]["edges"]] == [
         gid(user) for user in bobs
     ]
-    assert body["data"]["users"]["totalCount"] == len(bobs)
+    assert result.data["users"]["totalCount"] == len(bobs)
 
 
 @pytest.mark.parametrize(
@@ -150,52 +148,51 @@ async def test_sorting_keeps_the_filter(client: AsyncClient, super_admin: User) 
     ],
 )
 async def test_a_cursor_of_another_ordering_is_bad_user_input(
-    client: AsyncClient,
+    gql: GraphQLClient,
     super_admin: User,
     first_order: dict[str, str] | None,
     then_order: dict[str, str] | None,
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await make_user()
-    first_page = await graphql(client, USERS, {"first": 1, "orderBy": first_order}, token=token)
-    cursor = first_page["data"]["users"]["pageInfo"]["endCursor"]
+    first_page = await gql.execute(USERS, {"first": 1, "orderBy": first_order}, token=token)
+    cursor = first_page.data["users"]["pageInfo"]["endCursor"]
 
-    body = await graphql(
-        client, USERS, {"first": 1, "after": cursor, "orderBy": then_order}, token=token
+    result = await gql.execute(
+        USERS, {"first": 1, "after": cursor, "orderBy": then_order}, token=token
     )
 
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert result.codes == ["BAD_USER_INPUT"]
 
 
 async def test_a_cursor_of_the_other_list_is_bad_user_input(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await make_api_key(super_admin)
     await make_api_key(super_admin)
-    keys = await graphql(
-        client, API_KEYS, {"first": 1, "orderBy": {"field": "CREATED_AT"}}, token=token
+    keys = await gql.execute(
+        API_KEYS, {"first": 1, "orderBy": {"field": "CREATED_AT"}}, token=token
     )
-    cursor = keys["data"]["apiKeys"]["pageInfo"]["endCursor"]
+    cursor = keys.data["apiKeys"]["pageInfo"]["endCursor"]
 
-    body = await graphql(
-        client,
+    result = await gql.execute(
         USERS,
         {"first": 1, "after": cursor, "orderBy": {"field": "CREATED_AT", "direction": "DESC"}},
         token=token,
     )
 
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert result.codes == ["BAD_USER_INPUT"]
 
 
 @pytest.mark.parametrize("cursor", ["", "bm90IGpzb24", "WzEsMiwzXQ==", "!!!"])
 async def test_a_forged_cursor_is_bad_user_input(
-    client: AsyncClient, super_admin: User, cursor: str
+    gql: GraphQLClient, super_admin: User, cursor: str
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
 
-    body = await graphql(
-        client, USERS, {"after": cursor, "orderBy": {"field": "LAST_LOGIN_AT"}}, token=token
+    result = await gql.execute(
+        USERS, {"after": cursor, "orderBy": {"field": "LAST_LOGIN_AT"}}, token=token
     )
 
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert result.codes == ["BAD_USER_INPUT"]
