@@ -68,3 +68,6 @@ ME_EMAIL_NAMED = "query Me { me { email } }"
 # For live servers, short variables; the first super-admin's sign-in takes `%` its password.
 LIVE_LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 LOGIN_AS_ADMIN = 'mutation { login(email: "owner@example.com", password: "%s") { token } }'
+LIVE_CREATE_KEY = """mutation($name: String!) {
+  createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
+}"""

@@ -1,6 +1,7 @@
 """Real `python -m gatehouse serve` processes on 127.0.0.1, for the tests that need a live
 server: start-up, shutdown, replicas and outages. The one way the suite starts a server:
-`launch` (then `wait_ready` and `stop`), or `serving` around it."""
+`launch` (then `wait_ready` and `stop`), `serving` around it, or `start` for a test that
+reads the output as it comes; all on `environment()` and free ports."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
-from tests.support.documents import LIVE_LOGIN
+from tests.support.documents import LIVE_CREATE_KEY, LIVE_LOGIN
 from tests.support.paths import ROOT
 
 ADMIN_EMAIL = "owner@example.com"
@@ -210,11 +211,6 @@ def call(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-LIVE_CREATE_KEY = """mutation($name: String!) {
-  createApiKey(input: {name: $name, scopes: [READ]}) { secret apiKey { id } }
-}"""
 
 
 def session(server: LiveServer) -> str:
