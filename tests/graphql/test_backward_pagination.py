@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from graphql import parse
-from httpx import AsyncClient
 
 from auth.audit import audit
 from auth.principal import Anonymous
@@ -15,7 +14,7 @@ from schema import build_schema
 from schema.limits import QueryLimits, check_limits
 from tests.support.database import column
 from tests.support.factories import gid
-from tests.support.graphql import error_codes, graphql, login
+from tests.support.graphql import GraphQLClient, Result
 from tests.support.ordering import (
     API_KEY_COLUMNS,
     USER_COLUMNS,
@@ -45,14 +44,14 @@ AUDIT_LOG = (
 )
 
 
-def connection_of(body: dict[str, Any], field: str) -> dict[str, Any]:
-    assert "errors" not in body, body
-    connection: dict[str, Any] = body["data"][field]
+def connection_of(result: Result, field: str) -> dict[str, Any]:
+    assert result.ok, result.body
+    connection: dict[str, Any] = result.data[field]
     return connection
 
 
 async def page_backward(
-    client: AsyncClient,
+    gql: GraphQLClient,
     query: str,
     field: str,
     token: str,
@@ -63,10 +62,10 @@ async def page_backward(
     seen: list[str] = []
     before = None
     for _ in range(50):  # bounded: far more pages than rows
-        body = await graphql(
-            client, query, {**variables, "last": size, "before": before}, token=token
+        result = await gql.execute(
+            query, {**variables, "last": size, "before": before}, token=token
         )
-        connection = connection_of(body, field)
+        connection = connection_of(result, field)
         ids = [edge["node"]["id"] for edge in connection["edges"]]
         info = connection["pageInfo"]
         assert info["hasNextPage"] is (before is not None)
@@ -83,13 +82,13 @@ async def page_backward(
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("field", list(USER_COLUMNS))
 async def test_users_page_backward_through_ties_and_nulls(
-    client: AsyncClient, super_admin: User, field: str, direction: str
+    gql: GraphQLClient, super_admin: User, field: str, direction: str
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     order_by = {"field": field, "direction": direction}
 
-    seen = await page_backward(client, USERS, "users", token, {"orderBy": order_by})
+    seen = await page_backward(gql, USERS, "users", token, {"orderBy": order_by})
 
     rows = await User.all()
     assert seen == expected_order(rows, USER_COLUMNS[field], direction == "DESC")
@@ -98,13 +97,13 @@ async def test_users_page_backward_through_ties_and_nulls(
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("field", list(API_KEY_COLUMNS))
 async def test_api_keys_page_backward_through_ties_and_nulls(
-    client: AsyncClient, super_admin: User, field: str, direction: str
+    gql: GraphQLClient, super_admin: User, field: str, direction: str
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_api_keys(super_admin)
     order_by = {"field": field, "direction": direction}
 
-    seen = await page_backward(client, API_KEYS, "apiKeys", token, {"orderBy": order_by})
+    seen = await page_backward(gql, API_KEYS, "apiKeys", token, {"orderBy": order_by})
 
     rows = await ApiKey.all()
     assert seen == expected_order(rows, API_KEY_COLUMNS[field], direction == "DESC")
@@ -112,17 +111,17 @@ async def test_api_keys_page_backward_through_ties_and_nulls(
 
 @pytest.mark.parametrize("size", [1, 3, 100])
 async def test_default_orders_page_backward_by_id(
-    client: AsyncClient, super_admin: User, size: int
+    gql: GraphQLClient, super_admin: User, size: int
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     await seed_api_keys(super_admin)
     for number in range(5):
         await audit(Anonymous(), "user.login", outcome="OK", details={"n": number})
 
-    users = await page_backward(client, USERS, "users", token, {}, size)
-    keys = await page_backward(client, API_KEYS, "apiKeys", token, {}, size)
-    events = await page_backward(client, AUDIT_LOG, "auditLog", token, {}, size)
+    users = await page_backward(gql, USERS, "users", token, {}, size)
+    keys = await page_backward(gql, API_KEYS, "apiKeys", token, {}, size)
+    events = await page_backward(gql, AUDIT_LOG, "auditLog", token, {}, size)
 
     assert users == [gid(user) for user in await User.all().order_by("id")]
     assert keys == [gid(key) for key in await ApiKey.all().order_by("-id")]
@@ -131,52 +130,51 @@ async def test_default_orders_page_backward_by_id(
 
 
 async def test_a_page_before_a_cursor_ends_just_before_it(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     order_by = {"field": "LAST_LOGIN_AT", "direction": "DESC"}
     forward = connection_of(
-        await graphql(client, USERS, {"first": 5, "orderBy": order_by}, token=token), "users"
+        await gql.execute(USERS, {"first": 5, "orderBy": order_by}, token=token), "users"
     )
     cursors = [edge["cursor"] for edge in forward["edges"]]
 
-    body = await graphql(
-        client, USERS, {"last": 2, "before": cursors[4], "orderBy": order_by}, token=token
+    result = await gql.execute(
+        USERS, {"last": 2, "before": cursors[4], "orderBy": order_by}, token=token
     )
 
-    page = connection_of(body, "users")
+    page = connection_of(result, "users")
     assert [edge["cursor"] for edge in page["edges"]] == cursors[2:4]
     assert page["pageInfo"]["hasPreviousPage"] is True
     assert page["pageInfo"]["hasNextPage"] is True
     assert page["totalCount"] == await User.all().count()
 
 
-async def test_last_alone_gives_the_end_of_the_list(client: AsyncClient, super_admin: User) -> None:
-    token = await login(client, super_admin)
+async def test_last_alone_gives_the_end_of_the_list(gql: GraphQLClient, super_admin: User) -> None:
+    token = await gql.login(super_admin)
     await seed_users()
 
-    body = await graphql(
-        client,
+    result = await gql.execute(
         "{ users(last: 2) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } }",
         token=token,
     )
 
-    assert body["data"]["users"]["nodes"] == [
+    assert result.data["users"]["nodes"] == [
         {"id": gid(user)} for user in (await User.all().order_by("-id").limit(2))[::-1]
     ]
-    assert body["data"]["users"]["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+    assert result.data["users"]["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
 
 
-async def test_an_empty_page_before_the_first_row(client: AsyncClient, super_admin: User) -> None:
-    token = await login(client, super_admin)
-    first = connection_of(await graphql(client, USERS, {"first": 1}, token=token), "users")
+async def test_an_empty_page_before_the_first_row(gql: GraphQLClient, super_admin: User) -> None:
+    token = await gql.login(super_admin)
+    first = connection_of(await gql.execute(USERS, {"first": 1}, token=token), "users")
 
-    body = await graphql(
-        client, USERS, {"last": 5, "before": first["pageInfo"]["endCursor"]}, token=token
+    result = await gql.execute(
+        USERS, {"last": 5, "before": first["pageInfo"]["endCursor"]}, token=token
     )
 
-    page = connection_of(body, "users")
+    page = connection_of(result, "users")
     assert page["edges"] == []
     assert page["pageInfo"]["hasPreviousPage"] is False
     assert page["pageInfo"]["startCursor"] is None
@@ -200,37 +198,36 @@ async def test_an_empty_page_before_the_first_row(client: AsyncClient, super_adm
     ("query", "field"), [(USERS, "users"), (API_KEYS, "apiKeys"), (AUDIT_LOG, "auditLog")]
 )
 async def test_mixed_or_out_of_range_page_arguments_are_bad_user_input(
-    client: AsyncClient, super_admin: User, query: str, field: str, variables: dict[str, Any]
+    gql: GraphQLClient, super_admin: User, query: str, field: str, variables: dict[str, Any]
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
 
-    body = await graphql(client, query, variables, token=token)
+    result = await gql.execute(query, variables, token=token)
 
-    assert error_codes(body) == ["BAD_USER_INPUT"], (field, body)
+    assert result.codes == ["BAD_USER_INPUT"], (field, result.body)
 
 
 async def test_first_and_last_in_the_document_are_bad_user_input(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
 
-    body = await graphql(client, "{ apiKeys(first: 3, last: 3) { totalCount } }", token=token)
+    result = await gql.execute("{ apiKeys(first: 3, last: 3) { totalCount } }", token=token)
 
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert result.codes == ["BAD_USER_INPUT"]
 
 
 async def test_a_cursor_of_another_ordering_is_bad_user_input_as_before(
-    client: AsyncClient, super_admin: User
+    gql: GraphQLClient, super_admin: User
 ) -> None:
-    token = await login(client, super_admin)
+    token = await gql.login(super_admin)
     await seed_users()
     by_email = connection_of(
-        await graphql(client, USERS, {"first": 2, "orderBy": {"field": "EMAIL"}}, token=token),
+        await gql.execute(USERS, {"first": 2, "orderBy": {"field": "EMAIL"}}, token=token),
         "users",
     )
 
-    body = await graphql(
-        client,
+    result = await gql.execute(
         USERS,
         {
             "last": 2,
@@ -240,7 +237,7 @@ async def test_a_cursor_of_another_ordering_is_bad_user_input_as_before(
         token=token,
     )
 
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert result.codes == ["BAD_USER_INPUT"]
 
 
 @pytest.mark.parametrize("field", ["users", "apiKeys", "auditLog"])
