@@ -37,9 +37,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Anonymous, Principal
 from core.config import Settings
-from core.errors import ErrorCode
+from core.errors import INTERNAL_MESSAGE, ErrorCode
 from schema.cost import LARGEST_PAGE
-from schema.errors import INTERNAL_MESSAGE
 from schema.limits import CostCheck, QueryLimits, check_cost, check_shape
 from schema.variables import without_literal_values
 
