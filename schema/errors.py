@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
+from graphql.language import Node
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
@@ -24,6 +25,14 @@ log = logging.getLogger("gatehouse.errors")
 
 _CODES = {code.value for code in ErrorCode}
 _RECURSION_FRAMES = 8
+
+
+def graphql_error(
+    error: GatehouseError, nodes: Node | Collection[Node] | None = None
+) -> GraphQLError:
+    """A refusal found before execution (a document's limits, its validation), as an error
+    of the result, with the extensions a whole-request refusal would carry."""
+    return GraphQLError(error.message, nodes, extensions=error.graphql_extensions())
 
 
 def is_unexpected(error: GraphQLError) -> bool:
