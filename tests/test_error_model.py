@@ -25,7 +25,8 @@ from gatehouse.error_responses import error_body
 from gatehouse.graphql_http import GRAPHQL_RESPONSE
 from schema.errors import with_code
 
-ROOT = Path(__file__).resolve().parent.parent
+# The project root, wherever under tests/ this file sits.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 PRODUCT = ("core", "models", "auth", "resolvers", "schema", "gatehouse")
 BUILDER = ROOT / "gatehouse" / "error_responses.py"
 CODES_AND_STATUSES = ROOT / "core" / "errors.py"
