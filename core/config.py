@@ -98,6 +98,7 @@ class Settings:
     max_execution_seconds: float = 10.0
     trusted_documents: Path | None = None
     cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
+    portal_enabled: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -210,6 +211,7 @@ class Settings:
             ),
             trusted_documents=read("TRUSTED_DOCUMENTS", _trusted_documents, None),
             cors_allow_headers=read("CORS_ALLOW_HEADERS", _extra_headers, cls.cors_allow_headers),
+            portal_enabled=read("PORTAL_ENABLED", _boolean, cls.portal_enabled),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -228,6 +230,18 @@ class Settings:
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _boolean(value: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ValueError("must be true or false")
 
 
 def _trusted_documents(value: str) -> Path:
