@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from gatehouse.portal_files import BUILD_DIRECTORY, MANIFEST, PACKAGED_DIRECTORY, PAGE
@@ -50,8 +56,8 @@ _NOT_BUILT = (
 
 
 class Portal:
-    def __init__(self, directory: Path = PORTAL_DIR) -> None:
-        self.directory = directory
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory if directory is not None else PORTAL_DIR
 
     @property
     def manifest(self) -> Path:

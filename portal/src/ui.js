@@ -2,7 +2,7 @@
 // keeps focus inside and closes on Escape), a keyboard-operable actions menu, errors, pages.
 import { cloneElement } from "preact";
 import { html } from "htm/preact";
-import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { formatDateTime, formatRelative } from "./format.js";
 
 export { html };
@@ -112,7 +112,8 @@ export function ActionsMenu({ label, items }) {
   const menu = useRef(null);
   const menuId = useId();
   const entries = () => [...(menu.current?.querySelectorAll('[role="menuitem"]') ?? [])];
-  useEffect(() => {
+  // A layout effect: the menu answers keys from the moment it is drawn.
+  useLayoutEffect(() => {
     if (!open) return undefined;
     entries()[0]?.focus();
     const outside = (event) => {
@@ -120,8 +121,20 @@ export function ActionsMenu({ label, items }) {
         setOpen(false);
       }
     };
+    // Escape closes the menu wherever focus is (and only the menu, not a dialog around it).
+    const escape = (event) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      event.stopPropagation();
+      setOpen(false);
+      button.current?.focus();
+    };
     document.addEventListener("pointerdown", outside);
-    return () => document.removeEventListener("pointerdown", outside);
+    document.addEventListener("keydown", escape, true);
+    return () => {
+      document.removeEventListener("pointerdown", outside);
+      document.removeEventListener("keydown", escape, true);
+    };
   }, [open]);
   if (items.length === 0) return null;
   const close = () => {
@@ -135,10 +148,9 @@ export function ActionsMenu({ label, items }) {
     else if (event.key === "ArrowUp") all[(at - 1 + all.length) % all.length]?.focus();
     else if (event.key === "Home") all[0]?.focus();
     else if (event.key === "End") all[all.length - 1]?.focus();
-    else if (event.key === "Escape" || event.key === "Tab") {
-      if (event.key === "Escape") event.stopPropagation();
+    else if (event.key === "Tab") {
       close();
-      if (event.key === "Tab") return;
+      return;
     } else return;
     event.preventDefault();
   };
