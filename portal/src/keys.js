@@ -360,8 +360,18 @@ function UsageChart({ usage }) {
 function EditKeyDialog({ apiKey, onClose, onDone }) {
   const [name, setName] = useState(apiKey.name);
   const [description, setDescription] = useState(apiKey.description ?? "");
+  const [rateLimit, setRateLimit] = useState(apiKey.rateLimitPerMinute?.toString() ?? "");
+  const [networks, setNetworks] = useState((apiKey.allowedCidrs ?? []).join("\n"));
   const { error, busy, submit } = useSubmit(async () => {
-    await call("UpdateApiKey", { id: apiKey.id, input: { name, description: description.trim() || null } });
+    const input = { name, description: description.trim() || null };
+    // Limits are sent only when changed: an unchanged form never touches them.
+    const limit = rateLimit.trim() ? Number(rateLimit) : null;
+    if (limit !== (apiKey.rateLimitPerMinute ?? null)) input.rateLimitPerMinute = limit;
+    const cidrs = networks.split(/[\s,]+/).filter(Boolean);
+    if (cidrs.join(",") !== (apiKey.allowedCidrs ?? []).join(",")) {
+      input.allowedCidrs = cidrs.length ? cidrs : null;
+    }
+    await call("UpdateApiKey", { id: apiKey.id, input });
     onDone(`Key ${name} saved.`);
   });
   return html`
@@ -369,6 +379,12 @@ function EditKeyDialog({ apiKey, onClose, onDone }) {
       <form onSubmit=${submit}>
         <${Field} label="Name"><input type="text" required value=${name} onInput=${(e) => setName(e.currentTarget.value)} /><//>
         <${Field} label="Description"><textarea rows="2" value=${description} onInput=${(e) => setDescription(e.currentTarget.value)}></textarea><//>
+        <${Field} label="Rate limit per minute" hint="1 to 100,000 requests a minute; empty for no limit.">
+          <input type="number" min="1" max="100000" inputmode="numeric" value=${rateLimit} onInput=${(e) => setRateLimit(e.currentTarget.value)} />
+        <//>
+        <${Field} label="Allowed networks" hint="IP addresses or CIDR ranges, one a line; empty for any.">
+          <textarea rows="2" class="mono" value=${networks} onInput=${(e) => setNetworks(e.currentTarget.value)}></textarea>
+        <//>
         <${ErrorMessage} error=${error} />
         <div class="actions">
           <button type="button" onClick=${onClose}>Cancel</button>

@@ -49,7 +49,7 @@ export function Dialog({ title, onClose, children, wide = false }) {
     <dialog ref=${ref} class=${wide ? "dialog wide" : "dialog"} aria-labelledby=${titleId} onCancel=${cancel} onKeyDown=${trapTab}>
       <div class="dialog-header">
         <h2 id=${titleId}>${title}</h2>
-        <button type="button" class="dialog-close icon-button" aria-label="Close" onClick=${onClose}>×</button>
+        <button type="button" class="dialog-close icon-button" aria-label="Close dialog" onClick=${onClose}>×</button>
       </div>
       <div class="dialog-body">${children}</div>
     </dialog>

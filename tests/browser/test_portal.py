@@ -177,6 +177,8 @@ class Session:
         self.context: BrowserContext = browser.new_context(
             viewport={"width": width, "height": 860}, locale="en-GB", timezone_id="Europe/Paris"
         )
+        # The Copy button's way to the clipboard.
+        self.context.grant_permissions(["clipboard-read", "clipboard-write"])
         self.context.route("**/*", self._only_loopback)
         self.context.add_init_script(RECORD_CSP_VIOLATIONS)
         self.page: Page = self.context.new_page()
@@ -335,7 +337,9 @@ def test_the_super_admin_does_every_documented_action(
     expect(dialog).to_contain_text("won't be shown again")
     secret = dialog.get_by_label("Your API key").input_value()
     assert SECRET.fullmatch(secret), secret
-    expect(dialog.get_by_role("button", name="Copy")).to_be_visible()
+    dialog.get_by_role("button", name="Copy").click()
+    expect(dialog.get_by_role("status")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
     session.axe("the key shown once")
     session.screenshot("key-created")
     dialog.get_by_role("button", name="Done").click()
@@ -381,8 +385,15 @@ def test_the_super_admin_does_every_documented_action(
     page.keyboard.press("Enter")
     page.get_by_role("menuitem", name="Edit").press("Enter")
     _dialog(page).get_by_label("Name").fill("Billing export")
+    _dialog(page).get_by_label("Rate limit per minute").fill("600")
+    _dialog(page).get_by_label("Allowed networks").fill("127.0.0.1/32\n10.0.0.0/8")
+    session.axe("the Edit key dialog")
     _dialog(page).get_by_role("button", name="Save").click()
     expect(_row(page, "Billing export")).to_be_visible()
+    _row(page, "Billing export").get_by_role("button", name="Billing export", exact=True).click()
+    expect(_dialog(page)).to_contain_text("600 a minute")
+    expect(_dialog(page)).to_contain_text("127.0.0.1/32, 10.0.0.0/8")
+    _dialog(page).get_by_role("button", name="Close", exact=True).click()
 
     _row(page, "Billing export").get_by_role("button", name="Actions for Billing export").click()
     page.get_by_role("menuitem", name="Roll Key").click()
@@ -470,6 +481,7 @@ def test_an_admin_sees_only_what_an_admin_may_do(browser: Browser, server: str, 
     menu = page.get_by_role("menu")
     expect(menu.get_by_role("menuitem")).to_have_text(["View Details", "Revoke"])
     expect(menu.get_by_role("menuitem", name="View Details")).to_be_focused()
+    session.axe("an open actions menu")
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)
     _row(page, "Ada's own key").get_by_role("button", name="Actions for Ada's own key").click()
