@@ -13,6 +13,7 @@ import {
   StatusBadge,
   Time,
   html,
+  useDebounced,
   usePager,
 } from "./ui.js";
 
@@ -72,6 +73,7 @@ function orderBy(sort) {
 export function KeysPage({ me, can }) {
   const [metrics, setMetrics] = useState(null);
   const [search, setSearch] = useState("");
+  const searched = useDebounced(search);
   const [status, setStatus] = useState("");
   const [sort, setSort] = useState("");
   const pager = usePager();
@@ -92,7 +94,7 @@ export function KeysPage({ me, can }) {
       const { apiKeys } = await call("ApiKeys", {
         first: PAGE_SIZE,
         after: pager.after,
-        search: search.trim() || null,
+        search: searched.trim() || null,
         status: status || null,
         orderBy: orderBy(sort),
         withOwner: can.seeKeyOwners,
@@ -108,7 +110,7 @@ export function KeysPage({ me, can }) {
   }, []);
   useEffect(() => {
     loadKeys();
-  }, [pager.after, search, status, sort]);
+  }, [pager.after, searched, status, sort]);
   usePoll(loadMetrics, []);
 
   const finished = (message) => {

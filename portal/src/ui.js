@@ -16,11 +16,15 @@ export function Dialog({ title, onClose, children, wide = false }) {
     const dialog = ref.current;
     const opener = document.activeElement;
     dialog.showModal();
-    const first = dialog.querySelector("[data-autofocus], input, select, textarea, button:not(.dialog-close)");
+    const first =
+      dialog.querySelector("[data-autofocus]") ??
+      dialog.querySelector("input, select, textarea, button:not(.dialog-close)");
     (first ?? dialog).focus();
     return () => {
       if (dialog.open) dialog.close();
+      // Back where the user was; when that row is gone (deleted), to the page's content.
       if (opener && opener.isConnected) opener.focus();
+      else document.getElementById("main")?.focus();
     };
   }, []);
   const cancel = (event) => {
@@ -259,4 +263,14 @@ export function Secret({ secret, what, onDone }) {
       </div>
     </div>
   `;
+}
+
+// A search box's value once the user pauses typing: one request, not one a keystroke.
+export function useDebounced(value, milliseconds = 250) {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), milliseconds);
+    return () => clearTimeout(timer);
+  }, [value, milliseconds]);
+  return settled;
 }

@@ -11,6 +11,7 @@ import {
   StatusBadge,
   Time,
   html,
+  useDebounced,
   usePager,
 } from "./ui.js";
 
@@ -36,6 +37,7 @@ function orderBy(sort) {
 
 export function UsersPage({ me, can }) {
   const [search, setSearch] = useState("");
+  const searched = useDebounced(search);
   const [sort, setSort] = useState("");
   const pager = usePager();
   const [data, setData] = useState(null);
@@ -48,7 +50,7 @@ export function UsersPage({ me, can }) {
       const { users } = await call("Users", {
         first: PAGE_SIZE,
         after: pager.after,
-        search: search.trim() || null,
+        search: searched.trim() || null,
         orderBy: orderBy(sort),
       });
       setData(users);
@@ -59,7 +61,7 @@ export function UsersPage({ me, can }) {
   };
   useEffect(() => {
     load();
-  }, [pager.after, search, sort]);
+  }, [pager.after, searched, sort]);
 
   const finished = (message) => {
     setDialog(null);
