@@ -18,14 +18,28 @@ export function AuditPage() {
   const pager = usePager();
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
+  const [names, setNames] = useState({});
   useEffect(() => {
-    call("AuditLog", { first: 20, after: pager.after, action: action.trim() || null, outcome: outcome || null })
-      .then(({ auditLog }) => {
-        setData(auditLog);
-        setError(null);
-      })
-      .catch(setError);
+    const load = async () => {
+      const { auditLog } = await call("AuditLog", {
+        first: 20,
+        after: pager.after,
+        action: action.trim() || null,
+        outcome: outcome || null,
+      });
+      setData(auditLog);
+      setError(null);
+      // Who and what, by name: one request for the page's ids; deleted ones stay ids.
+      const ids = [
+        ...new Set(auditLog.nodes.flatMap((event) => [event.actorId, event.targetId]).filter(Boolean)),
+      ];
+      if (ids.length === 0) return;
+      const { nodes } = await call("AuditNames", { ids });
+      setNames(Object.fromEntries(nodes.filter(Boolean).map((node) => [node.id, node.email ?? node.name])));
+    };
+    load().catch(setError);
   }, [pager.after, action, outcome]);
+  const named = (type, id) => `${type ?? ""} ${id ? names[id] ?? id : ""}`.trim();
   return html`
     <section aria-labelledby="page-title">
       <div class="page-header"><h1 id="page-title">Audit Log</h1></div>
@@ -55,8 +69,8 @@ export function AuditPage() {
                     <td data-label="When"><${Time} value=${event.at} /></td>
                     <td data-label="Action"><code>${event.action}</code></td>
                     <td data-label="Outcome">${event.outcome}</td>
-                    <td data-label="Actor" class="break">${event.actorType}${event.actorId ? ` ${event.actorId}` : ""}</td>
-                    <td data-label="Target" class="break">${event.targetType ?? ""}${event.targetId ? ` ${event.targetId}` : ""}</td>
+                    <td data-label="Actor" class="break">${named(event.actorType, event.actorId)}</td>
+                    <td data-label="Target" class="break">${named(event.targetType, event.targetId)}</td>
                     <td data-label="From">${event.clientAddress ?? ""}</td>
                   </tr>
                 `,

@@ -425,6 +425,8 @@ def test_the_super_admin_does_every_documented_action(
     # The audit log saw it all.
     session.go("Audit Log")
     expect(page.get_by_role("cell", name="api_key.revoke")).to_be_visible()
+    # Actors and targets by name where they still exist.
+    expect(_row(page, "user.reset_password").first).to_contain_text("reader@example.com")
     session.axe("the Audit Log page")
     session.screenshot("audit-log")
     session.go("My Account")
