@@ -41,6 +41,7 @@ from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
 from gatehouse.playground import Playground
+from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
@@ -342,6 +343,8 @@ def create_app(
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()
+    if settings.portal_enabled:
+        routes += Portal().routes()
     if settings.metrics_token is not None:
         routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
     # Outside the rest, so that every answer gets them, refusals by the other middleware
