@@ -12,40 +12,24 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route
 
+from tests.support.browser import RECORD_CSP_VIOLATIONS, chromium, require_chromium
 from tests.support.documents import ME_EMAIL
 from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 TOKEN = re.compile(r"gs_[A-Za-z0-9_-]{43}")
 LOGIN = 'mutation { login(email: "%s", password: "%s") { token } }'
-# Recorded before any page script runs (an init script is exempt from the page's CSP).
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
-});
-"""
 STORED = "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        reason = (
-            f"BROWSER TEST NOT RUN: no Chromium at {CHROMIUM}; "
-            "`apt-get install -y chromium` (never `playwright install`)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    require_chromium()
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
