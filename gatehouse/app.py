@@ -33,7 +33,7 @@ from core.outage import database_unavailable, shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
-from gatehouse.database_timing import instrument_database_clients, trace_statements
+from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
@@ -336,9 +336,9 @@ def create_app(
     connection_guard.configure(settings)
     tracer_provider = tracer_provider or tracer_provider_from(settings)
     graphql = GatehouseGraphQL(settings, runtime, tracer_provider)
+    # Wraps Tortoise's client classes once per process (idempotent); the statements'
+    # spans follow the traced request (see TraceRequests).
     instrument_database_clients()
-    if tracer_provider is not None:
-        trace_statements(tracer_provider)
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(
         drain,
