@@ -30,7 +30,7 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -292,6 +292,8 @@ class DocumentGuard(SchemaExtension):
         if limit_error := parsed.check_limits(schema, limits, context.operation_name, variables):
             return [limit_error]
         rules = without_literal_values(tuple(context.validation_rules))
+        if self.settings.production:
+            rules += (NoSchemaIntrospectionCustomRule,)
         errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
         if errors and self.settings.production and self._anonymous():
             # Messages name types, fields and arguments: nothing for a caller without a key.
