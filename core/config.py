@@ -190,6 +190,7 @@ class Settings:
     min_free_disk_mb: int = 64
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
+    portal_enabled: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -384,6 +385,7 @@ class Settings:
                 "READINESS_REQUIRES_REDIS", _flag, cls.readiness_requires_redis
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
+            portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
