@@ -224,7 +224,7 @@ async def _open_database(readiness: Readiness) -> None:
 @asynccontextmanager
 async def webhook_sender(settings: Settings, drain: Drain) -> AsyncIterator[None]:
     """Deliver webhook events in the background while the server runs, when configured."""
-    if settings.webhook_url is None:
+    if not settings.webhooks.enabled:
         yield
         return
     stop = asyncio.Event()

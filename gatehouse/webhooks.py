@@ -132,16 +132,17 @@ class WebhookSender:
 async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
     """The server's background task: deliver due events, and look for keys entering their
     expiry warning window or expiring, until `stop` is set."""
-    if settings.webhook_url is None or settings.webhook_secret is None:
+    webhooks = settings.webhooks
+    if webhooks.url is None or webhooks.secret is None:
         return
     last_scan: datetime | None = None
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS) as http:
-        sender = WebhookSender(settings.webhook_url, str(settings.webhook_secret), http)
+        sender = WebhookSender(webhooks.url, str(webhooks.secret), http)
         while not stop.is_set():
             try:
                 now = utcnow()
                 if last_scan is None or now - last_scan >= timedelta(seconds=EXPIRY_SCAN_SECONDS):
-                    await enqueue_expiry_events(settings.expiry_warning_days)
+                    await enqueue_expiry_events(webhooks.expiry_warning_days)
                     last_scan = now
                 await sender.deliver_due()
             except Exception:  # the loop must outlive a database hiccup
