@@ -14,12 +14,13 @@ import standardwebhooks
 import time_machine
 from httpx import AsyncClient
 
+from auth.runtime import current
 from core.config import ConfigError, Settings
 from core.text import redacted_url
 from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, event_body, retry_delay, signature
 from models import ApiKey, Role, User, WebhookEvent
-from models.webhooks import configure_outbox, new_event
+from models.webhooks import new_event
 from tests.support.database import SETTINGS, column
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
@@ -53,7 +54,7 @@ async def webhook_client(db: None, receiver: Receiver) -> AsyncIterator[AsyncCli
         async with AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        configure_outbox(enabled=False)  # as the other tests' app has it
+        current().outbox.enabled = False  # as the other tests' app has it
 
 
 @pytest.fixture
