@@ -6,7 +6,7 @@ import ipaddress
 
 from tortoise.expressions import F
 
-from auth.audit import audit
+from auth.audit import AuditAction, AuditTarget, audit
 from auth.call_counter import record_call
 from auth.principal import Principal
 from auth.rate_limits import seconds_until_key_may_call
@@ -54,9 +54,9 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,
-            "api_key.denied_address",
+            AuditAction.API_KEY_DENIED_ADDRESS,
             outcome=ErrorCode.FORBIDDEN.value,
-            target_type="api_key",
+            target_type=AuditTarget.API_KEY,
             target_id=api_key.id,
             details={"address": client_address},
         )

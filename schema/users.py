@@ -6,10 +6,11 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from auth import audit
+from auth.audit import AuditAction, AuditTarget
 from models import Scope, User
 from resolvers import users
 from resolvers.pagination import OrderDirection
+from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
 from schema.ids import USER, UserId, global_id, pk_of, require_pk
@@ -127,8 +128,10 @@ class UserQuery:
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_CREATE)],
+    @mutation(
+        action=AuditAction.USER_CREATE,
+        target=Target(AuditTarget.USER),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
         description="Creates a portal user; a duplicate email is CONFLICT.",
     )
     async def create_user(
@@ -147,8 +150,10 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_UPDATE)],
+    @mutation(
+        action=AuditAction.USER_UPDATE,
+        target=Target(AuditTarget.USER, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN),
         description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin.",
     )
     async def update_user(
@@ -168,8 +173,10 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_RESET_PASSWORD)],
+    @mutation(
+        action=AuditAction.USER_RESET_PASSWORD,
+        target=Target(AuditTarget.USER, argument="user_id"),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
@@ -183,8 +190,11 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_DELETE)],
+    @mutation(
+        action=AuditAction.USER_DELETE,
+        target=Target(AuditTarget.USER, argument="id"),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        events=["key.revoked"],
         description="Deletes the user, ends their sessions and revokes their API keys; "
         "answers the deleted id. Not on oneself.",
     )
