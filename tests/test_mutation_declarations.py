@@ -139,7 +139,7 @@ async def test_read_key_refused_on_any_mutation_leaves_a_forbidden_event(
 async def test_refused_mutation_changes_nothing_but_the_log(
     client: AsyncClient, super_admin: User
 ) -> None:
-    target, target_key = await _world(super_admin)
+    _target, target_key = await _world(super_admin)
     reader = await make_user(roles=(Role.READ_ONLY,))
 
     body = await graphql(
