@@ -98,6 +98,12 @@ async def get_api_key(key_id: int) -> ApiKey | None:
     return await ApiKey.get_or_none(id=key_id)
 
 
+async def api_keys_by_ids(ids: list[int]) -> list[ApiKey | None]:
+    """In the order of `ids`, None where no key has that id: a DataLoader's batch."""
+    api_keys = {api_key.id: api_key for api_key in await ApiKey.filter(id__in=ids)}
+    return [api_keys.get(key_id) for key_id in ids]
+
+
 async def require_api_key(key_id: int) -> ApiKey:
     api_key = await get_api_key(key_id)
     if api_key is None:

@@ -14,9 +14,9 @@ from tortoise.transactions import in_transaction
 from auth.audit import AuditAction, AuditTarget, audit
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
+from core.enums import ApiKeyStatus
 from core.errors import bad_input
 from models import ApiKey, WebhookEvent
-from models.api_keys import ApiKeyStatus
 from models.webhooks import enqueue_key_event, new_event, outbox_enabled
 from resolvers.api_keys import expiring_filter, status_filter
 

@@ -94,6 +94,12 @@ async def get_user(user_id: int) -> User | None:
     return await User.get_or_none(id=user_id)
 
 
+async def users_by_ids(ids: list[int]) -> list[User | None]:
+    """In the order of `ids`, None where no user has that id: a DataLoader's batch."""
+    users = {user.id: user for user in await User.filter(id__in=ids)}
+    return [users.get(user_id) for user_id in ids]
+
+
 async def _require_user(user_id: int) -> User:
     user = await get_user(user_id)
     if user is None:

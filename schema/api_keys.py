@@ -8,9 +8,10 @@ from strawberry import relay
 
 from auth.audit import AuditAction, AuditTarget
 from core.clock import utcnow
-from models import ApiKey, Scope, User
+from core.enums import Scope
 from resolvers import api_keys
 from resolvers.pagination import OrderDirection
+from resolvers.rows import ApiKey, User
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum

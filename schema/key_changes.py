@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import strawberry
 
 from auth.audit import AuditAction, AuditTarget
-from models import Scope
+from core.enums import Scope
 from resolvers import key_changes
 from schema.api_keys import ApiKeyType, CreateApiKeyPayload
 from schema.changes import Target, mutation

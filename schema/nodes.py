@@ -9,8 +9,8 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from core.enums import Scope
 from core.errors import GatehouseError, bad_input, forbidden
-from models import Scope
 from schema.api_keys import ApiKeyType
 from schema.context import Context
 from schema.ids import API_KEY, USER, decode_global_id

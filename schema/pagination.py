@@ -4,12 +4,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
-from tortoise.models import Model
 
-from resolvers.pagination import Page
+# The row type of a resolver's page, whatever model it is: opaque to this layer.
+from resolvers.pagination import M, Page
 
 Node = TypeVar("Node")
-M = TypeVar("M", bound=Model)
 
 
 First = Annotated[

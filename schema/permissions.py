@@ -15,8 +15,8 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
 from auth.principal import Anonymous, Principal
+from core.enums import Role, Scope
 from core.errors import ErrorCode, MissingScopeError, forbidden, unauthenticated
-from models import Role, Scope
 from schema.enums import RoleEnum, ScopeEnum
 
 

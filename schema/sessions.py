@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from auth.audit import AuditAction, AuditTarget
-from models import Scope
+from core.enums import Scope
 from resolvers import sessions
 from schema.changes import Target, mutation
 from schema.context import Context

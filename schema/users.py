@@ -7,9 +7,10 @@ import strawberry
 from strawberry import relay
 
 from auth.audit import AuditAction, AuditTarget
-from models import Scope, User
+from core.enums import Scope
 from resolvers import users
 from resolvers.pagination import OrderDirection
+from resolvers.rows import User
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
