@@ -11,6 +11,7 @@ from resolvers import sessions
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
+from schema.read_rules import own_user
 from schema.users import UserType
 
 Info = strawberry.Info[Context, None]
@@ -22,13 +23,15 @@ class LoginPayload:
         description="Send as `Authorization: Bearer <token>`; opaque, ends at logout or expiry."
     )
     expires_at: datetime = strawberry.field(description="When the token stops working.")
-    user: UserType = strawberry.field(description="The user who signed in.")
+    user: UserType = strawberry.field(
+        description="The user who signed in.", extensions=[own_user()]
+    )
 
 
 @strawberry.type
 class SessionQuery:
     @strawberry.field(
-        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ), own_user()],
         description="The signed-in user, or the owner of the API key.",
     )
     async def me(self, info: Info) -> UserType:

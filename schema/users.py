@@ -17,10 +17,20 @@ from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserS
 from schema.ids import USER, UserId, global_id, pk_of, require_pk
 from schema.pagination import After, Connection, First
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
+from schema.read_rules import ReadRule, read_rule
 
 Info = strawberry.Info[Context, None]
 
 
+# Wherever a User is reached (`users`, `user`, `node`, `nodes`, an ApiKey's `createdBy`, any
+# field added later), schema.read_rules applies this; `me` and a login's user are the
+# caller's own.
+USER_READ_RULE = ReadRule(
+    frozenset(USER_READERS), "Reading users needs the SUPER_ADMIN or ADMIN role."
+)
+
+
+@read_rule(USER_READ_RULE)
 @strawberry.type(name="User", description="A person who signs in to the portal.")
 class UserType(relay.Node):
     id: relay.NodeID[int]
