@@ -1,10 +1,14 @@
-"""`make bench`: Gatehouse against the floor of its own stack, in one run.
+"""`make bench`: Gatehouse against the floors of its own stack and a naive peer, in one run.
 
 Seeds a database (users, API keys, a million calls of daily roll-ups), then drives with
-wrk, in interleaved rounds, a bare Strawberry app answering `{ hello }` (the floor) and one
-Gatehouse process in production mode on the scenarios below. The servers run on core 0 and
-wrk on core 1 where `taskset` exists. Results, as req/s, p50, p99 and the ratio of req/s to
-the floor's, go to bench/results/ as Markdown and JSON.
+wrk, in interleaved rounds: a bare Strawberry app answering `{ hello }` (the floor), the same
+app with Strawberry's ParserCache and ValidationCache (the cached floor, the ceiling for a
+repeated document), a naive Strawberry + Tortoise app listing 20 keys or users (the peer,
+bench/naive_app.py) and one Gatehouse process in production mode on the scenarios below.
+The servers run on core 0 and wrk on core 1 where `taskset` exists. Results, as req/s, p50,
+p99 and the ratios of req/s to each floor's (and to the peer's for S2 and S4), go to
+bench/results/ as Markdown and JSON, with S1-S4 again at 100 connections (tail latency) and
+S2 and S3 at 10x the keys and calls (growth).
 
 Settings (environment): BENCH_SECONDS (15) per measurement, BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SCALE (1.0; multiplies the seeded rows), BENCH_DATABASE_URL
@@ -43,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+MANY_CONNECTIONS = 100
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 GROWTH = os.environ.get("BENCH_GROWTH", "1") == "1"
@@ -112,7 +117,7 @@ def _server(command: list[str], env: dict[str, str], port: int, log: Path) -> It
             [*_pin(0), *command], env=env, stdout=output, stderr=output, cwd=ROOT
         )
     try:
-        if command[-1] == "serve":
+        if command[-1] == "serve" or "bench.naive_app:app" in command:
             _wait_until_up(port, process, log)
         else:
             _wait_for_port(port, process, log)
@@ -137,7 +142,14 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     raise SystemExit("bench: floor did not come up")
 
 
-def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float) -> Sample:
+def _wrk(
+    wrk: str,
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int = CONNECTIONS,
+) -> Sample:
     lines = [
         'wrk.method = "POST"',
         f"wrk.body = {json.dumps(body)}",
@@ -147,10 +159,12 @@ def _wrk(wrk: str, url: str, body: str, headers: dict[str, str], seconds: float)
             for name, value in headers.items()
         ),
     ]
-    return _parse_wrk(_wrk_output(wrk, url, "\n".join(lines), seconds))
+    return _parse_wrk(_wrk_output(wrk, url, "\n".join(lines), seconds, connections))
 
 
-def _wrk_output(wrk: str, url: str, lua_script: str, seconds: float) -> str:
+def _wrk_output(
+    wrk: str, url: str, lua_script: str, seconds: float, connections: int = CONNECTIONS
+) -> str:
     """wrk's report of `seconds` of load on `url`, its requests made by `lua_script`."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script + "\n")
@@ -160,7 +174,7 @@ def _wrk_output(wrk: str, url: str, lua_script: str, seconds: float) -> str:
                 *_pin(1),
                 wrk,
                 "-t1",
-                f"-c{CONNECTIONS}",
+                f"-c{connections}",
                 f"-d{seconds:g}s",
                 "--latency",
                 # wrk's default of 2 s counts slow answers on a busy machine as socket errors.
@@ -310,29 +324,37 @@ def main() -> None:
         asyncio.run(seed(database_url, **scale))
         print(f"== seeded {scale} in {time.monotonic() - started:.0f} s", flush=True)
 
-        floor_port, port = _free_port(), _free_port()
-        floor_cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.floor_app:app",
-            "--port",
-            str(floor_port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
+        ports = {name: _free_port() for name in ("floor", "cached", "naive", "gatehouse")}
+
+        def uvicorn(app: str, port: int) -> list[str]:
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+
+        port = ports["gatehouse"]
         with (
-            _server(floor_cmd, env, floor_port, log),
+            _server(uvicorn("bench.floor_app:app", ports["floor"]), env, ports["floor"], log),
+            _server(
+                uvicorn("bench.floor_app:cached_app", ports["cached"]), env, ports["cached"], log
+            ),
+            _server(uvicorn("bench.naive_app:app", ports["naive"]), env, ports["naive"], log),
             _server(
                 [sys.executable, "-m", "gatehouse", "serve"], {**env, "PORT": str(port)}, port, log
             ),
         ):
-            result = _measure(wrk, floor_port, port)
+            result = _measure(wrk, ports)
         if GROWTH:
             grown = {name: value * 9 for name, value in scale.items() if name != "users"}
             started = time.monotonic()
@@ -359,28 +381,35 @@ def main() -> None:
     _write(result)
 
 
-def _measure(wrk: str, floor_port: int, port: int) -> dict[str, Any]:
-    url = f"http://127.0.0.1:{port}/graphql"
+def _measure(wrk: str, ports: dict[str, int]) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{ports['gatehouse']}/graphql"
+    naive_url = f"http://127.0.0.1:{ports['naive']}/graphql"
     token = _graphql(url, LOGIN % (EMAIL, PASSWORD))["data"]["login"]["token"]
     session = {"Authorization": f"Bearer {token}"}
     created = _graphql(
         url, 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) { secret } }', session
     )
     key = {"X-API-Key": created["data"]["createApiKey"]["secret"]}
-    floor = (f"http://127.0.0.1:{floor_port}/graphql", "{ hello }", {})
+    references = {
+        "floor": (f"http://127.0.0.1:{ports['floor']}/graphql", "{ hello }", {}),
+        "floor_cached": (f"http://127.0.0.1:{ports['cached']}/graphql", "{ hello }", {}),
+        "naive_S2": (naive_url, S2, key),
+        "naive_S4": (naive_url, S4, key),
+    }
     scenarios = {
         "S1": (url, S1, key),
         "S2": (url, S2, key),
         "S3": (url, S3, key),
         "S4": (url, S4, session),
     }
-    for target, query, headers in [floor, *scenarios.values()]:
+    for target, query, headers in [*references.values(), *scenarios.values()]:
         _graphql(target, query, headers)
         _wrk(wrk, target, json.dumps({"query": query}), headers, min(SECONDS, 3))  # warm-up
 
-    samples: dict[str, list[Sample]] = {name: [] for name in ["floor", *scenarios, "S5"]}
+    every = {**references, **scenarios}
+    samples: dict[str, list[Sample]] = {name: [] for name in [*every, "S5"]}
     for round_number in range(1, ROUNDS + 1):
-        for name, (target, query, headers) in {"floor": floor, **scenarios}.items():
+        for name, (target, query, headers) in every.items():
             samples[name].append(_wrk(wrk, target, json.dumps({"query": query}), headers, SECONDS))
         with _LoginLoop(url) as logins:
             samples["S5"].append(_wrk(wrk, url, json.dumps({"query": S1}), key, SECONDS))
@@ -389,13 +418,42 @@ def _measure(wrk: str, floor_port: int, port: int) -> dict[str, Any]:
         )
 
     medians = {name: _summary(values) for name, values in samples.items()}
-    floor_rps = medians["floor"].rps
+    floor_rps, cached_rps = medians["floor"].rps, medians["floor_cached"].rps
+    rows = {name: _row(medians[name], floor_rps, cached_rps) for name in [*scenarios, "S5"]}
+    for name in ("S2", "S4"):
+        rows[name]["naive_rps"] = round(medians[f"naive_{name}"].rps, 1)
+        rows[name]["ratio_naive"] = round(medians[name].rps / medians[f"naive_{name}"].rps, 2)
     return {
         "floor_rps": round(floor_rps, 1),
-        "floor": _row(medians["floor"], floor_rps),
-        "scenarios": {name: _row(medians[name], floor_rps) for name in [*scenarios, "S5"]},
+        "floor_cached_rps": round(cached_rps, 1),
+        "floor": _row(medians["floor"], floor_rps, cached_rps),
+        "floor_cached": _row(medians["floor_cached"], floor_rps, cached_rps),
+        "naive": {
+            name[-2:]: _row(medians[name], floor_rps, cached_rps)
+            for name in references
+            if name.startswith("naive")
+        },
+        "scenarios": rows,
+        "many_connections": _measure_many_connections(wrk, scenarios),
         "key": key,
     }
+
+
+def _measure_many_connections(
+    wrk: str, scenarios: dict[str, tuple[str, str, dict[str, str]]]
+) -> dict[str, dict[str, float]]:
+    """Tail latency with many clients at once: each scenario once at 100 connections."""
+    result = {}
+    for name, (target, query, headers) in scenarios.items():
+        sample = _wrk(wrk, target, json.dumps({"query": query}), headers, SECONDS, MANY_CONNECTIONS)
+        result[name] = {
+            "connections": MANY_CONNECTIONS,
+            "rps": round(sample.rps, 1),
+            "p50_ms": round(sample.p50_ms, 2),
+            "p99_ms": round(sample.p99_ms, 2),
+            "p99_over_p50": round(sample.p99_ms / sample.p50_ms, 2),
+        }
+    return result
 
 
 def _measure_growth(wrk: str, port: int, base: dict[str, Any]) -> dict[str, Any]:
@@ -421,12 +479,13 @@ def _measure_growth(wrk: str, port: int, base: dict[str, Any]) -> dict[str, Any]
     return grown
 
 
-def _row(sample: Sample, floor_rps: float) -> dict[str, float]:
+def _row(sample: Sample, floor_rps: float, cached_rps: float) -> dict[str, float]:
     return {
         "rps": round(sample.rps, 1),
         "p50_ms": round(sample.p50_ms, 2),
         "p99_ms": round(sample.p99_ms, 2),
         "ratio": round(sample.rps / floor_rps, 2),
+        "ratio_cached": round(sample.rps / cached_rps, 2),
     }
 
 
@@ -439,22 +498,62 @@ def _write(result: dict[str, Any]) -> None:
     )
     (RESULTS / f"latest{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     s1_p99 = result["scenarios"]["S1"]["p99_ms"]
+
+    def cells(*values: object) -> str:
+        return "| " + " | ".join(str(value) for value in values) + " |"
+
     lines = [
         f"# Benchmark: {result['database']}, {WORKERS} worker(s)",
         "",
         f"Machine: {result['machine']}. Method: {result['method']}.",
         f"Seeded: {result['seeded']}.",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | ratio to floor |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| floor `{{ hello }}` | {result['floor']['rps']} | {result['floor']['p50_ms']} | "
-        f"{result['floor']['p99_ms']} | 1.00 |",
+        "Ratios are req/s over the floor's (bare Strawberry, parsing and validating every "
+        "request), over the cached floor's (the same with ParserCache and ValidationCache) "
+        "and, for S2 and S4, over the naive peer's (Strawberry + Tortoise, same listing).",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | ratio | ratio_cached | ratio_naive |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    references = [
+        ("floor `{ hello }`", result["floor"]),
+        ("cached floor `{ hello }`", result["floor_cached"]),
+        *((f"naive peer, {name}'s listing", row) for name, row in result["naive"].items()),
+    ]
+    for label, row in references:
+        lines.append(
+            cells(
+                label,
+                row["rps"],
+                row["p50_ms"],
+                row["p99_ms"],
+                row["ratio"],
+                row["ratio_cached"],
+                "",
+            )
+        )
     for name, row in result["scenarios"].items():
         lines.append(
-            f"| {name} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | {row['ratio']} |"
+            cells(
+                name,
+                row["rps"],
+                row["p50_ms"],
+                row["p99_ms"],
+                row["ratio"],
+                row["ratio_cached"],
+                row.get("ratio_naive", ""),
+            )
         )
     lines += ["", f"S5 p99 / S1 p99: {result['scenarios']['S5']['p99_ms'] / s1_p99:.2f}"]
+    lines += [
+        "",
+        f"At {MANY_CONNECTIONS} connections (one measurement each):",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | p99 / p50 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in result["many_connections"].items():
+        lines.append(cells(name, row["rps"], row["p50_ms"], row["p99_ms"], row["p99_over_p50"]))
     if "growth" in result:
         lines += [
             "",
@@ -464,8 +563,7 @@ def _write(result: dict[str, Any]) -> None:
             "| --- | ---: | ---: | ---: | ---: |",
         ]
         for name, row in result["growth"].items():
-            cells = (row["rps"], row["p50_ms"], row["p99_ms"], row["p50_growth"])
-            lines.append(f"| {name} | " + " | ".join(str(cell) for cell in cells) + " |")
+            lines.append(cells(name, row["rps"], row["p50_ms"], row["p99_ms"], row["p50_growth"]))
     text = "\n".join(lines) + "\n"
     (RESULTS / f"latest{suffix}.md").write_text(text)
     print(text)

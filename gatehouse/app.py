@@ -28,13 +28,14 @@ from auth import passwords, rate_limits, throttle
 from auth.credentials import authenticate
 from core import metrics
 from core.config import Settings
-from core.errors import CredentialRefused, ErrorCode, RateLimitedError
-from core.outage import database_unavailable, shorten_library_outage_logs
+from core.errors import ErrorCode, GatehouseError, bad_input, unavailable
+from core.outage import shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients, trace_statements
 from gatehouse.draining import Drain
+from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.logging_setup import configure_logging
@@ -51,54 +52,11 @@ from models.webhooks import configure_outbox
 from schema import build_schema
 from schema.context import Context
 from schema.documents import DocumentSettings
-from schema.errors import INTERNAL_MESSAGE
 
 log = logging.getLogger("gatehouse.app")
 
 MAX_BODY_BYTES = 1024 * 1024
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
-_HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_USER_INPUT}
-
-
-def _error_response(
-    status: int,
-    code: ErrorCode,
-    message: str,
-    media_type: str = JSON,
-    headers: dict[str, str] | None = None,
-    extensions: dict[str, object] | None = None,
-) -> JSONResponse:
-    # One error and no data: the request was refused before any operation ran.
-    return JSONResponse(
-        {
-            "errors": [
-                {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
-            ]
-        },
-        status_code=status,
-        media_type=media_type,
-        headers=headers,
-    )
-
-
-def _refusal_response(refusal: CredentialRefused | RateLimitedError) -> JSONResponse:
-    if isinstance(refusal, CredentialRefused):
-        return _error_response(
-            refusal.status_code,
-            refusal.code,
-            refusal.message,
-            headers=refusal.headers,
-            extensions=refusal.extensions,
-        )
-    # A key over its limit: a request error, so HTTP 429 (GraphQL over HTTP allows non-200
-    # answers there) with the standard Retry-After.
-    return _error_response(
-        429,
-        refusal.code,
-        refusal.message,
-        headers={"Retry-After": str(refusal.retry_after)},
-        extensions={"retryAfter": refusal.retry_after},
-    )
 
 
 def _no_problem() -> str | None:
@@ -180,7 +138,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             request.state.failed_before_execution = True
         return processed
 
-    async def _run_within_deadline(self, request: Request, media_type: str) -> Response:
+    async def _run_within_deadline(self, request: Request) -> Response:
         """The whole request (credential, parse, checks, execution) within
         MAX_EXECUTION_SECONDS. Past it, the request's task is cancelled at its next await:
         database statements in flight are abandoned (a transaction rolls back), the
@@ -198,58 +156,38 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # INTERNAL: the request was well formed and within its limits, the server did not
         # finish it in time (a slow or locked database, an overloaded process); 503, as for
         # a database outage, says it may succeed later.
-        return _error_response(
-            503,
+        raise GatehouseError(
             ErrorCode.INTERNAL,
             f"The request did not finish within {seconds:g} seconds; its work was stopped.",
-            media_type,
-            extensions={"reason": DEADLINE_EXCEEDED, "limit": seconds},
+            reason=DEADLINE_EXCEEDED,
+            extensions={"limit": seconds},
+            status_code=503,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refusals are raised, and answered by the app's exception handlers
+        (gatehouse.error_responses), inside the middleware that logs and heads them."""
         if scope["type"] != "http":
-            await _error_response(400, ErrorCode.BAD_USER_INPUT, "HTTP only.")(scope, receive, send)
+            await send_error(bad_input("HTTP only."), scope, receive, send)
             return
         request = Request(scope, receive)
-        media_type = negotiate(request.headers.get("accept"))
         unwritable = self.database_file_problem()
         if unwritable is not None:
             # A write now would be acknowledged into a deleted (or replaced) file and lost
             # at the next start: refuse, as in an outage, until an operator sees to it.
             log.error("database unavailable: %s", unwritable)
-            refusal = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
-            await refusal(scope, receive, send)
-            return
+            raise unavailable()
         try:
-            response = await self._run_within_deadline(request, media_type)
-        except (CredentialRefused, RateLimitedError) as exc:
-            response = _refusal_response(exc)
-        except HTTPException as exc:
-            # Bodies that are not JSON, wrong content types and wrong methods answer with
-            # the same `errors` shape as everything else.
-            code = _HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT)
-            allow = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
-            response = _error_response(
-                exc.status_code,
-                code,
-                exc.reason,
-                media_type,
-                allow if exc.status_code == 405 else None,
-            )
+            response = await self._run_within_deadline(request)
+        except (GatehouseError, HTTPException):
+            raise
         except Exception as exc:
-            outage = database_unavailable(exc)
-            if outage is None:
-                log.exception("request failed before execution")
-                response = _error_response(500, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
-            else:
-                # An outage, not a bug: one line per request and a 503 a client may retry.
-                log.error("database unavailable: %s", outage)
-                response = _error_response(503, ErrorCode.INTERNAL, INTERNAL_MESSAGE, media_type)
-        else:
-            if media_type != JSON and response.media_type == JSON:
-                response.headers["content-type"] = media_type
-                if getattr(request.state, "failed_before_execution", False):
-                    response.status_code = 400
+            raise unexpected(exc) from exc
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type != JSON and response.media_type == JSON:
+            response.headers["content-type"] = media_type
+            if getattr(request.state, "failed_before_execution", False):
+                response.status_code = 400
         await response(scope, receive, send)
 
 
@@ -409,7 +347,12 @@ def create_app(
     # Outside the rest, so that every answer gets them, refusals by the other middleware
     # included; inside the request log, which sees the final answer.
     middleware.insert(1, Middleware(SecurityHeaders))
-    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+    return Starlette(
+        middleware=middleware,
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
 
 
 def app_from_environment() -> Starlette:

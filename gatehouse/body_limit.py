@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import ErrorCode
+from core.errors import request_refused
+from gatehouse.error_responses import send_error
 
 # A client that stops sending half-way through its body is cut after this long, so that it
 # holds neither a connection for ever nor a shutdown beyond its grace.
@@ -75,14 +75,6 @@ class BodySizeLimit:
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, message: str
     ) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {"message": message, "extensions": {"code": ErrorCode.BAD_USER_INPUT.value}}
-                ]
-            },
-            status_code=status,
-            # The rest of the body is never read: the connection cannot carry another request.
-            headers={"Connection": "close"},
-        )
-        await response(scope, receive, send)
+        # The rest of the body is never read: the connection cannot carry another request.
+        refusal = request_refused(status, message, {"Connection": "close"})
+        await send_error(refusal, scope, receive, send)

@@ -25,10 +25,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import ErrorCode
+from core.errors import unavailable
+from gatehouse.error_responses import error_response
 
 log = logging.getLogger("gatehouse.shutdown")
 
@@ -42,17 +42,8 @@ CLEANUP_AFTER_GRACE_SECONDS = 1.2
 SECOND_SIGNAL_SECONDS = 1.0
 
 SignalHandler = Callable[[int, FrameType | None], Any]
-_SHUTTING_DOWN = JSONResponse(
-    {
-        "errors": [
-            {
-                "message": "The server is shutting down.",
-                "extensions": {"code": ErrorCode.INTERNAL.value},
-            }
-        ]
-    },
-    status_code=503,
-    headers={"Connection": "close", "Retry-After": "1"},
+_SHUTTING_DOWN = error_response(
+    unavailable("The server is shutting down.", {"Connection": "close", "Retry-After": "1"})
 )
 
 

@@ -17,10 +17,17 @@ from pathlib import Path
 
 from starlette.datastructures import Secret
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from core.errors import ErrorCode
+from core.errors import ErrorCode, GatehouseError
 from core.metrics import MULTIPROCESS_DIR_VARIABLE, exposition
+from gatehouse.error_responses import error_response
+
+UNAUTHENTICATED = GatehouseError(
+    ErrorCode.UNAUTHENTICATED,
+    "Send Authorization: Bearer <METRICS_TOKEN>.",
+    headers={"WWW-Authenticate": "Bearer"},
+)
 
 
 def metrics_endpoint(token: Secret) -> Callable[[Request], Awaitable[Response]]:
@@ -29,18 +36,7 @@ def metrics_endpoint(token: Secret) -> Callable[[Request], Awaitable[Response]]:
     async def metrics(request: Request) -> Response:
         given = request.headers.get("authorization", "").encode("latin-1")
         if not hmac.compare_digest(given, expected):
-            return JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Send Authorization: Bearer <METRICS_TOKEN>.",
-                            "extensions": {"code": ErrorCode.UNAUTHENTICATED.value},
-                        }
-                    ]
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            return error_response(UNAUTHENTICATED)
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 

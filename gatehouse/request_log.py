@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import metrics
+from core.errors import code_for_status
 from core.observability import RequestRecord, begin_request, end_request
 from gatehouse.database_timing import record_pool_figures
 
@@ -27,14 +28,6 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_LOGGED_PATH = 200
 # The client went away before any answer was sent (mid-body, for instance).
 CLIENT_CLOSED = "CLIENT_CLOSED"
-# For answers that never reached GraphQL (bodies over the limit, unknown paths, failures).
-_OUTCOME_BY_STATUS = {
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    429: "RATE_LIMITED",
-}
 
 
 def request_id_from(scope: Scope) -> str:
@@ -52,9 +45,8 @@ def _outcome_for_status(status: int | None) -> str:
         return CLIENT_CLOSED
     if status < 400:
         return "OK"
-    if status >= 500:
-        return "INTERNAL"
-    return _OUTCOME_BY_STATUS.get(status, "BAD_USER_INPUT")
+    # Answers that never reached GraphQL (bodies over the limit, unknown paths, failures).
+    return code_for_status(status).value
 
 
 class RequestLog:

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from tortoise.connection import get_connection
 from tortoise.models import Model
+
+from models.reads import numbered, read
+
+__all__ = ["RowWithRelated", "numbered"]
 
 M = TypeVar("M", bound=Model)
 R = TypeVar("R", bound=Model)
-
-
-def numbered(sql: str) -> str:
-    """PostgreSQL's $1, $2… for SQLite's ?."""
-    parts = sql.split("?")
-    return parts[0] + "".join(f"${number}{part}" for number, part in enumerate(parts[1:], 1))
 
 
 class RowWithRelated(Generic[M, R]):
@@ -31,7 +28,7 @@ class RowWithRelated(Generic[M, R]):
 
     def __init__(self, model: type[M], foreign_key: str, related: type[R], where: str) -> None:
         self.model, self.related, self.foreign_key, self.where = model, related, foreign_key, where
-        self._sql: dict[str, str] = {}
+        self._sql = ""
         self._model_columns: list[str] = []
         self._related_columns: list[str] = []
 
@@ -49,7 +46,7 @@ class RowWithRelated(Generic[M, R]):
             f'JOIN "{related._meta.db_table}" r ON r."{related._meta.db_pk_column}" = '
             f'm."{fk_column}" WHERE {self.where} LIMIT 1'
         )
-        self._sql = {"sqlite": sql, "postgres": numbered(sql)}
+        self._sql = sql
 
     def db_value(self, field: str, value: Any) -> Any:
         """A parameter as the ORM would have written it for the model's `field`."""
@@ -58,10 +55,7 @@ class RowWithRelated(Generic[M, R]):
     async def fetch(self, *parameters: Any) -> tuple[M, R] | None:
         if not self._sql:
             self._build()
-        connection = get_connection("default")
-        _, rows = await connection.execute_query(
-            self._sql[connection.capabilities.dialect], list(parameters)
-        )
+        rows = await read(self._sql, list(parameters))
         if not rows:
             return None
         values = tuple(rows[0])

@@ -25,7 +25,8 @@ from resolvers.key_rules import (
     checked_name,
     encode_cidrs,
 )
-from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
+from resolvers.listing import Condition, Listing, contains, db_value
+from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
 from resolvers.users import search_term
 
 MAX_USAGE_DAYS = 90
@@ -67,30 +68,55 @@ def expiring_filter(now: datetime, within: timedelta) -> Q:
     return Q(revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within)
 
 
+def _status_condition(status: ApiKeyStatus, now: datetime) -> Condition:
+    """`status_filter` as SQL for the listing's own statement."""
+    if status == ApiKeyStatus.REVOKED:
+        return Condition('m."revoked_at" IS NOT NULL')
+    when = db_value(ApiKey, "expires_at", now)
+    if status == ApiKeyStatus.EXPIRED:
+        return Condition('m."revoked_at" IS NULL AND m."expires_at" <= ?', (when,))
+    return Condition(
+        'm."revoked_at" IS NULL AND (m."expires_at" IS NULL OR m."expires_at" > ?)', (when,)
+    )
+
+
 async def list_api_keys(
+    page: PageRequest,
     *,
-    first: int | None,
-    after: str | None,
     status: ApiKeyStatus | None = None,
     search: str | None = None,
     expiring_within_days: int | None = None,
     order_by: ApiKeyOrderField | None = None,
     direction: OrderDirection = OrderDirection.DESC,
+    with_total: bool = False,
 ) -> Page[ApiKey]:
     now = utcnow()
-    # Creators come in the page's own statement: `createdBy` is on most listings.
-    queryset = ApiKey.all().select_related("created_by")
+    conditions = []
     if status is not None:
-        queryset = queryset.filter(status_filter(status, now))
+        conditions.append(_status_condition(status, now))
     if expiring_within_days is not None:
         check_expiring_within_days(expiring_within_days)
-        queryset = queryset.filter(expiring_filter(now, timedelta(days=expiring_within_days)))
+        conditions.append(
+            Condition(
+                'm."revoked_at" IS NULL AND m."expires_at" > ? AND m."expires_at" <= ?',
+                (
+                    db_value(ApiKey, "expires_at", now),
+                    db_value(ApiKey, "expires_at", now + timedelta(days=expiring_within_days)),
+                ),
+            )
+        )
     term = search_term(search)
     if term is not None:
-        queryset = queryset.filter(name__icontains=term)
+        conditions.append(contains("name", term))
     ordering = None if order_by is None else Ordering(API_KEY_SORT_COLUMNS[order_by], direction)
+    # Creators come in the page's own statement: `createdBy` is on most listings.
     return await paginate(
-        queryset, kind="ApiKey", first=first, after=after, newest_first=True, ordering=ordering
+        Listing(ApiKey, tuple(conditions), related="created_by"),
+        page,
+        kind="ApiKey",
+        newest_first=True,
+        ordering=ordering,
+        with_total=with_total,
     )
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from core.clock import utcnow
 from core.errors import bad_input
 from models import AuditEvent
-from resolvers.pagination import Page, paginate
+from resolvers.listing import Condition, Listing, db_value
+from resolvers.pagination import Page, PageRequest, paginate
 
 log = logging.getLogger("gatehouse.audit")
 
@@ -28,31 +29,37 @@ def _utc(value: datetime) -> datetime:
 
 
 async def list_audit_events(
+    page: PageRequest,
     *,
-    first: int | None,
-    after: str | None,
     actor_id: int | None = None,
     action: str | None = None,
     target_id: int | None = None,
     outcome: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    with_total: bool = False,
 ) -> Page[AuditEvent]:
     """`since` is inclusive and `until` exclusive, so consecutive windows never overlap."""
-    queryset = AuditEvent.all()
+    conditions = []
     if actor_id is not None:
-        queryset = queryset.filter(actor_id=actor_id)
+        conditions.append(Condition('m."actor_id" = ?', (actor_id,)))
     if target_id is not None:
-        queryset = queryset.filter(target_id=target_id)
+        conditions.append(Condition('m."target_id" = ?', (target_id,)))
     if _bounded("action", action, MAX_ACTION_LENGTH) is not None:
-        queryset = queryset.filter(action=action)
+        conditions.append(Condition('m."action" = ?', (action,)))
     if _bounded("outcome", outcome, MAX_OUTCOME_LENGTH) is not None:
-        queryset = queryset.filter(outcome=outcome)
+        conditions.append(Condition('m."outcome" = ?', (outcome,)))
     if since is not None:
-        queryset = queryset.filter(at__gte=_utc(since))
+        conditions.append(Condition('m."at" >= ?', (db_value(AuditEvent, "at", _utc(since)),)))
     if until is not None:
-        queryset = queryset.filter(at__lt=_utc(until))
-    return await paginate(queryset, kind="AuditEvent", first=first, after=after, newest_first=True)
+        conditions.append(Condition('m."at" < ?', (db_value(AuditEvent, "at", _utc(until)),)))
+    return await paginate(
+        Listing(AuditEvent, tuple(conditions)),
+        page,
+        kind="AuditEvent",
+        newest_first=True,
+        with_total=with_total,
+    )
 
 
 async def prune_audit_events(retention_days: int, *, batch_size: int = PRUNE_BATCH_SIZE) -> int:

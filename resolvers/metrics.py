@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.connection import get_connection
-
 from core.clock import utcnow
 from models import ApiCallDay, ApiKey
-from models.lookups import numbered
+from models.reads import read
 
 
 @dataclass(frozen=True)
@@ -35,10 +33,7 @@ SELECT
   (SELECT calls FROM api_call_days WHERE day = ?),
   (SELECT COUNT(*) FROM api_keys WHERE expires_at > ? AND expires_at <= ? AND revoked_at IS NULL)
 """
-_SQL = {
-    "sqlite": _KEY_METRICS.replace("AND revoked_at IS NULL", "AND +revoked_at IS NULL"),
-    "postgres": numbered(_KEY_METRICS),
-}
+_SQLITE_KEY_METRICS = _KEY_METRICS.replace("AND revoked_at IS NULL", "AND +revoked_at IS NULL")
 _EXPIRES_AT = ApiKey._meta.fields_map["expires_at"]
 _DAY = ApiCallDay._meta.fields_map["day"]
 
@@ -46,15 +41,15 @@ _DAY = ApiCallDay._meta.fields_map["day"]
 async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
     """`expiring_soon` counts active keys expiring within `expiry_warning_days`."""
     now = utcnow()
-    connection = get_connection("default")
-    _, rows = await connection.execute_query(
-        _SQL[connection.capabilities.dialect],
+    rows = await read(
+        _SQLITE_KEY_METRICS,
         [
             _EXPIRES_AT.to_db_value(now, ApiKey),
             _DAY.to_db_value(now.date(), ApiCallDay),
             _EXPIRES_AT.to_db_value(now, ApiKey),
             _EXPIRES_AT.to_db_value(now + timedelta(days=expiry_warning_days), ApiKey),
         ],
+        postgres=_KEY_METRICS,
     )
     total, revoked, expired, today, expiring = (int(value or 0) for value in tuple(rows[0]))
     return KeyMetrics(

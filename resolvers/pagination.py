@@ -1,6 +1,14 @@
-"""Cursor (keyset) pagination: by primary key by default, or by a chosen column with the
-id breaking ties. Each page is an index range scan, so its cost does not grow with the
-page number, and rows inserted or deleted meanwhile neither repeat nor skip a row."""
+"""Cursor (keyset) pagination, forward (`first`, `after`) and backward (`last`, `before`): by
+primary key by default, or by a chosen column with the id breaking ties. Each page is an
+index range scan, so its cost does not grow with the page number, and rows inserted or
+deleted meanwhile neither repeat nor skip a row.
+
+The statements are written here rather than through the ORM's query builder: in py-spy
+profiles of a 20-row listing, building the query in pypika and hydrating rows through the
+queryset were a third of the request. A page is one statement (two when it crosses from a
+nullable column's values to its nulls), with the total as a scalar subquery of the same
+statement when the caller wants it, so `totalCount` costs no second trip.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +21,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from tortoise.expressions import Q
 from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
 from core.errors import bad_input
+from models.reads import read
+from resolvers.listing import Condition, Listing, PageStatement, column_value
 
 M = TypeVar("M", bound=Model)
 DEFAULT_PAGE_SIZE = 20
@@ -58,6 +66,44 @@ class Page(Generic[M]):
     has_next_page: bool
     has_previous_page: bool
     count_all: Callable[[], Awaitable[int]]
+    # Counted with the page when asked for and the page was not empty.
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """`first`/`after` pages forward, `last`/`before` backward; never both ways at once."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None or self.before is not None
+
+    def size(self) -> int:
+        if self.first is not None and self.last is not None:
+            raise bad_input("`first` and `last` cannot be used together.")
+        if self.backward:
+            if self.first is not None or self.after is not None:
+                raise bad_input(
+                    "`last` and `before` page backward: use neither `first` nor `after`."
+                )
+            return _check_size("last", self.last)
+        return _check_size("first", self.first)
+
+    @property
+    def cursor(self) -> tuple[str, str | None]:
+        return ("before", self.before) if self.backward else ("after", self.after)
+
+
+def _check_size(name: str, size: int | None) -> int:
+    size = DEFAULT_PAGE_SIZE if size is None else size
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise bad_input(f"`{name}` must be between 1 and {MAX_PAGE_SIZE}.")
+    return size
 
 
 def _b64(text: str) -> str:
@@ -72,14 +118,18 @@ def encode_cursor(kind: str, pk: int) -> str:
     return _b64(f"{kind}:{pk}")
 
 
-def decode_cursor(kind: str, cursor: str) -> int:
+def _not_a_cursor(argument: str) -> Exception:
+    return bad_input(f"`{argument}` is not a cursor of this list in this order.")
+
+
+def decode_cursor(kind: str, cursor: str, argument: str = "after") -> int:
     try:
         label, _, value = _unb64(cursor).partition(":")
         pk = int(value)
         if label != kind or not 0 < pk <= _MAX_PK:
             raise ValueError(value)
     except (ValueError, binascii.Error, UnicodeError):
-        raise bad_input("`after` is not a cursor of this list in this order.") from None
+        raise _not_a_cursor(argument) from None
     return pk
 
 
@@ -90,12 +140,14 @@ def _encode_ordered_cursor(kind: str, ordering: Ordering, row: Model) -> str:
     return _b64(json.dumps([kind, ordering.sort.field, ordering.direction, value, row.pk]))
 
 
-def _decode_ordered_cursor(kind: str, ordering: Ordering, cursor: str) -> tuple[Any, int]:
-    """(sort value, id) of the row a cursor points after. A cursor of another list or of
+def _decode_ordered_cursor(
+    kind: str, ordering: Ordering, cursor: str, argument: str
+) -> tuple[Any, int]:
+    """(sort value, id) of the row a cursor points at. A cursor of another list or of
     another ordering is refused: its position means nothing here."""
     try:
-        label, field, direction, value, pk = json.loads(_unb64(cursor))
-        if (label, field, direction) != (kind, ordering.sort.field, ordering.direction):
+        label, field_name, direction, value, pk = json.loads(_unb64(cursor))
+        if (label, field_name, direction) != (kind, ordering.sort.field, ordering.direction):
             raise ValueError(cursor)
         if type(pk) is not int or not 0 < pk <= _MAX_PK:
             raise ValueError(pk)
@@ -107,75 +159,117 @@ def _decode_ordered_cursor(kind: str, ordering: Ordering, cursor: str) -> tuple[
         elif type(value) is not ordering.sort.value_type:
             raise ValueError(value)
     except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise bad_input("`after` is not a cursor of this list in this order.") from None
+        raise _not_a_cursor(argument) from None
     return value, pk
 
 
-def _check_first(first: int | None) -> int:
-    first = DEFAULT_PAGE_SIZE if first is None else first
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise bad_input(f"`first` must be between 1 and {MAX_PAGE_SIZE}.")
-    return first
+@dataclass(frozen=True)
+class _Segment:
+    """A run of the list read by one range scan: the rows with a value in the sort column
+    (or every row, with no sort column), or the rows whose value is null, by id."""
+
+    column: str | None
+    descending: bool
+    condition: str | None = None
+
+
+def _segments(ordering: Ordering | None, newest_first: bool) -> list[_Segment]:
+    if ordering is None:
+        return [_Segment(None, newest_first)]
+    column, descending = ordering.sort.column, ordering.descending
+    if not ordering.sort.nullable:
+        return [_Segment(column, descending)]
+    # Two range scans rather than one ORDER BY: SQLite and PostgreSQL place nulls
+    # differently, and each scan here is a plain walk of the (column, id) index on both.
+    return [
+        _Segment(column, descending, f'm."{column}" IS NOT NULL'),
+        _Segment(None, descending, f'm."{column}" IS NULL'),
+    ]
 
 
 async def paginate(
-    queryset: QuerySet[M],
+    listing: Listing[M],
+    request: PageRequest,
     *,
     kind: str,
-    first: int | None,
-    after: str | None,
     newest_first: bool,
     ordering: Ordering | None = None,
+    with_total: bool = False,
 ) -> Page[M]:
-    first = _check_first(first)
-    if ordering is None:
-        page = queryset
-        if after is not None:
-            after_pk = decode_cursor(kind, after)
-            page = page.filter(id__lt=after_pk) if newest_first else page.filter(id__gt=after_pk)
-        rows = await page.order_by("-id" if newest_first else "id").limit(first + 1)
-        cursors = [encode_cursor(kind, row.pk) for row in rows[:first]]
+    size = request.size()
+    argument, cursor = request.cursor
+    position: tuple[Any, int] | None = None
+    if cursor is not None:
+        position = (
+            (None, decode_cursor(kind, cursor, argument))
+            if ordering is None
+            else _decode_ordered_cursor(kind, ordering, cursor, argument)
+        )
+    statement = PageStatement(listing)
+
+    segments = _segments(ordering, newest_first)
+    # The segment the walk starts in: the cursor's, else the first in the walk's direction.
+    start = len(segments) - 1 if request.backward else 0
+    if position is not None:
+        start = 1 if len(segments) == 2 and position[0] is None else 0
+    order = list(enumerate(segments))
+    if request.backward:
+        order = [(index, segment) for index, segment in reversed(order) if index <= start]
     else:
-        position = None if after is None else _decode_ordered_cursor(kind, ordering, after)
-        rows = await _ordered_rows(queryset, ordering, position, first + 1)
-        cursors = [_encode_ordered_cursor(kind, ordering, row) for row in rows[:first]]
+        order = [(index, segment) for index, segment in order if index >= start]
+
+    limit = size + 1
+    rows: list[Any] = []
+    total: int | None = None
+    for index, segment in order:
+        descending = segment.descending != request.backward
+        beyond, direction = ("<", "DESC") if descending else (">", "ASC")
+        extra = [] if segment.condition is None else [Condition(segment.condition)]
+        if position is not None and index == start:
+            value, pk = position
+            if segment.column is None:
+                extra.append(Condition(f'm."id" {beyond} ?', (pk,)))
+            else:
+                value = column_value(listing, segment.column, value)
+                extra.append(
+                    Condition(
+                        f'm."{segment.column}" {beyond} ? OR '
+                        f'(m."{segment.column}" = ? AND m."id" {beyond} ?)',
+                        (value, value, pk),
+                    )
+                )
+        order_by = f'm."id" {direction}'
+        if segment.column is not None:
+            order_by = f'm."{segment.column}" {direction}, {order_by}'
+        counting = with_total and total is None
+        sql, parameters = statement.page(extra, order_by, limit - len(rows), counting)
+        found = await read(sql, parameters)
+        if counting and found:
+            total = int(tuple(found[0])[-1])
+        rows += found
+        if len(rows) >= limit:
+            break
+
+    items = [statement.hydrate(row) for row in rows[:size]]
+    more = len(rows) > size
+    if request.backward:
+        items.reverse()
+
+    async def count_all() -> int:
+        sql, parameters = statement.count()
+        found = await read(sql, parameters)
+        return int(next(iter(found[0])))
+
     return Page(
-        items=rows[:first],
-        cursors=cursors,
-        has_next_page=len(rows) > first,
-        has_previous_page=after is not None,
-        count_all=queryset.count,
+        items=items,
+        cursors=[
+            encode_cursor(kind, item.pk)
+            if ordering is None
+            else _encode_ordered_cursor(kind, ordering, item)
+            for item in items
+        ],
+        has_next_page=cursor is not None if request.backward else more,
+        has_previous_page=more if request.backward else cursor is not None,
+        count_all=count_all,
+        total=total,
     )
-
-
-async def _ordered_rows(
-    queryset: QuerySet[M], ordering: Ordering, position: tuple[Any, int] | None, limit: int
-) -> list[M]:
-    """Up to `limit` rows after `position` in (column, id) order, nulls last.
-
-    Written as two explicit range queries, the non-null rows and then the null ones,
-    rather than one ORDER BY: SQLite and PostgreSQL place nulls differently, and each
-    query here is a plain scan of the (column, id) index on both."""
-    column = ordering.sort.column
-    beyond = "lt" if ordering.descending else "gt"
-    sign = "-" if ordering.descending else ""
-    rows: list[M] = []
-    after_value, after_pk = position if position is not None else (None, None)
-    in_null_part = position is not None and after_value is None
-
-    if not in_null_part:
-        values = queryset
-        if ordering.sort.nullable:
-            values = values.filter(**{f"{column}__isnull": False})
-        if position is not None:
-            further: dict[str, Any] = {f"{column}__{beyond}": after_value}
-            tied_but_further: dict[str, Any] = {column: after_value, f"id__{beyond}": after_pk}
-            values = values.filter(Q(**further) | Q(**tied_but_further))
-        rows = list(await values.order_by(f"{sign}{column}", f"{sign}id").limit(limit))
-
-    if ordering.sort.nullable and len(rows) < limit:
-        nulls = queryset.filter(**{f"{column}__isnull": True})
-        if in_null_part:
-            nulls = nulls.filter(**{f"id__{beyond}": after_pk})
-        rows += await nulls.order_by(f"{sign}id").limit(limit - len(rows))
-    return rows

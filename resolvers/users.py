@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
@@ -21,7 +20,8 @@ from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_fou
 from core.text import UNSAFE_TEXT_RULE, has_invisible_characters, has_unsafe_characters
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
-from resolvers.pagination import OrderDirection, Ordering, Page, SortColumn, paginate
+from resolvers.listing import Condition, Listing, contains, holds_text
+from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 MAX_EMAIL_LENGTH = 320
@@ -108,26 +108,34 @@ async def _require_user(user_id: int) -> User:
 
 
 async def list_users(
+    page: PageRequest,
     *,
-    first: int | None,
-    after: str | None,
     status: UserStatus | None = None,
     role: Role | None = None,
     search: str | None = None,
     order_by: UserOrderField | None = None,
     direction: OrderDirection = OrderDirection.ASC,
+    with_total: bool = False,
 ) -> Page[User]:
-    queryset = User.all()
+    conditions = []
     if status is not None:
-        queryset = queryset.filter(status=status)
+        conditions.append(Condition('m."status" = ?', (str(status),)))
     if role is not None:
-        queryset = queryset.filter(holds_role(role))
+        conditions.append(holds_text("roles_encoded", f",{role},"))
     term = search_term(search)
     if term is not None:
-        queryset = queryset.filter(Q(email__icontains=term) | Q(display_name__icontains=term))
+        email, name = contains("email", term), contains("display_name", term)
+        conditions.append(
+            Condition(f"{email.sql} OR {name.sql}", (*email.parameters, *name.parameters))
+        )
     ordering = None if order_by is None else Ordering(USER_SORT_COLUMNS[order_by], direction)
     return await paginate(
-        queryset, kind="User", first=first, after=after, newest_first=False, ordering=ordering
+        Listing(User, tuple(conditions)),
+        page,
+        kind="User",
+        newest_first=False,
+        ordering=ordering,
+        with_total=with_total,
     )
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.tools import merge_types
@@ -18,6 +19,7 @@ from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
+from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
@@ -69,6 +71,11 @@ class GatehouseSchema(strawberry.Schema):
                 if field.description and name in directive.args:
                     directive.args[name].description = field.description
 
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -84,14 +91,13 @@ def build_schema(
     documents = documents or DocumentSettings()
     cache = DocumentCache()
     # Factories, so that each request gets fresh extension instances. DocumentGuard parses,
-    # limits and validates; it runs after ErrorCodes, so it sees the errors before mapping.
+    # limits and validates (without introspection in production: its rule is one of the
+    # guard's); it runs after ErrorCodes, so it sees the errors before mapping.
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationRecorder,
         ErrorCodes,
         lambda: DocumentGuard(cache, documents),
     ]
-    if documents.production:
-        extensions.append(DisableIntrospection)
     if tracer_provider is not None:
         extensions.insert(0, tracing_extension(tracer_provider))
     schema = GatehouseSchema(

@@ -16,7 +16,15 @@ from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum
 from schema.ids import API_KEY, ApiKeyId, global_id, pk_of, require_pk
-from schema.pagination import After, Connection, First
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    page_request,
+    selects_total_count,
+)
 from schema.permissions import ADMIN, EVERY_ROLE, SUPER_ADMIN, allow
 from schema.users import UserType
 
@@ -196,6 +204,8 @@ class ApiKeyQuery:
         info: Info,
         first: First = 20,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[  # noqa: A002 - the contract's name
             ApiKeyFilter | None, strawberry.argument(description="Null lists every key.")
         ] = None,
@@ -206,8 +216,8 @@ class ApiKeyQuery:
     ) -> Connection[ApiKeyType]:
         criteria = filter or ApiKeyFilter()
         page = await api_keys.list_api_keys(
-            first=first,
-            after=after,
+            page_request(info, first, after, last, before),
+            with_total=selects_total_count(info),
             status=criteria.status,
             search=criteria.search,
             expiring_within_days=criteria.expiring_within_days,

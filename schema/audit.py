@@ -12,7 +12,15 @@ from resolvers import audit
 from resolvers.rows import AuditEvent
 from schema.context import Context
 from schema.ids import API_KEY, USER, decode_global_id, global_id
-from schema.pagination import After, Connection, First
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    page_request,
+    selects_total_count,
+)
 from schema.permissions import SUPER_ADMIN, allow
 
 Info = strawberry.Info[Context, None]
@@ -110,14 +118,16 @@ class AuditQuery:
         info: Info,
         first: First = 20,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[  # noqa: A002 - the contract's name
             AuditFilter | None, strawberry.argument(description="Null lists every event.")
         ] = None,
     ) -> Connection[AuditEventType]:
         criteria = filter or AuditFilter()
         page = await audit.list_audit_events(
-            first=first,
-            after=after,
+            page_request(info, first, after, last, before),
+            with_total=selects_total_count(info),
             actor_id=_filter_pk("actorId", criteria.actor_id),
             action=criteria.action,
             target_id=_filter_pk("targetId", criteria.target_id),

@@ -177,14 +177,19 @@ class Measurer:
         if not names:
             return None
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
-        sizes = []
+        values: dict[str, object] = {}
         for name in names:
             value: object = given.get(name, _MISSING)
             if isinstance(value, VariableNode):
                 value = self._variable(value)
+            values[name] = value
+        # `last: 5` pages backward and `first`'s default does not apply (see schema.pagination).
+        defaults_apply = all(value is _MISSING for value in values.values())
+        sizes = []
+        for name, value in values.items():
             if value is _MISSING:  # absent: the schema's default applies
                 value = definition.args[name].default_value
-                if not isinstance(value, int):
+                if not (defaults_apply and isinstance(value, int)):
                     continue
             if isinstance(value, IntValueNode):
                 value = int(value.value)

@@ -30,16 +30,16 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Anonymous, Principal
 from core.config import Settings
-from core.errors import ErrorCode
+from core.errors import bad_input, internal, unauthenticated
 from schema.cost import LARGEST_PAGE
-from schema.errors import INTERNAL_MESSAGE
+from schema.errors import graphql_error
 from schema.limits import CostCheck, QueryLimits, check_cost, check_shape
 from schema.variables import without_literal_values
 
@@ -273,9 +273,7 @@ class DocumentGuard(SchemaExtension):
             context.pre_execution_errors = self._errors()
         except Exception:  # a bug in these checks: say INTERNAL, log it once and short
             log.error("checking a document failed", exc_info=True, stack_info=False)
-            context.pre_execution_errors = [
-                GraphQLError(INTERNAL_MESSAGE, extensions={"code": ErrorCode.INTERNAL.value})
-            ]
+            context.pre_execution_errors = [graphql_error(internal())]
         yield
 
     def _errors(self) -> list[GraphQLError]:
@@ -292,16 +290,12 @@ class DocumentGuard(SchemaExtension):
         if limit_error := parsed.check_limits(schema, limits, context.operation_name, variables):
             return [limit_error]
         rules = without_literal_values(tuple(context.validation_rules))
+        if self.settings.production:
+            rules += (NoSchemaIntrospectionCustomRule,)
         errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
         if errors and self.settings.production and self._anonymous():
             # Messages name types, fields and arguments: nothing for a caller without a key.
-            return [
-                GraphQLError(
-                    _NOT_VALID,
-                    errors[0].nodes,
-                    extensions={"code": ErrorCode.BAD_USER_INPUT.value},
-                )
-            ]
+            return [graphql_error(bad_input(_NOT_VALID), errors[0].nodes)]
         return errors
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
@@ -315,12 +309,11 @@ class DocumentGuard(SchemaExtension):
             return None  # development: GraphiQL introspects before anyone signs in
         if _is_login(document, self.execution_context.operation_name):
             return None
-        message = (
-            "The credential is malformed, unknown, expired or revoked."
-            if rejected
-            else "Authentication required."
-        )
-        return GraphQLError(message, extensions={"code": ErrorCode.UNAUTHENTICATED.value})
+        if rejected:
+            return graphql_error(
+                unauthenticated("The credential is malformed, unknown, expired or revoked.")
+            )
+        return graphql_error(unauthenticated())
 
     def _actor(self) -> Any:
         return getattr(self.execution_context.context, "actor", None)

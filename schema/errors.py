@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
+from graphql.language import Node
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from core.errors import ErrorCode, GatehouseError, MissingScopeError, RateLimitedError
+from core.errors import ErrorCode, GatehouseError, bad_input, internal
 from core.outage import database_unavailable
 
 log = logging.getLogger("gatehouse.errors")
 
-INTERNAL_MESSAGE = "Internal server error."
 _CODES = {code.value for code in ErrorCode}
 _RECURSION_FRAMES = 8
+
+
+def graphql_error(
+    error: GatehouseError, nodes: Node | Collection[Node] | None = None
+) -> GraphQLError:
+    """A refusal found before execution (a document's limits, its validation), as an error
+    of the result, with the extensions a whole-request refusal would carry."""
+    return GraphQLError(error.message, nodes, extensions=error.graphql_extensions())
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -40,29 +48,23 @@ def _has_code(error: GraphQLError) -> bool:
 
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    extensions: dict[str, object] = {}
     if isinstance(original, GatehouseError):
-        code, message = original.code, original.message
-        if original.reason is not None:
-            extensions["reason"] = original.reason
-        if isinstance(original, RateLimitedError):
-            extensions["retryAfter"] = original.retry_after
-        if isinstance(original, MissingScopeError):
-            extensions["requiredScope"] = original.required_scope
+        known = original
     elif _has_code(error):
         return error
     elif original is None or isinstance(original, GraphQLError):
-        code, message = ErrorCode.BAD_USER_INPUT, error.message
+        known = bad_input(error.message)
     else:
-        code, message = ErrorCode.INTERNAL, INTERNAL_MESSAGE
+        known = internal()
     return GraphQLError(
-        message,
+        known.message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={"code": code.value, **extensions},
+        # The same extensions a whole-request refusal of this error would carry.
+        extensions=known.graphql_extensions(),
     )
 
 

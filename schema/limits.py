@@ -34,8 +34,9 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from core.errors import ErrorCode
+from core.errors import ErrorCode, GatehouseError
 from schema.cost import Measure, Measurer
+from schema.errors import graphql_error
 
 MAX_INTROSPECTION_LISTS = 3  # __schema { types { fields { args } } }
 MAX_VALUE_NESTING = 8  # list and input-object values inside an argument
@@ -54,8 +55,8 @@ class QueryLimits:
 
 
 def refusal(message: str, nodes: Node | None = None, **details: int) -> GraphQLError:
-    return GraphQLError(
-        message, nodes, extensions={"code": ErrorCode.BAD_USER_INPUT.value, **details}
+    return graphql_error(
+        GatehouseError(ErrorCode.BAD_USER_INPUT, message, extensions=details), nodes
     )
 
 

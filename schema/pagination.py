@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
+from graphql import VariableNode
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 # The row type of a resolver's page, whatever model it is: opaque to this layer.
-from resolvers.pagination import M, Page
+from resolvers.pagination import M, Page, PageRequest
 
 Node = TypeVar("Node")
 
@@ -21,16 +23,79 @@ After = Annotated[
         "list in the same order); null starts at the beginning."
     ),
 ]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items to return from the end of the list (or before `before`): "
+        "1 to 100. Not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End just before this cursor (a `startCursor` or edge `cursor` of the "
+        "same list in the same order), paging backward; with `last` (20 when left out)."
+    ),
+]
+
+
+def page_request(
+    info: strawberry.Info[Any, Any],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> PageRequest:
+    """`first` has a default in the schema (20), so it counts as given only when the document
+    (or a variable it names) gives it: `last: 5` alone pages backward."""
+    return PageRequest(
+        first=first if _given(info, "first") else None, after=after, last=last, before=before
+    )
+
+
+def _given(info: strawberry.Info[Any, Any], name: str) -> bool:
+    raw = info._raw_info
+    for node in raw.field_nodes:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                if isinstance(argument.value, VariableNode):
+                    # A plain dict at run time, whatever graphql-core's annotation says.
+                    values: Any = raw.variable_values
+                    coerced = getattr(values, "coerced", values)
+                    return coerced.get(argument.value.name.value) is not None
+                return True
+    return False
+
+
+def selects_total_count(info: strawberry.Info[Any, Any]) -> bool:
+    """Whether the connection's `totalCount` is asked for, so the page counts in its own
+    statement; otherwise nothing is counted."""
+    return any(_selects("totalCount", field.selections) for field in info.selected_fields)
+
+
+def _selects(name: str, selections: Iterable[Any]) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField) and selection.name == name:
+            return True
+        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(
+            name, selection.selections
+        ):
+            return True
+    return False
 
 
 @strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_next_page: bool = strawberry.field(
+        description="Paging forward: whether more items follow this page. Paging backward "
+        "(`last`): whether the page was asked for with `before`."
+    )
     has_previous_page: bool = strawberry.field(
-        description="Whether the page was asked for with `after`."
+        description="Paging backward (`last`): whether more items come before this page. "
+        "Paging forward: whether the page was asked for with `after`."
     )
     start_cursor: str | None = strawberry.field(
-        description="The cursor of the first item; null on an empty page."
+        description="The cursor of the first item, for `before`; null on an empty page."
     )
     end_cursor: str | None = strawberry.field(
         description="The cursor of the last item, for `after`; null on an empty page."
@@ -49,10 +114,15 @@ class Connection(Generic[Node]):
     nodes: list[Node] = strawberry.field(description="The page's items, without cursors.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more items follow.")
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
+    total: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Every item matching the filter, across all pages.")
-    async def total_count(self) -> int:
-        return await self.count_all()
+    def total_count(self) -> int:
+        # Not async: the page's own statement usually counted already, and an async
+        # resolver would cost a task. Otherwise graphql-core awaits the count.
+        if self.total is not None:
+            return self.total
+        return self.count_all()  # type: ignore[return-value]
 
     @classmethod
     def from_page(cls, page: Page[M], convert: Callable[[M], Node]) -> Connection[Node]:
@@ -67,4 +137,5 @@ class Connection(Generic[Node]):
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
             count_all=page.count_all,
+            total=page.total,
         )

@@ -15,7 +15,15 @@ from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
 from schema.ids import USER, UserId, global_id, pk_of, require_pk
-from schema.pagination import After, Connection, First
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    page_request,
+    selects_total_count,
+)
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
 
@@ -108,6 +116,8 @@ class UserQuery:
         info: Info,
         first: First = 20,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[  # noqa: A002 - the contract's name
             UserFilter | None, strawberry.argument(description="Null lists every user.")
         ] = None,
@@ -117,8 +127,8 @@ class UserQuery:
     ) -> Connection[UserType]:
         criteria = filter or UserFilter()
         page = await users.list_users(
-            first=first,
-            after=after,
+            page_request(info, first, after, last, before),
+            with_total=selects_total_count(info),
             status=criteria.status,
             role=criteria.role,
             search=criteria.search,

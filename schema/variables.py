@@ -33,7 +33,8 @@ from graphql.utilities.validate_input_value import validate_input_literal
 from graphql.validation import ASTValidationRule, ValuesOfCorrectTypeRule
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from core.errors import ErrorCode
+from core.errors import bad_input
+from schema.errors import graphql_error
 
 # graphql-core's messages that name types and fields but no value, cut before ", found: …".
 _STRUCTURAL = re.compile(
@@ -97,7 +98,7 @@ def _type_at(type_: Any, path: list[str | int]) -> GraphQLInputType | None:
 
 def _bad_input(error: GraphQLError, message: str) -> GraphQLError:
     # No original error: the scalar's exception carries the value in its message.
-    return GraphQLError(message, error.nodes, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
+    return graphql_error(bad_input(message), error.nodes)
 
 
 class RedactingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -131,10 +132,9 @@ class LiteralsOfCorrectTypeRule(ValuesOfCorrectTypeRule):
                 where = print_path_list(path).removeprefix(" at ")
                 where = f" at '{self.argument or ''}{where}'" if path else ""
                 self.report_error(
-                    GraphQLError(
-                        f"{what} has an invalid value{where}: {reason}.",
+                    graphql_error(
+                        bad_input(f"{what} has an invalid value{where}: {reason}."),
                         error.nodes or node,
-                        extensions={"code": ErrorCode.BAD_USER_INPUT.value},
                     )
                 )
 

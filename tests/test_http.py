@@ -159,7 +159,7 @@ async def test_a_syntax_error_is_bad_user_input(bare_client: AsyncClient, query:
     [
         pytest.param(MISSPELT_FIELD, {}, id="unknown-field"),
         pytest.param(
-            "query { users(first: 1, last: 2) { totalCount } }", {}, id="unknown-argument"
+            "query { users(first: 1, offset: 2) { totalCount } }", {}, id="unknown-argument"
         ),
         pytest.param(
             "query ($f: Int) { users(first: $f) { totalCount } }", {"f": "ten"}, id="wrong-type"
