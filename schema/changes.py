@@ -31,7 +31,9 @@ from strawberry.permission import PermissionExtension
 
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Principal
-from schema.ids import decode_global_id
+from schema.ids import API_KEY, USER, pk_of
+
+_ID_TYPES = {AuditTarget.USER: USER, AuditTarget.API_KEY: API_KEY}
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,9 @@ class Target:
     argument: str | None = None
 
     def id_in(self, arguments: dict[str, Any]) -> int | None:
-        if self.argument is None or not isinstance(arguments.get(self.argument), str):
-            return None
-        decoded = decode_global_id(arguments[self.argument])
-        return None if decoded is None else decoded[1]
+        value = None if self.argument is None else arguments.get(self.argument)
+        # An id of another type names no target of this one.
+        return pk_of(value, _ID_TYPES[self.type]) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

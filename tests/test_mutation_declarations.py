@@ -149,3 +149,17 @@ async def test_refused_mutation_changes_nothing_but_the_log(
     assert error_codes(body) == ["FORBIDDEN"]
     assert (await ApiKey.get(id=target_key.id)).revoked_at is None
     assert await _refused_events("user", reader.id, "api_key.revoke")
+
+
+async def test_an_id_of_another_type_names_no_target_in_the_refusal(
+    client: AsyncClient, super_admin: User
+) -> None:
+    reader = await make_user(roles=(Role.READ_ONLY,))
+
+    body = await graphql(
+        client, DOCUMENTS["revoke_key"], {"id": gid(super_admin)}, token=await login(client, reader)
+    )
+
+    assert error_codes(body) == ["FORBIDDEN"]
+    (event,) = await _refused_events("user", reader.id, "api_key.revoke")
+    assert (event.target_type, event.target_id) == ("api_key", None)
