@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 # clone.
 INSTALLED := $(VENV)/.installed
 ASSETS_INSTALLED := playground/node_modules/.installed
+PORTAL_BUILT := portal/dist/.built
+PORTAL_SOURCES := portal/package-lock.json portal/index.html portal/vite.config.js portal/scripts/documents.mjs $(wildcard portal/src/*.js portal/src/*.css portal/operations/*.graphql)
 
-.PHONY: install playground-assets run test test-postgres test-browser fuzz lint format migrations release-snapshot schema bench audit-http release-notes
+.PHONY: install playground-assets portal run test test-postgres test-browser fuzz lint format migrations release-snapshot schema bench audit-http release-notes
 
 # Installs again, even where the stamps say it is up to date.
 install:
-	rm -f $(INSTALLED) $(ASSETS_INSTALLED) && $(MAKE) $(INSTALLED) $(ASSETS_INSTALLED)
+	rm -f $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT) && $(MAKE) $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 
 playground-assets:
 	rm -f $(ASSETS_INSTALLED) && $(MAKE) $(ASSETS_INSTALLED)
@@ -28,16 +30,26 @@ $(ASSETS_INSTALLED): playground/package-lock.json
 	cd playground && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-run: $(INSTALLED) $(ASSETS_INSTALLED)
+# The portal (/portal/): its npm packages pinned by portal/package-lock.json, built into
+# portal/dist with the trusted-documents manifest of its operations.
+$(PORTAL_BUILT): $(PORTAL_SOURCES)
+	@command -v npm >/dev/null || { echo "make: npm not found; the portal's build needs Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd portal && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run build --silent
+	touch $@
+
+portal:
+	rm -f $(PORTAL_BUILT) && $(MAKE) $(PORTAL_BUILT)
+
+run: $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/python -m gatehouse serve
 
-test: $(INSTALLED) $(ASSETS_INSTALLED)
+test: $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/python -m pytest
 
-test-browser: $(INSTALLED) $(ASSETS_INSTALLED)
+test-browser: $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/python -m pytest -m browser tests/browser
 
-test-postgres: $(INSTALLED) $(ASSETS_INSTALLED)
+test-postgres: $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
 
 fuzz: $(INSTALLED)

@@ -7,9 +7,8 @@ import ipaddress
 from tortoise.expressions import F
 
 from auth.audit import AuditAction, AuditTarget, audit
-from auth.call_counter import record_call
 from auth.principal import Principal
-from auth.rate_limits import seconds_until_key_may_call
+from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
@@ -27,7 +26,9 @@ _KEY_WITH_OWNER = RowWithRelated(
 )
 
 
-async def authenticate_api_key(secret: str, client_address: str | None = None) -> Principal | None:
+async def authenticate_api_key(
+    secret: str, client_address: str | None, runtime: Runtime
+) -> Principal | None:
     """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
     owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
     other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either."""
@@ -66,8 +67,8 @@ async def authenticate_api_key(secret: str, client_address: str | None = None) -
             status_code=403,
         )
     if api_key.rate_limit_per_minute is not None:
-        await enforce_rate_limit(api_key.id, api_key.rate_limit_per_minute)
-    await record_call(api_key.id, now, client_address)
+        await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
+    await runtime.calls.record(api_key.id, now, client_address)
     return principal
 
 
@@ -86,10 +87,10 @@ def address_allowed(allowed_cidrs: list[str] | None, client_address: str | None)
     return any(address in ipaddress.ip_network(cidr) for cidr in allowed_cidrs)
 
 
-async def enforce_rate_limit(key_id: int, calls_per_minute: int) -> None:
+async def enforce_rate_limit(runtime: Runtime, key_id: int, calls_per_minute: int) -> None:
     """Refuse the request when the key is over its limit. A refused request is not a call:
     it counts in rate_limited_calls only, never in total_calls or usage."""
-    wait = await seconds_until_key_may_call(key_id, calls_per_minute)
+    wait = await runtime.limiter.seconds_until_key_may_call(key_id, calls_per_minute)
     if wait is None:
         return
     await ApiKey.filter(id=key_id).update(rate_limited_calls=F("rate_limited_calls") + 1)

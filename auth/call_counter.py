@@ -177,13 +177,19 @@ _LAST_USED_AT = ApiKey._meta.fields_map["last_used_at"]
 _DAY = ApiKeyUsageDay._meta.fields_map["day"]
 
 
-_counters: WeakKeyDictionary[asyncio.AbstractEventLoop, CallCounter] = WeakKeyDictionary()
+class CallCounters:
+    """One `CallCounter` per event loop (the tests run many loops, a server one): held by
+    the process's `Runtime`."""
 
+    def __init__(self) -> None:
+        self._counters: WeakKeyDictionary[asyncio.AbstractEventLoop, CallCounter] = (
+            WeakKeyDictionary()
+        )
 
-async def record_call(key_id: int, now: datetime, address: str | None = None) -> None:
-    """Count one call of the key, durably, before returning."""
-    loop = asyncio.get_running_loop()
-    counter = _counters.get(loop)
-    if counter is None:
-        counter = _counters[loop] = CallCounter()
-    await counter.record(key_id, now, address)
+    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
+        """Count one call of the key, durably, before returning."""
+        loop = asyncio.get_running_loop()
+        counter = self._counters.get(loop)
+        if counter is None:
+            counter = self._counters[loop] = CallCounter()
+        await counter.record(key_id, now, address)

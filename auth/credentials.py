@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
 from auth.principal import Actor, Anonymous
+from auth.runtime import Runtime
 from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
 from core.observability import note_auth_failure
@@ -51,9 +52,12 @@ def known_address(client_address: str | None) -> str | None:
     return client_address
 
 
-async def authenticate(headers: Mapping[str, str], client_address: str | None = None) -> Actor:
+async def authenticate(
+    headers: Mapping[str, str], client_address: str | None, runtime: Runtime
+) -> Actor:
     """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
-    uvicorn resolves it; it travels with the actor into the audit log."""
+    uvicorn resolves it; it travels with the actor into the audit log. A key's call is
+    counted, and its limit kept, by `runtime`."""
     client_address = known_address(client_address)
     credential = credential_from_headers(headers)
     if credential is None:
@@ -62,7 +66,7 @@ async def authenticate(headers: Mapping[str, str], client_address: str | None = 
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
-        principal = await authenticate_api_key(credential, client_address)
+        principal = await authenticate_api_key(credential, client_address, runtime)
     else:
         principal = await authenticate_session(credential)
     if principal is None:

@@ -20,10 +20,9 @@ from typing import TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, available_cores
+from core.config import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Argon2Settings
 from core.errors import RateLimitedError, bad_input
 from core.metrics import (
-    PASSWORD_HASH_POOL_SIZE,
     PASSWORD_HASH_REFUSALS,
     PASSWORD_HASHES_IN_PROGRESS,
     PASSWORD_HASHES_WAITING,
@@ -104,40 +103,46 @@ def _yield_to_requests() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICENESS)
 
 
-_hasher = PasswordHasher()
-# Verified when an email is unknown, so that a wrong email costs as long as a wrong password.
-_dummy_hash = _hasher.hash("gatehouse-dummy-password")
-_pool = HashPool(available_cores(), queue_seconds=5.0)
+class PasswordHashing:
+    """The Argon2id parameters and the pool the hashes run in: one per process, held by
+    its `Runtime` (auth/runtime.py)."""
 
+    def __init__(self, settings: Argon2Settings) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=settings.time_cost,
+            memory_cost=settings.memory_cost_kib,
+            parallelism=settings.parallelism,
+        )
+        # Verified when an email is unknown, so that a wrong email costs as long as a
+        # wrong password.
+        self.dummy_hash = self.hasher.hash("gatehouse-dummy-password")
+        self.pool = HashPool(settings.concurrency, settings.queue_seconds)
 
-def configure(
-    time_cost: int,
-    memory_cost_kib: int,
-    parallelism: int,
-    *,
-    concurrency: int | None = None,
-    queue_seconds: float | None = None,
-) -> None:
-    global _hasher, _dummy_hash, _pool
-    _hasher = PasswordHasher(
-        time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
-    )
-    _dummy_hash = _hasher.hash("gatehouse-dummy-password")
-    size = concurrency or _pool.size
-    queue = queue_seconds or _pool.queue_seconds
-    if (size, queue) != (_pool.size, _pool.queue_seconds):
-        _pool.shutdown()
-        _pool = HashPool(size, queue)
-    PASSWORD_HASH_POOL_SIZE.set(_pool.size)
+    def stats(self) -> PoolStats:
+        """Operations hashing now and waiting for a slot, for metrics."""
+        return PoolStats(size=self.pool.size, in_use=self.pool.in_use, waiting=self.pool.waiting)
 
+    async def hash(self, password: str) -> str:
+        validate_password(password)
+        return await self.pool.run(self.hasher.hash, password)
 
-def hash_pool() -> HashPool:
-    return _pool
+    async def verify(self, password_hash: str | None, password: str) -> Verification:
+        """Check a password; `new_hash` is set when the stored hash used older parameters."""
+        return await self.pool.run(self._verify, password_hash or self.dummy_hash, password)
 
+    def _verify(self, password_hash: str, password: str) -> Verification:
+        try:
+            self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return Verification(ok=False)
+        if password_hash is self.dummy_hash:
+            return Verification(ok=False)
+        if self.hasher.check_needs_rehash(password_hash):
+            return Verification(ok=True, new_hash=self.hasher.hash(password))
+        return Verification(ok=True)
 
-def pool_stats() -> PoolStats:
-    """Operations hashing now and waiting for a slot, for metrics."""
-    return PoolStats(size=_pool.size, in_use=_pool.in_use, waiting=_pool.waiting)
+    def close(self) -> None:
+        self.pool.shutdown()
 
 
 def validate_password(password: str) -> None:
@@ -149,26 +154,3 @@ def validate_password(password: str) -> None:
     # be typed back reliably on every keyboard and client, so it never becomes a password.
     if has_control_characters(password):
         raise bad_input("A password must not contain control characters.")
-
-
-async def hash_password(password: str) -> str:
-    validate_password(password)
-    return await _pool.run(_hasher.hash, password)
-
-
-async def verify_password(password_hash: str | None, password: str) -> Verification:
-    """Check a password; `new_hash` is set when the stored hash used older parameters."""
-    hasher = _hasher
-    return await _pool.run(_verify, hasher, password_hash or _dummy_hash, password)
-
-
-def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> Verification:
-    try:
-        hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return Verification(ok=False)
-    if password_hash is _dummy_hash:
-        return Verification(ok=False)
-    if hasher.check_needs_rehash(password_hash):
-        return Verification(ok=True, new_hash=hasher.hash(password))
-    return Verification(ok=True)

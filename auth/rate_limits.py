@@ -28,7 +28,7 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from tortoise.exceptions import BaseORMException
 
 from core.clock import utcnow
-from core.config import Settings
+from core.config import LimiterSettings, Settings
 from models.rate_limits import (
     delete_counter,
     delete_every_counter,
@@ -87,20 +87,18 @@ class DatabaseStorage(Storage):
         return await delete_expired_counters(now())
 
 
-_storage: Storage = DatabaseStorage()
-_database_storage = DatabaseStorage()
-
-
 class _RedisOutage:
-    retry_at = 0.0
-    logged_at = -FALLBACK_LOG_SECONDS
+    """When Redis was last found out, so that an outage costs one timeout per interval."""
 
-    @classmethod
-    def started(cls, error: Exception) -> None:
+    def __init__(self) -> None:
+        self.retry_at = 0.0
+        self.logged_at = -FALLBACK_LOG_SECONDS
+
+    def started(self, error: Exception) -> None:
         now_ = time.monotonic()
-        cls.retry_at = now_ + REDIS_RETRY_SECONDS
-        if now_ - cls.logged_at >= FALLBACK_LOG_SECONDS:
-            cls.logged_at = now_
+        self.retry_at = now_ + REDIS_RETRY_SECONDS
+        if now_ - self.logged_at >= FALLBACK_LOG_SECONDS:
+            self.logged_at = now_
             log.warning(
                 "Redis (REDIS_URL) does not answer (%s): key rate limits are counted in the "
                 "database until it does; sign-ins fail meanwhile",
@@ -108,13 +106,47 @@ class _RedisOutage:
             )
 
 
-def configure(settings: Settings) -> None:
-    global _storage
-    _storage = build_storage(settings)
-    _RedisOutage.retry_at = 0.0
+class Limiter:
+    """The process's limiter storage (Redis or the database table) and the table it falls
+    back to while Redis is out: one per process, held by its `Runtime`."""
+
+    def __init__(self, settings: Settings | LimiterSettings) -> None:
+        self.storage: Storage = build_storage(settings)
+        self._database_storage = DatabaseStorage()
+        self._outage = _RedisOutage()
+
+    async def close(self) -> None:
+        await close_storage(self.storage)
+
+    async def prune(self) -> None:
+        """Redis expires its own keys; the table is swept of ended windows now and then."""
+        if isinstance(self.storage, DatabaseStorage):
+            await self.storage.prune()
+
+    async def ready(self) -> bool:
+        """False while the limiter's Redis does not answer (the database is checked apart)."""
+        if isinstance(self.storage, DatabaseStorage):
+            return True
+        return await self.storage.check()
+
+    async def seconds_until_key_may_call(self, key_id: int, calls_per_minute: int) -> float | None:
+        """Count one call of the key in its one-minute window: None while within the limit,
+        else the seconds until the window ends. Counted in the database while Redis is out."""
+        limit = RateLimitItemPerMinute(calls_per_minute, namespace="api-key")
+        storage_now = self.storage
+        if not isinstance(storage_now, DatabaseStorage):
+            if time.monotonic() < self._outage.retry_at:
+                storage_now = self._database_storage
+            else:
+                try:
+                    return await _count_call(storage_now, limit, key_id)
+                except storage_now.base_exceptions as exc:
+                    self._outage.started(exc)
+                    storage_now = self._database_storage
+        return await _count_call(storage_now, limit, key_id)
 
 
-def build_storage(settings: Settings) -> Storage:
+def build_storage(settings: Settings | LimiterSettings) -> Storage:
     if settings.redis_url is None:
         return DatabaseStorage()
     # redis-py's client: its incr runs INCRBY and EXPIRE in one script, so a crash can
@@ -135,51 +167,13 @@ async def close_storage(limiter_storage: Storage) -> None:
         await client.aclose()
 
 
-async def close() -> None:
-    await close_storage(_storage)
-
-
-async def redis_answers(settings: Settings) -> bool:
+async def redis_answers(settings: Settings | LimiterSettings) -> bool:
     """For the start-up check: True when REDIS_URL's server answers a PING."""
     candidate = build_storage(settings)
     try:
         return await candidate.check()
     finally:
         await close_storage(candidate)
-
-
-def storage() -> Storage:
-    return _storage
-
-
-async def prune() -> None:
-    """Redis expires its own keys; the table is swept of ended windows now and then."""
-    if isinstance(_storage, DatabaseStorage):
-        await _storage.prune()
-
-
-async def storage_ready() -> bool:
-    """False while the limiter's Redis does not answer (the database is checked apart)."""
-    if isinstance(_storage, DatabaseStorage):
-        return True
-    return await _storage.check()
-
-
-async def seconds_until_key_may_call(key_id: int, calls_per_minute: int) -> float | None:
-    """Count one call of the key in its one-minute window: None while within the limit,
-    else the seconds until the window ends. Counted in the database while Redis is out."""
-    limit = RateLimitItemPerMinute(calls_per_minute, namespace="api-key")
-    storage_now = _storage
-    if not isinstance(storage_now, DatabaseStorage):
-        if time.monotonic() < _RedisOutage.retry_at:
-            storage_now = _database_storage
-        else:
-            try:
-                return await _count_call(storage_now, limit, key_id)
-            except storage_now.base_exceptions as exc:
-                _RedisOutage.started(exc)
-                storage_now = _database_storage
-    return await _count_call(storage_now, limit, key_id)
 
 
 async def _count_call(

@@ -25,8 +25,8 @@ window (`IN_FLIGHT_SECONDS`).
 
 Usage, for `login` and anything else that checks a password (e.g. changePassword):
 
-    async with password_attempt(email, actor.client_address) as attempt:  # may refuse
-        if not (await verify_password(...)).ok:
+    async with runtime.throttle.attempt(email, actor.client_address) as attempt:  # may refuse
+        if not (await runtime.passwords.verify(...)).ok:
             await attempt.failed()
             raise ...
         await attempt.succeeded()
@@ -43,8 +43,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from auth.rate_limits import now, prune, storage
-from core.config import Settings
+from limits.aio.storage import Storage
+
+from auth.rate_limits import Limiter, now
+from core.config import LoginPolicySettings
 from core.errors import RateLimitedError
 
 STRIKE_MEMORY_SECONDS = 86_400
@@ -67,26 +69,18 @@ class LoginPolicy:
     # How long an attempt waits for one in flight to end, as long as for an Argon2 slot.
     wait_seconds: float = 5.0
 
-
-_policy = LoginPolicy()
+    @classmethod
+    def from_settings(cls, settings: LoginPolicySettings) -> LoginPolicy:
+        return cls(
+            max_failures_per_account=settings.max_failures_per_account,
+            max_failures_per_address=settings.max_failures_per_address,
+            failure_window_seconds=settings.failure_window_seconds,
+            lock_seconds=settings.lock_seconds,
+            wait_seconds=settings.wait_seconds,
+        )
 
 
 _CLOCK_SLACK_SECONDS = 0.01
-
-
-def configure(settings: Settings) -> None:
-    global _policy
-    _policy = LoginPolicy(
-        max_failures_per_account=settings.login_max_failures_per_account,
-        max_failures_per_address=settings.login_max_failures_per_address,
-        failure_window_seconds=settings.login_failure_window_seconds,
-        lock_seconds=settings.login_lock_seconds,
-        wait_seconds=settings.password_hash_queue_seconds,
-    )
-
-
-def policy() -> LoginPolicy:
-    return _policy
 
 
 def account_subject(email: str) -> str:
@@ -131,6 +125,7 @@ class ThrottledError(RateLimitedError):
 
 @dataclass
 class PasswordAttempt:
+    throttle: LoginThrottle
     account: str
     # (subject, its limit), address first: the order every attempt takes its marks in.
     subjects: list[tuple[str, int]] = field(default_factory=list)
@@ -143,11 +138,13 @@ class PasswordAttempt:
         if self.outcome_counted:
             return
         self.outcome_counted = True
+        storage = self.throttle.storage
+        window = self.throttle.policy.failure_window_seconds
         for subject, maximum in self.subjects:
-            failures = await storage().incr(_failures(subject), _policy.failure_window_seconds)
+            failures = await storage.incr(_failures(subject), window)
             if failures == maximum:
                 # Exactly one failure per window brings the count to the limit: one lock, once.
-                await _start_lock(subject)
+                await self.throttle._start_lock(subject)
 
     async def succeeded(self) -> None:
         """The password was right: forget the account's failures (the address's stay: they
@@ -155,106 +152,112 @@ class PasswordAttempt:
         if self.outcome_counted:
             return
         self.outcome_counted = True
-        await storage().clear(_failures(self.account))
-        await prune()
+        await self.throttle.storage.clear(_failures(self.account))
+        await self.throttle.limiter.prune()
 
 
-@asynccontextmanager
-async def password_attempt(
-    email: str, client_address: str | None
-) -> AsyncIterator[PasswordAttempt]:
-    """Let one password check in, or refuse it with `ThrottledError` (no verification, and
-    nothing counted) while the account or address is locked or at its limit. Inside, call
-    `failed()` or `succeeded()`; an attempt that ends otherwise (a busy Argon2 pool, an
-    error) counts nothing. The in-flight marks go on leaving the block, whatever happens."""
-    account = account_subject(email)
-    address = address_subject(client_address) if client_address else None
-    subjects = [(account, _policy.max_failures_per_account)]
-    if address is not None:
-        subjects.insert(0, (address, _policy.max_failures_per_address))
-    await _enter(subjects)
-    try:
-        yield PasswordAttempt(account=account, subjects=subjects)
-    finally:
-        # After `failed()` has counted: a failure in flight is never out of both counts.
-        for subject, _ in subjects:
-            await _leave(subject)
+class LoginThrottle:
+    """The login policy over the limiter's storage: one per process, held by its `Runtime`."""
 
+    def __init__(self, limiter: Limiter, policy: LoginPolicy) -> None:
+        self.limiter = limiter
+        self.policy = policy
 
-async def _enter(subjects: list[tuple[str, int]]) -> None:
-    # The loop's monotonic clock: tests freeze the wall clock, and a wait must still end.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _policy.wait_seconds
-    while True:
-        wait = max([await _seconds_locked(subject) for subject, _ in subjects])
-        if wait > 0:
-            raise _refusal(wait)
-        entered: list[str] = []
-        for subject, maximum in subjects:
-            verdict = await _try_enter(subject, maximum)
-            if verdict > 0:  # at its limit with no lock: until the failures' window ends
-                for other in entered:
-                    await _leave(other)
-                raise _refusal(verdict)
-            if verdict < 0:
-                break
-            entered.append(subject)
-        if len(entered) == len(subjects):
-            return
-        for subject in entered:
-            await _leave(subject)
-        if loop.time() >= deadline:
-            raise ThrottledError(1, TOO_MANY_AT_ONCE)
-        # Not for security: the jitter spreads the waiting attempts' polls apart.
-        await asyncio.sleep(random.uniform(POLL_SECONDS / 2, POLL_SECONDS))  # noqa: S311
+    @property
+    def storage(self) -> Storage:
+        return self.limiter.storage
 
+    @asynccontextmanager
+    async def attempt(
+        self, email: str, client_address: str | None
+    ) -> AsyncIterator[PasswordAttempt]:
+        """Let one password check in, or refuse it with `ThrottledError` (no verification,
+        and nothing counted) while the account or address is locked or at its limit.
+        Inside, call `failed()` or `succeeded()`; an attempt that ends otherwise (a busy
+        Argon2 pool, an error) counts nothing. The in-flight marks go on leaving the block,
+        whatever happens."""
+        account = account_subject(email)
+        address = address_subject(client_address) if client_address else None
+        subjects = [(account, self.policy.max_failures_per_account)]
+        if address is not None:
+            subjects.insert(0, (address, self.policy.max_failures_per_address))
+        await self._enter(subjects)
+        try:
+            yield PasswordAttempt(throttle=self, account=account, subjects=subjects)
+        finally:
+            # After `failed()` has counted: a failure in flight is never out of both counts.
+            for subject, _ in subjects:
+                await self._leave(subject)
 
-async def _try_enter(subject: str, maximum: int) -> float:
-    """0 when the attempt is let in (its mark taken), -1 when it must wait for one in
-    flight to end, else the seconds until the subject's failures' window ends."""
-    failures = await storage().get(_failures(subject))
-    if failures >= maximum:
-        # Locked once, the lock ended, the window has not (a window longer than the lock).
-        window_left = await storage().get_expiry(_failures(subject)) - now()
-        return max(window_left, 1.0)
-    in_flight = await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS)
-    # Read after the mark: a failure is counted before its mark goes, so an attempt ending
-    # meanwhile is seen once or twice here, never not at all.
-    failures = await storage().get(_failures(subject))
-    if failures + in_flight <= maximum:
-        return 0.0
-    await _leave(subject)
-    return -1.0
+    async def _enter(self, subjects: list[tuple[str, int]]) -> None:
+        # The loop's monotonic clock: tests freeze the wall clock, and a wait must still end.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.wait_seconds
+        while True:
+            wait = max([await self._seconds_locked(subject) for subject, _ in subjects])
+            if wait > 0:
+                raise _refusal(wait)
+            entered: list[str] = []
+            for subject, maximum in subjects:
+                verdict = await self._try_enter(subject, maximum)
+                if verdict > 0:  # at its limit with no lock: until the failures' window ends
+                    for other in entered:
+                        await self._leave(other)
+                    raise _refusal(verdict)
+                if verdict < 0:
+                    break
+                entered.append(subject)
+            if len(entered) == len(subjects):
+                return
+            for subject in entered:
+                await self._leave(subject)
+            if loop.time() >= deadline:
+                raise ThrottledError(1, TOO_MANY_AT_ONCE)
+            # Not for security: the jitter spreads the waiting attempts' polls apart.
+            await asyncio.sleep(random.uniform(POLL_SECONDS / 2, POLL_SECONDS))  # noqa: S311
 
+    async def _try_enter(self, subject: str, maximum: int) -> float:
+        """0 when the attempt is let in (its mark taken), -1 when it must wait for one in
+        flight to end, else the seconds until the subject's failures' window ends."""
+        failures = await self.storage.get(_failures(subject))
+        if failures >= maximum:
+            # Locked once, the lock ended, the window has not (a window longer than the lock).
+            window_left = await self.storage.get_expiry(_failures(subject)) - now()
+            return max(window_left, 1.0)
+        in_flight = await self.storage.incr(_in_flight(subject), IN_FLIGHT_SECONDS)
+        # Read after the mark: a failure is counted before its mark goes, so an attempt
+        # ending meanwhile is seen once or twice here, never not at all.
+        failures = await self.storage.get(_failures(subject))
+        if failures + in_flight <= maximum:
+            return 0.0
+        await self._leave(subject)
+        return -1.0
 
-async def _leave(subject: str) -> None:
-    left = await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS, -1)
-    if left < 0:
-        # The mark's window ended while attempts were in flight, and their marks went with
-        # it: put the count back to zero rather than let it go below.
-        await storage().incr(_in_flight(subject), IN_FLIGHT_SECONDS, -left)
+    async def _leave(self, subject: str) -> None:
+        left = await self.storage.incr(_in_flight(subject), IN_FLIGHT_SECONDS, -1)
+        if left < 0:
+            # The mark's window ended while attempts were in flight, and their marks went
+            # with it: put the count back to zero rather than let it go below.
+            await self.storage.incr(_in_flight(subject), IN_FLIGHT_SECONDS, -left)
 
+    async def lift_lock(self, email: str) -> None:
+        """The password was reset (by a super-admin or the CLI): the account may sign in
+        again at once, with a clean slate."""
+        account = account_subject(email)
+        for bucket in (_failures(account), _lock(account), _strikes(account)):
+            await self.storage.clear(bucket)
 
-async def lift_lock(email: str) -> None:
-    """The password was reset (by a super-admin or the CLI): the account may sign in again
-    at once, with a clean slate."""
-    account = account_subject(email)
-    for bucket in (_failures(account), _lock(account), _strikes(account)):
-        await storage().clear(bucket)
+    async def _seconds_locked(self, subject: str) -> float:
+        # Both storages give a missing (or ended) lock the expiry "now": one round trip.
+        # Redis reads "now" from time.time(), which can be a microsecond ahead of our
+        # clock's datetime, and a live lock has at least a whole second left: ignore a sliver.
+        remaining = await self.storage.get_expiry(_lock(subject)) - now()
+        return remaining if remaining >= _CLOCK_SLACK_SECONDS else 0.0
 
-
-async def _seconds_locked(subject: str) -> float:
-    # Both storages give a missing (or ended) lock the expiry "now": one round trip. Redis
-    # reads "now" from time.time(), which can be a microsecond ahead of our clock's
-    # datetime, and a live lock has at least a whole second left: ignore a sliver.
-    remaining = await storage().get_expiry(_lock(subject)) - now()
-    return remaining if remaining >= _CLOCK_SLACK_SECONDS else 0.0
-
-
-async def _start_lock(subject: str) -> None:
-    strikes = await storage().incr(_strikes(subject), STRIKE_MEMORY_SECONDS)
-    lock_seconds = min(_policy.lock_seconds * 2 ** min(strikes - 1, 32), MAX_LOCK_SECONDS)
-    await storage().incr(_lock(subject), lock_seconds)
+    async def _start_lock(self, subject: str) -> None:
+        strikes = await self.storage.incr(_strikes(subject), STRIKE_MEMORY_SECONDS)
+        lock_seconds = min(self.policy.lock_seconds * 2 ** min(strikes - 1, 32), MAX_LOCK_SECONDS)
+        await self.storage.incr(_lock(subject), lock_seconds)
 
 
 def _refusal(seconds: float) -> ThrottledError:

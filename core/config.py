@@ -64,8 +64,83 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+# The settings in groups, one per part of the process that uses them. Each group is built
+# from the flat fields below (one per environment variable, read and checked in `load`), so
+# a consumer takes its group whole rather than copying fields one by one.
+
+
+@dataclass(frozen=True)
+class Argon2Settings:
+    time_cost: int
+    memory_cost_kib: int
+    parallelism: int
+    # The pool that runs the hashes off the event loop.
+    concurrency: int
+    queue_seconds: float
+
+
+@dataclass(frozen=True)
+class LoginPolicySettings:
+    max_failures_per_account: int
+    max_failures_per_address: int
+    failure_window_seconds: int
+    lock_seconds: int
+    # How long an attempt waits for one in flight to end, as long as for an Argon2 slot.
+    wait_seconds: float
+
+
+@dataclass(frozen=True)
+class LimiterSettings:
+    redis_url: Secret | None
+    redis_key_prefix: str
+    readiness_requires_redis: bool
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str | None
+    secret: Secret | None
+    expiry_warning_days: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+
+@dataclass(frozen=True)
+class QueryLimitSettings:
+    max_depth: int
+    max_aliases: int
+    max_cost: int
+    max_tokens: int
+    max_anonymous_tokens: int
+    max_fragments: int
+    max_spreads: int
+    max_execution_seconds: float
+    trusted_documents: Path | None
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    header_timeout_seconds: float
+    max_per_address: int
+    max_total: int | None
+    trusted_proxies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeyLifecycleSettings:
+    max_roll_grace_seconds: int
+    max_key_lifetime_days: int | None
+    expiry_warning_days: int
+    revoke_unused_after_days: int | None
+
+
 @dataclass(frozen=True)
 class Settings:
+    """One field per environment variable (the README's table, in its order of reading),
+    and the groups above as properties made from them."""
+
     database_url: str = "sqlite://data/gatehouse.sqlite3"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -115,10 +190,79 @@ class Settings:
     min_free_disk_mb: int = 64
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
+    portal_enabled: bool = True
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def argon2(self) -> Argon2Settings:
+        return Argon2Settings(
+            time_cost=self.argon2_time_cost,
+            memory_cost_kib=self.argon2_memory_cost_kib,
+            parallelism=self.argon2_parallelism,
+            concurrency=self.password_hash_concurrency,
+            queue_seconds=self.password_hash_queue_seconds,
+        )
+
+    @property
+    def login_policy(self) -> LoginPolicySettings:
+        return LoginPolicySettings(
+            max_failures_per_account=self.login_max_failures_per_account,
+            max_failures_per_address=self.login_max_failures_per_address,
+            failure_window_seconds=self.login_failure_window_seconds,
+            lock_seconds=self.login_lock_seconds,
+            wait_seconds=self.password_hash_queue_seconds,
+        )
+
+    @property
+    def limiter(self) -> LimiterSettings:
+        return LimiterSettings(
+            redis_url=self.redis_url,
+            redis_key_prefix=self.redis_key_prefix,
+            readiness_requires_redis=self.readiness_requires_redis,
+        )
+
+    @property
+    def webhooks(self) -> WebhookSettings:
+        return WebhookSettings(
+            url=self.webhook_url,
+            secret=self.webhook_secret,
+            expiry_warning_days=self.expiry_warning_days,
+        )
+
+    @property
+    def query_limits(self) -> QueryLimitSettings:
+        return QueryLimitSettings(
+            max_depth=self.max_query_depth,
+            max_aliases=self.max_query_aliases,
+            max_cost=self.max_query_cost,
+            max_tokens=self.max_query_tokens,
+            max_anonymous_tokens=self.max_anonymous_query_tokens,
+            max_fragments=self.max_query_fragments,
+            max_spreads=self.max_query_spreads,
+            max_execution_seconds=self.max_execution_seconds,
+            trusted_documents=self.trusted_documents,
+        )
+
+    @property
+    def connections(self) -> ConnectionSettings:
+        return ConnectionSettings(
+            header_timeout_seconds=self.header_timeout_seconds,
+            max_per_address=self.max_connections_per_address,
+            max_total=self.max_connections,
+            trusted_proxies=self.trusted_proxies,
+        )
+
+    @property
+    def key_lifecycle(self) -> KeyLifecycleSettings:
+        return KeyLifecycleSettings(
+            max_roll_grace_seconds=self.max_roll_grace_seconds,
+            max_key_lifetime_days=self.max_key_lifetime_days,
+            expiry_warning_days=self.expiry_warning_days,
+            revoke_unused_after_days=self.revoke_unused_after_days,
+        )
 
     @classmethod
     def load(
@@ -241,6 +385,7 @@ class Settings:
                 "READINESS_REQUIRES_REDIS", _flag, cls.readiness_requires_redis
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
+            portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(

@@ -24,8 +24,8 @@ from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth import passwords, rate_limits, throttle
 from auth.credentials import authenticate
+from auth.runtime import Runtime, build_runtime
 from core import metrics
 from core.config import Settings
 from core.errors import ErrorCode, GatehouseError, bad_input, unavailable
@@ -33,7 +33,7 @@ from core.outage import shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.database import tortoise_config
-from gatehouse.database_timing import instrument_database_clients, trace_statements
+from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
 from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
@@ -41,6 +41,7 @@ from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
 from gatehouse.playground import Playground
+from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
 from gatehouse.security_headers import SecurityHeaders
@@ -48,7 +49,6 @@ from gatehouse.startup import sqlite_path
 from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
-from models.webhooks import configure_outbox
 from schema import build_schema
 from schema.context import Context
 from schema.documents import DocumentSettings
@@ -64,7 +64,7 @@ def _no_problem() -> str | None:
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, tracer_provider: Any = None) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime, tracer_provider: Any = None) -> None:
         super().__init__(
             build_schema(DocumentSettings.from_settings(settings), tracer_provider=tracer_provider),
             graphql_ide=None if settings.is_production else "graphiql",
@@ -73,6 +73,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.settings = settings
+        self.runtime = runtime
         # Set by create_app: for SQLite, why its file may not be written now.
         self.database_file_problem: Callable[[], str | None] = _no_problem
         self.playground = Playground()
@@ -99,8 +100,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        actor = await authenticate(request.headers, request.client.host if request.client else None)
-        return Context(request=request, response=response, actor=actor, settings=self.settings)
+        address = request.client.host if request.client else None
+        actor = await authenticate(request.headers, address, self.runtime)
+        return Context(
+            request=request,
+            response=response,
+            actor=actor,
+            settings=self.settings,
+            runtime=self.runtime,
+        )
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -216,7 +224,7 @@ async def _open_database(readiness: Readiness) -> None:
 @asynccontextmanager
 async def webhook_sender(settings: Settings, drain: Drain) -> AsyncIterator[None]:
     """Deliver webhook events in the background while the server runs, when configured."""
-    if settings.webhook_url is None:
+    if not settings.webhooks.enabled:
         yield
         return
     stop = asyncio.Event()
@@ -250,31 +258,31 @@ async def _close_quickly(drain: Drain, default_seconds: float, what: str, step: 
 
 
 def create_app(
-    settings: Settings, *, manage_database: bool = True, tracer_provider: Any = None
+    settings: Settings,
+    *,
+    manage_database: bool = True,
+    tracer_provider: Any = None,
+    runtime: Runtime | None = None,
 ) -> Starlette:
     """`manage_database=False` leaves the database to the caller (the tests' own context).
-    `tracer_provider` replaces the one `OTEL_EXPORTER_OTLP_ENDPOINT` would make."""
-    passwords.configure(
-        time_cost=settings.argon2_time_cost,
-        memory_cost_kib=settings.argon2_memory_cost_kib,
-        parallelism=settings.argon2_parallelism,
-        concurrency=settings.password_hash_concurrency,
-        queue_seconds=settings.password_hash_queue_seconds,
-    )
-    configure_outbox(enabled=settings.webhook_url is not None)
+    `tracer_provider` replaces the one `OTEL_EXPORTER_OTLP_ENDPOINT` would make; `runtime`
+    the one `build_runtime(settings)` would make. The runtime is installed now, not at the
+    lifespan's start: an app without a lifespan (the tests' transport) serves with it too;
+    the lifespan closes it."""
+    runtime = (runtime or build_runtime(settings)).install()
     shorten_library_outage_logs()
-    rate_limits.configure(settings)
-    throttle.configure(settings)
+    # uvicorn makes the protocol from its import path, so the limits are the module's.
     connection_guard.configure(settings)
     tracer_provider = tracer_provider or tracer_provider_from(settings)
-    graphql = GatehouseGraphQL(settings, tracer_provider)
+    graphql = GatehouseGraphQL(settings, runtime, tracer_provider)
+    # Wraps Tortoise's client classes once per process (idempotent); the statements'
+    # spans follow the traced request (see TraceRequests).
     instrument_database_clients()
-    if tracer_provider is not None:
-        trace_statements(tracer_provider)
     drain = Drain(settings.shutdown_grace_seconds)
     readiness = Readiness(
         drain,
         sqlite_path(settings.database_url) if manage_database else None,
+        limiter=runtime.limiter,
         requires_redis=settings.readiness_requires_redis,
         min_free_disk_mb=settings.min_free_disk_mb,
     )
@@ -283,6 +291,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            await runtime.start()
             if not manage_database:
                 yield
                 return
@@ -301,7 +310,7 @@ def create_app(
                 )
                 if closed:
                     log.info("database closed")
-            await _close_quickly(drain, CLOSE_SECONDS, "closing Redis", rate_limits.close)
+            await _close_quickly(drain, CLOSE_SECONDS, "closing Redis", runtime.close)
         finally:
             metrics.forget_this_process()
             if tracer_provider is not None:
@@ -342,6 +351,8 @@ def create_app(
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()
+    if settings.portal_enabled:
+        routes += Portal().routes()
     if settings.metrics_token is not None:
         routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
     # Outside the rest, so that every answer gets them, refusals by the other middleware

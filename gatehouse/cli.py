@@ -8,25 +8,31 @@ import getpass
 import importlib.metadata
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 from redis.exceptions import RedisError
-from tortoise import Tortoise
 from tortoise.exceptions import BaseORMException
 
-from auth import passwords, rate_limits
+from auth import rate_limits
+from auth.runtime import Runtime
 from core.config import ConfigError, Settings
 from core.errors import GatehouseError
 from core.text import shown
 from gatehouse import cli_keys, server
-from gatehouse.bootstrap import ensure_first_super_admin
-from gatehouse.database import apply_migrations, tortoise_config
+from gatehouse.command_runtime import run_command, with_runtime
+from gatehouse.database import apply_migrations
 from gatehouse.logging_setup import configure_logging, log_config
 from gatehouse.metrics_endpoint import prepare_multiprocess_metrics
 from gatehouse.startup import DatabaseUnusableError, record_deployment, startup_lock
-from models import Role, User
+from resolvers.bootstrap import (
+    ROLE_NAMES,
+    SUPER_ADMIN,
+    create_account,
+    ensure_first_super_admin,
+)
+from resolvers.bootstrap import reset_password as reset_account_password
 
 log = logging.getLogger("gatehouse")
 
@@ -35,26 +41,21 @@ class CommandError(Exception):
     pass
 
 
-async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
-    await Tortoise.init(config=tortoise_config(settings.database_url))
-    try:
-        await work()
-    finally:
-        await Tortoise.close_connections()
-
-
 async def _prepare_database(settings: Settings, *, first_super_admin: bool) -> None:
     """Migrations (and the first super-admin) one process at a time; the others find the
     work done and carry on."""
     async with startup_lock(settings.database_url, allow_new_database=settings.allow_new_database):
         await apply_migrations(settings.database_url)
         if first_super_admin:
-            await _with_database(settings, lambda: ensure_first_super_admin(settings))
+
+            async def first_super_admin_work(_: Runtime) -> None:
+                await ensure_first_super_admin(settings)
+
+            await with_runtime(settings, first_super_admin_work)
         record_deployment(settings.database_url)
 
 
 def serve(settings: Settings, _: argparse.Namespace) -> None:
-    _configure_hasher(settings)
     sock = server.bind(settings.host, settings.port)
     try:
         asyncio.run(_check_redis(settings))
@@ -100,74 +101,57 @@ def migrate(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def create_user(settings: Settings, args: argparse.Namespace) -> None:
-    from resolvers import users
-
     password = _read_password()
-    _configure_hasher(settings)
 
-    async def work() -> None:
-        user = await users.create_user(
-            None,
+    async def work(_: Runtime) -> None:
+        account = await create_account(
             email=args.email,
             display_name=args.display_name or args.email.split("@")[0],
             password=password,
-            roles=[Role(role) for role in args.role],
+            role_names=args.role,
         )
         log.info(
             "created user %s (id %s) with roles %s",
-            shown(user.email),
-            user.id,
-            ",".join(user.roles),
+            shown(account.email),
+            account.pk,
+            ",".join(account.roles),
         )
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))
-    asyncio.run(_with_database(settings, work))
+    run_command(settings, work)
 
 
 def reset_password(settings: Settings, args: argparse.Namespace) -> None:
-    from resolvers import users
-
     password = _read_password()
-    _configure_hasher(settings)
-    rate_limits.configure(settings)  # the reset lifts the sign-in lock where it is kept
 
-    async def work() -> None:
-        user = await User.get_or_none(email=users.normalise_email(args.email))
-        if user is None:
+    # The runtime's limiter is where the sign-in lock is kept (Redis or the table): the
+    # reset lifts it there.
+    async def work(_: Runtime) -> None:
+        account = await reset_account_password(args.email, password)
+        if account is None:
             raise CommandError(f"no user with email {shown(args.email)}")
-        await users.set_password(None, user, password)
         log.info(
             "password of %s replaced; its sessions have ended and its sign-in lock is lifted",
-            shown(user.email),
+            shown(account.email),
         )
 
     asyncio.run(_prepare_database(settings, first_super_admin=False))
-    asyncio.run(_with_database(settings, work))
+    run_command(settings, work)
 
 
 def prune_audit(settings: Settings, _: argparse.Namespace) -> None:
     from resolvers.audit import prune_audit_events
 
-    async def work() -> None:
+    async def work(_: Runtime) -> None:
         await prune_audit_events(settings.audit_retention_days)
 
-    asyncio.run(_with_database(settings, work))
+    run_command(settings, work)
 
 
 def print_schema(_: Settings, __: argparse.Namespace) -> None:
     from schema import print_schema as printed
 
     sys.stdout.write(printed())
-
-
-def _configure_hasher(settings: Settings) -> None:
-    passwords.configure(
-        settings.argon2_time_cost,
-        settings.argon2_memory_cost_kib,
-        settings.argon2_parallelism,
-        concurrency=settings.password_hash_concurrency,
-        queue_seconds=settings.password_hash_queue_seconds,
-    )
 
 
 def _read_password() -> str:
@@ -237,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--role",
         action="append",
-        choices=[role.value for role in Role],
+        choices=ROLE_NAMES,
         default=None,
         help="repeat for several roles (default SUPER_ADMIN)",
     )
@@ -273,7 +257,7 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "role", None) is None and args.command == "create-user":
-        args.role = [Role.SUPER_ADMIN.value]
+        args.role = [SUPER_ADMIN]
     try:
         settings = Settings.load()
         configure_logging(settings)

@@ -4,21 +4,15 @@ shell and no session, e.g. killing a key found leaked in a log."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tortoise import Tortoise
-
-from core.clock import utcnow
+from auth.runtime import Runtime
 from core.config import Settings
 from core.text import shown
-from gatehouse.database import ensure_sqlite_directory, tortoise_config
-from models import ApiKey
-from models.webhooks import configure_outbox
-from resolvers import key_sweep
+from gatehouse.command_runtime import Work, run_command
+from resolvers import key_sweep, keys_admin
 from schema.ids import API_KEY, decode_global_id, global_id
 
 log = logging.getLogger("gatehouse")
@@ -42,21 +36,12 @@ def key_pk(value: str) -> int:
     return pk
 
 
-def _shown_id(key: ApiKey) -> str:
-    return str(global_id(API_KEY, key.id))
+def _shown_id(pk: int) -> str:
+    return str(global_id(API_KEY, pk))
 
 
-def _run(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
-    async def main() -> None:
-        configure_outbox(enabled=settings.webhook_url is not None)
-        ensure_sqlite_directory(settings.database_url)
-        await Tortoise.init(config=tortoise_config(settings.database_url))
-        try:
-            await work()
-        finally:
-            await Tortoise.close_connections()
-
-    asyncio.run(main())
+def _run(settings: Settings, work: Work) -> None:
+    run_command(settings, work, make_sqlite_directory=True)
 
 
 def _when(moment: Any) -> str:
@@ -66,18 +51,17 @@ def _when(moment: Any) -> str:
 def list_keys(settings: Settings, _: argparse.Namespace) -> None:
     # Names and emails are escaped: rows written before the input rules may hold control
     # or bidi characters, which would reach the operator's terminal as they are.
-    async def work() -> None:
-        now = utcnow()
-        keys = await ApiKey.all().order_by("id").select_related("created_by")
+    async def work(_: Runtime) -> None:
+        keys = await keys_admin.list_keys()
         rows = [("ID", "NAME", "KEY", "STATUS", "OWNER", "LAST USED")]
         for key in keys:
-            owner = shown(key.created_by.email) if key.created_by is not None else "(deleted)"
+            owner = shown(key.owner_email) if key.owner_email is not None else "(deleted)"
             rows.append(
                 (
-                    _shown_id(key),
+                    _shown_id(key.pk),
                     shown(key.name),
                     key.masked_key,
-                    key.status_at(now).value,
+                    key.status,
                     owner,
                     _when(key.last_used_at),
                 )
@@ -91,30 +75,29 @@ def list_keys(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def revoke_key(settings: Settings, args: argparse.Namespace) -> None:
-    async def work() -> None:
+    async def work(_: Runtime) -> None:
         if args.id is not None:
-            key = await ApiKey.get_or_none(id=key_pk(args.id))
-            matches = [key] if key is not None else []
+            matches = await keys_admin.find_keys(pk=key_pk(args.id))
         else:
-            matches = await key_sweep.find_keys_by_mask(args.prefix)
+            matches = await keys_admin.find_keys(mask=args.prefix)
         if not matches:
             raise KeyCommandError("no key matches")
         if len(matches) > 1:
             found = ", ".join(
-                f"{_shown_id(key)} ({key.masked_key}, {shown(key.name)})" for key in matches
+                f"{_shown_id(key.pk)} ({key.masked_key}, {shown(key.name)})" for key in matches
             )
             raise KeyCommandError(f"ambiguous: {len(matches)} keys match: {found}; use --id")
         (key,) = matches
-        if await key_sweep.revoke_by_system(key, {"reason": "operator", "via": "cli"}):
-            log.info("revoked key %s (%s, %s)", _shown_id(key), key.masked_key, shown(key.name))
+        if await keys_admin.revoke_key(key.pk):
+            log.info("revoked key %s (%s, %s)", _shown_id(key.pk), key.masked_key, shown(key.name))
         else:
-            log.info("key %s (%s) was already revoked", _shown_id(key), key.masked_key)
+            log.info("key %s (%s) was already revoked", _shown_id(key.pk), key.masked_key)
 
     _run(settings, work)
 
 
 def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
-    async def work() -> None:
+    async def work(_: Runtime) -> None:
         report = await key_sweep.sweep(
             unused_days=settings.revoke_unused_after_days,
             warning_days=settings.expiry_warning_days,
@@ -123,7 +106,7 @@ def sweep_keys(settings: Settings, _: argparse.Namespace) -> None:
             log.info("REVOKE_UNUSED_AFTER_DAYS is unset: no key revoked for disuse")
         for key in report.revoked:
             log.info(
-                "revoked unused key %s (%s, %s)", _shown_id(key), key.masked_key, shown(key.name)
+                "revoked unused key %s (%s, %s)", _shown_id(key.pk), key.masked_key, shown(key.name)
             )
         log.info(
             "sweep done: %d keys revoked, %d expiry events queued, %d old delivered events pruned",

@@ -86,11 +86,15 @@ _registry = _Registry()
 
 
 def configure(settings: Settings) -> None:
+    """Called by `create_app` alone. Module state, unlike the rest of the process's
+    (auth/runtime.py): uvicorn makes the protocol from its import path, with no way to hand
+    it an object."""
+    connections = settings.connections
     _registry.limits = ConnectionLimits(
-        header_timeout_seconds=settings.header_timeout_seconds,
-        per_address=settings.max_connections_per_address,
-        total=settings.max_connections or default_max_connections(),
-        exempt=tuple(ipaddress.ip_network(n) for n in settings.trusted_proxies),
+        header_timeout_seconds=connections.header_timeout_seconds,
+        per_address=connections.max_per_address,
+        total=connections.max_total or default_max_connections(),
+        exempt=tuple(ipaddress.ip_network(n) for n in connections.trusted_proxies),
     )
 
 

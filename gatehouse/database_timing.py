@@ -13,6 +13,7 @@ import functools
 import re
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -43,13 +44,16 @@ MAX_TRACED_STATEMENT = 2000
 _DIALECTS = {"postgres": "postgresql", "sqlite": "sqlite"}
 
 
-class _Tracing:
-    tracer: Any = None  # an opentelemetry Tracer once a traced app is made
+# The tracer of the traced request running in this context, if any. A context variable,
+# because the statements run deep inside Tortoise, where nothing can be passed to them;
+# set in one place, `TraceRequests` (gatehouse/tracing.py), for each request it traces.
+_tracer: ContextVar[Any] = ContextVar("gatehouse_database_tracer", default=None)
 
 
 def trace_statements(tracer_provider: Any) -> None:
-    """Record database calls made inside traced requests as spans of `tracer_provider`."""
-    _Tracing.tracer = tracer_provider.get_tracer("gatehouse.database")
+    """Record database calls made from here on in this context (a traced request and the
+    tasks it starts) as spans of `tracer_provider`."""
+    _tracer.set(tracer_provider.get_tracer("gatehouse.database"))
 
 
 def _span(client: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -71,14 +75,14 @@ def _span(client: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any])
     else:
         operation = name.upper()  # BEGIN, COMMIT, ROLLBACK, SAVEPOINT …
     attributes["db.operation.name"] = operation
-    return _Tracing.tracer.start_span(operation, kind=trace.SpanKind.CLIENT, attributes=attributes)
+    return _tracer.get().start_span(operation, kind=trace.SpanKind.CLIENT, attributes=attributes)
 
 
 def _timed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
     async def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        span = _span(args[0], method.__name__, args[1:], kwargs) if _Tracing.tracer else None
+        span = _span(args[0], method.__name__, args[1:], kwargs) if _tracer.get() else None
         try:
             if span is None:
                 return await method(*args, **kwargs)

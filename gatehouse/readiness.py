@@ -13,7 +13,7 @@ import os
 
 from tortoise.connection import get_connection
 
-from auth import rate_limits
+from auth.rate_limits import Limiter
 from core.outage import database_unavailable
 from gatehouse.draining import Drain
 
@@ -31,14 +31,16 @@ class Readiness:
         drain: Drain,
         sqlite_file: str | None = None,
         *,
+        limiter: Limiter | None = None,
         requires_redis: bool = False,
         min_free_disk_mb: int = 0,
     ) -> None:
         """`sqlite_file`: the database file this process opened, to notice it deleted,
         replaced or made read-only under the server, or its disk filling up
         (`min_free_disk_mb`, 0 for no check). `requires_redis`: unready while the limiter's
-        Redis does not answer (READINESS_REQUIRES_REDIS)."""
+        Redis does not answer (READINESS_REQUIRES_REDIS); `limiter` is that Redis's."""
         self.drain = drain
+        self.limiter = limiter
         self.sqlite_file = sqlite_file
         self.requires_redis = requires_redis
         self.min_free_disk_mb = min_free_disk_mb
@@ -58,7 +60,7 @@ class Readiness:
             self.file_problem()
             or self._disk_problem()
             or await self._database_problem()
-            or (await _redis_problem() if self.requires_redis else None)
+            or (await self._redis_problem() if self.requires_redis else None)
         )
         if problem != self._problem:
             if problem is None:
@@ -117,10 +119,9 @@ class Readiness:
             return "PostgreSQL is read-only (a standby, or in recovery)"
         return None
 
-
-async def _redis_problem() -> str | None:
-    # Without Redis the server refuses sign-ins (key calls go on): unready only where the
-    # operator chose so, since every replica would turn unready at once.
-    if await rate_limits.storage_ready():
-        return None
-    return "Redis (REDIS_URL) does not answer"
+    async def _redis_problem(self) -> str | None:
+        # Without Redis the server refuses sign-ins (key calls go on): unready only where
+        # the operator chose so, since every replica would turn unready at once.
+        if self.limiter is None or await self.limiter.ready():
+            return None
+        return "Redis (REDIS_URL) does not answer"

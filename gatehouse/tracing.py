@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core import metrics
 from core.config import Settings
 from core.observability import current_request
+from gatehouse.database_timing import trace_statements
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -56,6 +57,7 @@ class TraceRequests:
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         self.app = app
+        self.tracer_provider = tracer_provider
         self.tracer = tracer_provider.get_tracer("gatehouse.http")
         self.propagator = TraceContextTextMapPropagator()
 
@@ -83,6 +85,7 @@ class TraceRequests:
         record = current_request()
         if record is not None:
             attributes["gatehouse.request_id"] = record.request_id
+        trace_statements(self.tracer_provider)
         with self.tracer.start_as_current_span(
             f"{method} {route}",
             context=self.propagator.extract(carrier),

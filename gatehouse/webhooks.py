@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Min
 
 from core.clock import utcnow
 from core.config import Settings
 from core.text import redacted_url
-from models import WebhookEvent
+from resolvers import webhook_delivery
 from resolvers.key_sweep import enqueue_expiry_events
+from resolvers.webhook_delivery import WebhookEvent
 
 log = logging.getLogger("gatehouse.webhooks")
 
@@ -86,32 +85,10 @@ class WebhookSender:
         return delivered
 
     async def _due_heads(self) -> list[int]:
-        """Due, unclaimed events that are the oldest undelivered one of their ordering key.
-        A claimed or backing-off head holds its key's later events back."""
-        now = utcnow()
-        heads = (
-            WebhookEvent.filter(delivered_at__isnull=True)
-            .group_by("ordering_key")
-            .annotate(head=Min("id"))
-            .values("head")
-        )
-        due = await (
-            WebhookEvent.filter(id__in=Subquery(heads), next_attempt_at__lte=now)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .order_by("id")
-            .limit(BATCH_SIZE)
-            .values_list("id", flat=True)
-        )
-        return [int(event_id) for event_id in due]  # type: ignore[call-overload]
+        return await webhook_delivery.due_heads(utcnow(), BATCH_SIZE)
 
     async def _claim(self, event_pk: int) -> WebhookEvent | None:
-        now = utcnow()
-        claimed = await (
-            WebhookEvent.filter(id=event_pk, delivered_at__isnull=True)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=now + LEASE)
-        )
-        return await WebhookEvent.get(id=event_pk) if claimed else None
+        return await webhook_delivery.claim(event_pk, utcnow(), LEASE)
 
     async def _send(self, event: WebhookEvent) -> bool:
         body = event_body(event)
@@ -131,9 +108,7 @@ class WebhookSender:
             error = type(exc).__name__
         now = utcnow()
         if error is None:
-            await WebhookEvent.filter(id=event.id).update(
-                delivered_at=now, locked_until=None, attempts=event.attempts + 1, last_error=None
-            )
+            await webhook_delivery.mark_delivered(event, now)
             log.info(
                 "webhook %s (%s) delivered to %s",
                 event.event_id,
@@ -150,28 +125,24 @@ class WebhookSender:
             redacted_url(self.url),
             error,
         )
-        await WebhookEvent.filter(id=event.id).update(
-            attempts=attempts,
-            next_attempt_at=now + retry_delay(attempts),
-            locked_until=None,
-            last_error=error,
-        )
+        await webhook_delivery.mark_failed(event, attempts, now + retry_delay(attempts), error)
         return False
 
 
 async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
     """The server's background task: deliver due events, and look for keys entering their
     expiry warning window or expiring, until `stop` is set."""
-    if settings.webhook_url is None or settings.webhook_secret is None:
+    webhooks = settings.webhooks
+    if webhooks.url is None or webhooks.secret is None:
         return
     last_scan: datetime | None = None
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS) as http:
-        sender = WebhookSender(settings.webhook_url, str(settings.webhook_secret), http)
+        sender = WebhookSender(webhooks.url, str(webhooks.secret), http)
         while not stop.is_set():
             try:
                 now = utcnow()
                 if last_scan is None or now - last_scan >= timedelta(seconds=EXPIRY_SCAN_SECONDS):
-                    await enqueue_expiry_events(settings.expiry_warning_days)
+                    await enqueue_expiry_events(webhooks.expiry_warning_days)
                     last_scan = now
                 await sender.deliver_due()
             except Exception:  # the loop must outlive a database hiccup

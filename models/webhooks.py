@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,18 +42,26 @@ class WebhookEvent(Model):
         table = "webhook_events"
 
 
-class _Outbox:
-    enabled = False
-
-
-def configure_outbox(*, enabled: bool) -> None:
+@dataclass
+class Outbox:
     """Events are written only while webhooks are configured: turning WEBHOOK_URL on later
-    does not flood the receiver with the backlog of a time it was off."""
-    _Outbox.enabled = enabled
+    does not flood the receiver with the backlog of a time it was off. Made by the
+    process's `Runtime` (auth/runtime.py), which alone calls `use_outbox`: the change
+    functions that write events sit below it and are called without it."""
+
+    enabled: bool = False
+
+
+_outbox = Outbox()
+
+
+def use_outbox(outbox: Outbox) -> None:
+    global _outbox
+    _outbox = outbox
 
 
 def outbox_enabled() -> bool:
-    return _Outbox.enabled
+    return _outbox.enabled
 
 
 def _global_id(type_name: str, pk: int) -> str:

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
-from auth.passwords import Verification, hash_password, validate_password, verify_password
+from auth.passwords import Verification, validate_password
 from auth.principal import Actor, Principal
-from auth.throttle import ThrottledError, password_attempt
+from auth.runtime import hash_password, password_attempt, verify_password
+from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, forbidden, unauthenticated

@@ -12,9 +12,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
-from auth.passwords import hash_password
 from auth.principal import Actor, Principal
-from auth.throttle import lift_lock
+from auth.runtime import hash_password, lift_lock
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from core.text import UNSAFE_TEXT_RULE, has_invisible_characters, has_unsafe_characters

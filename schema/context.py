@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.principal import Actor, Principal
+from auth.runtime import Runtime
 from core.config import Settings
 from core.errors import unauthenticated
 from schema.loaders import Loaders
@@ -19,6 +20,8 @@ class Context:
     response: Response
     actor: Actor
     settings: Settings
+    # The process's hasher, limiter, login policy, outbox and call counter.
+    runtime: Runtime
     loaders: Loaders = field(default_factory=Loaders)
 
     @property

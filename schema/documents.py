@@ -96,16 +96,17 @@ class DocumentSettings:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DocumentSettings:
+        limits = settings.query_limits
         return cls(
             limits=QueryLimits(
-                max_depth=settings.max_query_depth,
-                max_aliases=settings.max_query_aliases,
-                max_cost=settings.max_query_cost,
-                max_fragments=settings.max_query_fragments,
-                max_spreads=settings.max_query_spreads,
+                max_depth=limits.max_depth,
+                max_aliases=limits.max_aliases,
+                max_cost=limits.max_cost,
+                max_fragments=limits.max_fragments,
+                max_spreads=limits.max_spreads,
             ),
-            max_tokens=settings.max_query_tokens,
-            max_anonymous_tokens=settings.max_anonymous_query_tokens,
+            max_tokens=limits.max_tokens,
+            max_anonymous_tokens=limits.max_anonymous_tokens,
             production=settings.is_production,
         )
 

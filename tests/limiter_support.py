@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from auth import rate_limits, throttle
+from auth.runtime import build_runtime
 from gatehouse.app import create_app
 from tests.conftest import SETTINGS
 
@@ -54,15 +54,15 @@ async def app_client(
     address: str = "127.0.0.1", **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app with these settings, called from `address`; the defaults come back after."""
-    app = create_app(replace(SETTINGS, **settings), manage_database=False)
+    runtime = build_runtime(replace(SETTINGS, **settings))
+    app = create_app(runtime.settings, manage_database=False, runtime=runtime)
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        await rate_limits.close()
-        rate_limits.configure(SETTINGS)
-        throttle.configure(SETTINGS)
+        await runtime.close()
+        build_runtime(SETTINGS).install()
 
 
 async def post(

@@ -15,7 +15,7 @@ from argon2.exceptions import VerifyMismatchError
 from httpx import AsyncClient
 from starlette.datastructures import Secret
 
-from auth import passwords
+from auth.runtime import build_runtime
 from core.config import ConfigError
 from gatehouse.bootstrap import ensure_first_super_admin
 from models import Role, User
@@ -246,9 +246,7 @@ def test_a_database_that_cannot_be_used_fails_cleanly(
 
 @pytest.fixture
 def cheap_hashing(db: None) -> None:
-    passwords.configure(
-        SETTINGS.argon2_time_cost, SETTINGS.argon2_memory_cost_kib, SETTINGS.argon2_parallelism
-    )
+    build_runtime(SETTINGS).install()
 
 
 async def test_first_start_creates_the_super_admin_from_the_settings(

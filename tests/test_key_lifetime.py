@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from httpx import AsyncClient
 
+from auth.runtime import current
 from core.errors import ErrorCode, GatehouseError
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, WebhookEvent
-from models.webhooks import configure_outbox
 from resolvers import key_sweep
 from tests.conftest import SETTINGS, error_codes, graphql, login, make_api_key, make_user
 
@@ -47,9 +47,9 @@ async def capped_client(db: None) -> AsyncIterator[AsyncClient]:
 
 @pytest.fixture
 def outbox() -> Iterator[None]:
-    configure_outbox(enabled=True)
+    current().outbox.enabled = True
     yield
-    configure_outbox(enabled=False)
+    current().outbox.enabled = False
 
 
 @pytest.mark.parametrize("expires_at", [None, "2026-07-01T12:00:01+00:00"], ids=["never", "31d"])

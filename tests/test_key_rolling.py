@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from httpx import AsyncClient
 
+from auth.runtime import current
 from gatehouse.app import create_app
 from models import ApiKey, AuditEvent, Role, User, WebhookEvent
-from models.webhooks import configure_outbox
 from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -184,11 +184,11 @@ async def test_roll_is_audited_and_announced_without_the_secret(
     client: AsyncClient, owner: User, admin_token: str
 ) -> None:
     key, old_secret = await make_api_key(owner)
-    configure_outbox(enabled=True)
+    current().outbox.enabled = True
     try:
         body = await roll(client, admin_token, key, grace=30)
     finally:
-        configure_outbox(enabled=False)
+        current().outbox.enabled = False
     new_secret = body["data"]["rollKey"]["secret"]
 
     event = await AuditEvent.get(action="api_key.roll")

@@ -7,11 +7,13 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import pytest
 from httpx import AsyncClient
 
 from auth import passwords
+from auth.runtime import current
 from core.config import Settings, available_cores
 from tests.conftest import LOGIN, SETTINGS, error_codes, graphql, login, make_api_key, make_user
 
@@ -19,12 +21,10 @@ QUEUE_SECONDS = 0.2
 
 
 def configure(concurrency: int, queue_seconds: float) -> None:
-    passwords.configure(
-        SETTINGS.argon2_time_cost,
-        SETTINGS.argon2_memory_cost_kib,
-        SETTINGS.argon2_parallelism,
-        concurrency=concurrency,
-        queue_seconds=queue_seconds,
+    runtime = current()
+    runtime.passwords.close()
+    runtime.passwords = passwords.PasswordHashing(
+        replace(SETTINGS.argon2, concurrency=concurrency, queue_seconds=queue_seconds)
     )
 
 
@@ -39,9 +39,9 @@ def one_slot() -> Iterator[None]:
 async def every_slot_taken() -> AsyncIterator[None]:
     """The only slot busy with work that ends with the block."""
     release = threading.Event()
-    busy = asyncio.create_task(passwords.hash_pool().run(release.wait))
+    busy = asyncio.create_task(current().passwords.pool.run(release.wait))
     await asyncio.sleep(0)  # the task takes the free slot before its first real wait
-    assert passwords.pool_stats().in_use == 1
+    assert current().passwords.stats().in_use == 1
     try:
         yield
     finally:
@@ -56,7 +56,7 @@ async def test_a_login_waiting_too_long_for_argon2_is_rate_limited_with_retry_af
 
     async with every_slot_taken():
         body = await graphql(client, LOGIN, {"email": user.email, "password": "wrong password!"})
-        stats = passwords.pool_stats()
+        stats = current().passwords.stats()
 
     assert error_codes(body) == ["RATE_LIMITED"]
     assert body["errors"][0]["extensions"]["retryAfter"] >= 1
@@ -85,14 +85,14 @@ async def test_a_login_that_gets_a_slot_in_time_succeeds(
     async with every_slot_taken():
         waiting_login = asyncio.create_task(login(client, user))
         for _ in range(10_000):  # until the login is queued for a slot
-            if passwords.pool_stats().waiting:
+            if current().passwords.stats().waiting:
                 break
             await asyncio.sleep(0.001)
-        assert passwords.pool_stats().waiting == 1
+        assert current().passwords.stats().waiting == 1
     token = await waiting_login
 
     assert token.startswith("gs_")
-    assert passwords.pool_stats().in_use == 0
+    assert current().passwords.stats().in_use == 0
 
 
 async def test_refusals_for_a_busy_pool_count_as_no_failure(

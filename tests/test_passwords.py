@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from auth.passwords import ARGON2_NICENESS, hash_password, hash_pool, verify_password
+from auth.passwords import ARGON2_NICENESS
+from auth.runtime import current, hash_password, verify_password
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="SKIPPED: per-thread nice values are a Linux feature"
@@ -23,7 +24,7 @@ def _own_niceness() -> int:
 async def test_argon2_threads_run_at_a_lower_priority_than_the_event_loop() -> None:
     loop_niceness = _own_niceness()
 
-    hasher_niceness = await hash_pool().run(_own_niceness)
+    hasher_niceness = await current().passwords.pool.run(_own_niceness)
 
     assert hasher_niceness >= ARGON2_NICENESS
     assert hasher_niceness > loop_niceness

@@ -12,7 +12,7 @@ from typing import Any
 from httpx import AsyncClient
 from tortoise.connection import get_connection
 
-from auth.call_counter import record_call
+from auth.runtime import record_call
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, User
 from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user

@@ -15,12 +15,13 @@ import standardwebhooks
 import time_machine
 from httpx import AsyncClient
 
+from auth.runtime import current
 from core.config import ConfigError, Settings
 from core.text import redacted_url
 from gatehouse.app import create_app
 from gatehouse.webhooks import WebhookSender, event_body, retry_delay, signature
 from models import ApiKey, Role, User, WebhookEvent
-from models.webhooks import configure_outbox, new_event
+from models.webhooks import new_event
 from tests.conftest import SETTINGS, error_codes, gid, graphql, login, make_api_key, make_user
 from tests.logging_capture import server_logging
 from tests.webhook_receiver import SECRET, Receiver
@@ -51,7 +52,7 @@ async def webhook_client(db: None, receiver: Receiver) -> AsyncIterator[AsyncCli
         async with AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        configure_outbox(enabled=False)  # as the other tests' app has it
+        current().outbox.enabled = False  # as the other tests' app has it
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 from gatehouse.playground_files import ALL_FILES, PACKAGED_DIRECTORY
+from gatehouse.portal_files import MANIFEST, PAGE
+from gatehouse.portal_files import PACKAGED_DIRECTORY as PORTAL_DIRECTORY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,5 +31,12 @@ def test_the_wheel_carries_graphiql_and_the_license(tmp_path: Path) -> None:
     assert expected <= names
     assert "gatehouse/playground_files.py" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    # The portal's build, with its trusted-documents manifest.
+    assert {
+        f"gatehouse/{PORTAL_DIRECTORY}/{PAGE}",
+        f"gatehouse/{PORTAL_DIRECTORY}/{MANIFEST}",
+    } <= names
+    assert any(name.startswith(f"gatehouse/{PORTAL_DIRECTORY}/assets/") for name in names)
+    assert not any(name.startswith(f"gatehouse/{PORTAL_DIRECTORY}/.") for name in names)
     # Nothing else of node_modules: only the files the server serves.
     assert not {name for name in names if "node_modules" in name} - expected

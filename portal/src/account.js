@@ -1,0 +1,49 @@
+import { useState } from "preact/hooks";
+import { call } from "./api.js";
+import { ErrorMessage, Field, Notice, Time, html } from "./ui.js";
+import { titleCase } from "./format.js";
+
+export function MyAccount({ me }) {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState("");
+  const submit = async (event) => {
+    event.preventDefault();
+    setError(null);
+    setDone("");
+    try {
+      await call("ChangePassword", { currentPassword: current, newPassword: next });
+      setCurrent("");
+      setNext("");
+      setDone("Password changed. Your other sessions have been signed out.");
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return html`
+    <section aria-labelledby="page-title">
+      <div class="page-header"><h1 id="page-title">My Account</h1></div>
+      <div class="card">
+        <dl class="details">
+          <dt>Email</dt><dd>${me.email}</dd>
+          <dt>Display Name</dt><dd>${me.displayName}</dd>
+          <dt>Roles</dt><dd>${me.roles.map(titleCase).join(", ")}</dd>
+          <dt>Last Login</dt><dd><${Time} value=${me.lastLoginAt} /></dd>
+        </dl>
+      </div>
+      <form class="card narrow" onSubmit=${submit} aria-labelledby="password-title">
+        <h2 id="password-title">Change Password</h2>
+        <${Field} label="Current password">
+          <input type="password" autocomplete="current-password" required value=${current} onInput=${(e) => setCurrent(e.currentTarget.value)} />
+        <//>
+        <${Field} label="New password" hint="12 to 1024 characters.">
+          <input type="password" autocomplete="new-password" required minlength="12" value=${next} onInput=${(e) => setNext(e.currentTarget.value)} />
+        <//>
+        <${ErrorMessage} error=${error} />
+        <${Notice} message=${done} />
+        <button type="submit" class="primary">Change Password</button>
+      </form>
+    </section>
+  `;
+}

@@ -1,0 +1,44 @@
+import { useState } from "preact/hooks";
+import { call, setToken } from "./api.js";
+import { ErrorMessage, Field, html } from "./ui.js";
+
+export function SignIn({ onSignedIn, message }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { login } = await call("SignIn", { email, password });
+      setPassword("");
+      setToken(login.token);
+      onSignedIn(login.user);
+    } catch (failure) {
+      setError(failure);
+      setBusy(false);
+    }
+  };
+  return html`
+    <main class="signin" id="main">
+      <form class="card signin-card" onSubmit=${submit} aria-labelledby="signin-title">
+        <h1 id="signin-title">Sign in to Gatehouse</h1>
+        ${message && html`<p class="notice" role="status">${message}</p>`}
+        <${Field} label="Email">
+          <input type="email" autocomplete="username" required value=${email} onInput=${(e) => setEmail(e.currentTarget.value)} />
+        <//>
+        <${Field} label="Password">
+          <input type="password" autocomplete="current-password" required value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} />
+        <//>
+        <${ErrorMessage} error=${error} />
+        <button type="submit" class="primary wide" disabled=${busy}>Sign in</button>
+        <p class="hint">
+          Your session is kept in this tab's memory only, never stored by the browser:
+          reloading the page or opening it in another tab asks you to sign in again.
+        </p>
+      </form>
+    </main>
+  `;
+}
