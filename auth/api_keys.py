@@ -6,7 +6,7 @@ import ipaddress
 
 from tortoise.expressions import F
 
-from auth.audit import audit
+from auth.audit import AuditAction, AuditTarget, audit
 from auth.principal import Principal
 from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
@@ -55,9 +55,9 @@ async def authenticate_api_key(
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,
-            "api_key.denied_address",
+            AuditAction.API_KEY_DENIED_ADDRESS,
             outcome=ErrorCode.FORBIDDEN.value,
-            target_type="api_key",
+            target_type=AuditTarget.API_KEY,
             target_id=api_key.id,
             details={"address": client_address},
         )

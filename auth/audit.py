@@ -9,38 +9,54 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from auth.principal import Actor, Principal
 from core.errors import GatehouseError
+from models import ApiKey
 from models.audit import AuditEvent, record_audit_event
+from models.webhooks import enqueue_key_event
 
 log = logging.getLogger("gatehouse.audit")
 
-USER_CREATE = "user.create"
-USER_UPDATE = "user.update"
-USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105 - an action name, not a password
-USER_CHANGE_PASSWORD = "user.change_password"  # noqa: S105 - an action name, not a password
-USER_DELETE = "user.delete"
-API_KEY_CREATE = "api_key.create"
-API_KEY_REVOKE = "api_key.revoke"
-API_KEY_DELETE = "api_key.delete"
-API_KEY_ROLL = "api_key.roll"
-API_KEY_UPDATE = "api_key.update"
-SESSION_LOGIN = "session.login"
-SESSION_LOGOUT = "session.logout"
 
-TARGET_USER = "user"
-TARGET_API_KEY = "api_key"
+class AuditAction(StrEnum):
+    """Each action's value is API: super-admins filter `auditLog` by it."""
+
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105 - an action name, not a password
+    USER_CHANGE_PASSWORD = "user.change_password"  # noqa: S105 - an action name, not a password
+    USER_DELETE = "user.delete"
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
+    API_KEY_DELETE = "api_key.delete"
+    API_KEY_ROLL = "api_key.roll"
+    API_KEY_UPDATE = "api_key.update"
+    API_KEY_DENIED_ADDRESS = "api_key.denied_address"
+    SESSION_LOGIN = "session.login"
+    SESSION_LOGOUT = "session.logout"
+
+
+class AuditTarget(StrEnum):
+    USER = "user"
+    API_KEY = "api_key"
+
+
+# The change an outer `audited` (the schema's mutation wrapper) is recording, which an
+# inner one for the same action joins instead of recording a second event.
+_current: ContextVar[PendingAuditEvent | None] = ContextVar("gatehouse_audit", default=None)
 
 
 async def audit(
     actor: Actor | None,
-    action: str,
+    action: AuditAction,
     *,
     outcome: str = "OK",
-    target_type: str | None = None,
+    target_type: AuditTarget | None = None,
     target_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -58,12 +74,12 @@ async def audit(
     else:
         actor_type, actor_id, address = "anonymous", None, actor.client_address
     return await record_audit_event(
-        action=action,
+        action=str(action),
         outcome=outcome,
         actor_type=actor_type,
         actor_id=actor_id,
         client_address=address,
-        target_type=target_type,
+        target_type=None if target_type is None else str(target_type),
         target_id=target_id,
         details=details,
     )
@@ -74,10 +90,14 @@ class PendingAuditEvent:
     """The event of one operation, filled in as the operation learns its target and changes."""
 
     actor: Actor | None
-    action: str
-    target_type: str | None
+    action: AuditAction
+    target_type: AuditTarget | None
     target_id: int | None = None
     details: dict[str, Any] | None = None
+    # The webhook events the operation's declaration allows; None when undeclared (the CLI).
+    events: frozenset[str] | None = None
+    # Recorded, or found to change nothing: either way there is nothing left to record.
+    settled: bool = field(default=False, init=False)
 
     async def record(self) -> None:
         """Write the successful event; call it inside the transaction of the change."""
@@ -88,21 +108,49 @@ class PendingAuditEvent:
             target_id=self.target_id,
             details=self.details,
         )
+        self.settled = True
+
+    def nothing_changed(self) -> None:
+        """An operation that changed nothing leaves no event."""
+        self.settled = True
+
+    async def emit(self, event_type: str, api_key: ApiKey) -> None:
+        """Queue a webhook event of this change; call it inside the change's transaction."""
+        if self.events is not None and event_type not in self.events:
+            msg = f"{self.action} does not declare the webhook event {event_type}"
+            raise RuntimeError(msg)
+        await enqueue_key_event(event_type, api_key)
 
 
 @asynccontextmanager
 async def audited(
-    actor: Actor | None, action: str, *, target_type: str | None, target_id: int | None = None
+    actor: Actor | None,
+    action: AuditAction,
+    *,
+    target_type: AuditTarget | None,
+    target_id: int | None = None,
+    events: frozenset[str] | None = None,
 ) -> AsyncIterator[PendingAuditEvent]:
     """Audit one operation: the body calls `event.record()` inside the transaction of its
     change; a refusal (any GatehouseError) is recorded with its code as the outcome, after
-    the refused transaction has rolled back, so that refusals are seen too."""
-    event = PendingAuditEvent(actor, action, target_type, target_id)
+    the refused transaction has rolled back, so that refusals are seen too. Inside an outer
+    `audited` of the same action (a mutation's wrapper) the outer event is the one used:
+    the domain function adds its details and the wrapper records refusals, once."""
+    outer = _current.get()
+    if outer is not None and outer.action == action:
+        if outer.target_id is None:
+            outer.target_id = target_id
+        yield outer
+        return
+    event = PendingAuditEvent(actor, action, target_type, target_id, events=events)
+    token = _current.set(event)
     try:
         yield event
     except GatehouseError as refusal:
         await _record_refusal(event, refusal)
         raise
+    finally:
+        _current.reset(token)
 
 
 async def _record_refusal(event: PendingAuditEvent, refusal: GatehouseError) -> None:

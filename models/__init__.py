@@ -1,10 +1,12 @@
-"""Tortoise models of every domain; Tortoise discovers them through this package."""
+"""Tortoise models of every domain; Tortoise discovers them through this package. The
+shared enums live in core.enums and are re-exported here."""
 
-from models.api_keys import ApiCallDay, ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
+from core.enums import ApiKeyStatus, Role, Scope, UserStatus
+from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
-from models.users import Role, User, UserStatus
+from models.users import User
 from models.webhooks import WebhookEvent
 
 __models__ = [

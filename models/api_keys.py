@@ -2,26 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
+from core.enums import ApiKeyStatus, Scope
+
 if TYPE_CHECKING:
     from models.users import User
-
-
-class Scope(StrEnum):
-    READ = "READ"
-    WRITE = "WRITE"
-    ADMIN = "ADMIN"
-
-
-class ApiKeyStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    REVOKED = "REVOKED"
-    EXPIRED = "EXPIRED"
 
 
 def encode_scopes(scopes: Iterable[Scope]) -> str:

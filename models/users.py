@@ -1,29 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 
 from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-
-class Role(StrEnum):
-    SUPER_ADMIN = "SUPER_ADMIN"
-    ADMIN = "ADMIN"
-    READ_ONLY = "READ_ONLY"
-
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
-
-
-_ROLE_RANK = {Role.READ_ONLY: 1, Role.ADMIN: 2, Role.SUPER_ADMIN: 3}
-
-
-class UserStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
+from core.enums import Role, UserStatus
 
 
 def encode_roles(roles: Iterable[Role]) -> str:

@@ -9,14 +9,13 @@ from enum import StrEnum
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from auth.audit import API_KEY_CREATE, API_KEY_DELETE, API_KEY_REVOKE, TARGET_API_KEY, audited
+from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
 from core.errors import bad_input, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
-from models.webhooks import enqueue_key_event
 from resolvers.key_authority import check_key_holds, check_key_limits_cover
 from resolvers.key_rules import (
     check_description,
@@ -125,6 +124,12 @@ async def get_api_key(key_id: int) -> ApiKey | None:
     return await ApiKey.get_or_none(id=key_id)
 
 
+async def api_keys_by_ids(ids: list[int]) -> list[ApiKey | None]:
+    """In the order of `ids`, None where no key has that id: a DataLoader's batch."""
+    api_keys = {api_key.id: api_key for api_key in await ApiKey.filter(id__in=ids)}
+    return [api_keys.get(key_id) for key_id in ids]
+
+
 async def require_api_key(key_id: int) -> ApiKey:
     api_key = await get_api_key(key_id)
     if api_key is None:
@@ -143,7 +148,7 @@ async def create_api_key(
     allowed_cidrs: list[str] | None = None,
     max_lifetime_days: int | None = None,
 ) -> CreatedApiKey:
-    async with audited(actor, API_KEY_CREATE, target_type=TARGET_API_KEY) as event:
+    async with audited(actor, AuditAction.API_KEY_CREATE, target_type=AuditTarget.API_KEY) as event:
         name = checked_name(name)
         check_description(description)
         if not scopes:
@@ -175,7 +180,7 @@ async def create_api_key(
                 rate_limit_per_minute=rate_limit_per_minute,
                 allowed_cidrs_encoded=allowed_cidrs_encoded,
             )
-            await enqueue_key_event("key.created", api_key)
+            await event.emit("key.created", api_key)
             event.target_id = api_key.id
             await event.record()
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
@@ -183,7 +188,9 @@ async def create_api_key(
 
 async def revoke_key(actor: Principal, key_id: int) -> ApiKey:
     async with (
-        audited(actor, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=key_id) as event,
+        audited(
+            actor, AuditAction.API_KEY_REVOKE, target_type=AuditTarget.API_KEY, target_id=key_id
+        ) as event,
         in_transaction(),
     ):
         api_key = await require_api_key(key_id)
@@ -194,7 +201,7 @@ async def revoke_key(actor: Principal, key_id: int) -> ApiKey:
         # Read back rather than `refresh_from_db()`, which trips over the `scopes` property.
         api_key = await ApiKey.get(id=api_key.id)
         if revoked:
-            await enqueue_key_event("key.revoked", api_key)
+            await event.emit("key.revoked", api_key)
         event.details = {"name": api_key.name, "alreadyRevoked": not revoked}
         await event.record()
     return api_key
@@ -202,7 +209,9 @@ async def revoke_key(actor: Principal, key_id: int) -> ApiKey:
 
 async def delete_api_key(actor: Principal, key_id: int) -> int:
     async with (
-        audited(actor, API_KEY_DELETE, target_type=TARGET_API_KEY, target_id=key_id) as event,
+        audited(
+            actor, AuditAction.API_KEY_DELETE, target_type=AuditTarget.API_KEY, target_id=key_id
+        ) as event,
         in_transaction(),
     ):
         api_key = await require_api_key(key_id)

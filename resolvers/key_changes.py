@@ -8,13 +8,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from auth.audit import API_KEY_ROLL, API_KEY_UPDATE, TARGET_API_KEY, audited
+from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input
 from models import ApiKey, ApiKeyStatus
-from models.webhooks import enqueue_key_event
 from resolvers.api_keys import CreatedApiKey, require_api_key
 from resolvers.key_authority import check_may_roll, check_may_update
 from resolvers.key_rules import check_description, check_rate_limit, checked_name, encode_cidrs
@@ -31,7 +30,9 @@ async def roll_key(
     never past the key's own expiry. Only the secret just replaced survives a roll: rolling
     again inside a grace period ends the older secret at once. Only the key's owner may roll
     it (`check_may_roll`): the answer is a working secret."""
-    async with audited(actor, API_KEY_ROLL, target_type=TARGET_API_KEY, target_id=key_id) as event:
+    async with audited(
+        actor, AuditAction.API_KEY_ROLL, target_type=AuditTarget.API_KEY, target_id=key_id
+    ) as event:
         event.details = {"gracePeriodSeconds": grace_period_seconds}
         if grace_period_seconds < 0:
             raise bad_input("`gracePeriodSeconds` must be 0 or more.")
@@ -81,7 +82,7 @@ async def roll_key(
                 )
             api_key = await ApiKey.get(id=api_key.id)
             await event.record()
-            await enqueue_key_event("key.rolled", api_key)
+            await event.emit("key.rolled", api_key)
     return CreatedApiKey(api_key=api_key, secret=new_key.secret)
 
 
@@ -100,7 +101,7 @@ async def update_api_key(
     """Each argument left UNCHANGED is kept; None clears the optional ones. The key's owner
     or a super-admin may change it (`check_may_update`), a key never its own limits."""
     async with audited(
-        actor, API_KEY_UPDATE, target_type=TARGET_API_KEY, target_id=key_id
+        actor, AuditAction.API_KEY_UPDATE, target_type=AuditTarget.API_KEY, target_id=key_id
     ) as event:
         changes: dict[str, Any] = {}
         if name is not UNCHANGED:
@@ -122,6 +123,7 @@ async def update_api_key(
         }
         check_may_update(actor, api_key, changed)
         if not changed:
+            event.nothing_changed()
             return api_key
         event.details = {"changed": _described(changed)}
         async with in_transaction():

@@ -11,12 +11,12 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from auth.audit import API_KEY_REVOKE, TARGET_API_KEY, audit
+from auth.audit import AuditAction, AuditTarget, audit
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
+from core.enums import ApiKeyStatus
 from core.errors import bad_input
 from models import ApiKey, WebhookEvent
-from models.api_keys import ApiKeyStatus
 from models.webhooks import enqueue_key_event, new_event, outbox_enabled
 from resolvers.api_keys import expiring_filter, status_filter
 
@@ -43,7 +43,11 @@ async def revoke_by_system(api_key: ApiKey, details: dict[str, Any]) -> bool:
             return False
         api_key.revoked_at = now
         await audit(
-            None, API_KEY_REVOKE, target_type=TARGET_API_KEY, target_id=api_key.id, details=details
+            None,
+            AuditAction.API_KEY_REVOKE,
+            target_type=AuditTarget.API_KEY,
+            target_id=api_key.id,
+            details=details,
         )
         await enqueue_key_event("key.revoked", api_key)
     return True

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from auth.audit import SESSION_LOGIN, SESSION_LOGOUT, TARGET_USER, USER_CHANGE_PASSWORD, audit
+from auth.audit import AuditAction, AuditTarget, audit
 from auth.passwords import Verification, validate_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, password_attempt, verify_password
@@ -59,8 +59,8 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
         await user.save(update_fields=update_fields)
         await audit(
             Principal(user=user, session=session, client_address=actor.client_address),
-            SESSION_LOGIN,
-            target_type=TARGET_USER,
+            AuditAction.SESSION_LOGIN,
+            target_type=AuditTarget.USER,
             target_id=user.id,
             details={"email": user.email},
         )
@@ -108,9 +108,9 @@ async def _check_password(actor: Actor, email: str, password: str) -> tuple[User
     # Only a well-formed email is kept: a password typed into the email box is not.
     await audit(
         actor,
-        SESSION_LOGIN,
+        AuditAction.SESSION_LOGIN,
         outcome=ErrorCode.UNAUTHENTICATED.value,
-        target_type=TARGET_USER if user else None,
+        target_type=AuditTarget.USER if user else None,
         target_id=user.id if user else None,
         details={"email": normalised, "reason": failure},
     )
@@ -122,7 +122,7 @@ async def _audit_refusal(actor: Actor | None, email: str) -> None:
     # details, and a password typed into the email box stays out of the log).
     await audit(
         actor,
-        SESSION_LOGIN,
+        AuditAction.SESSION_LOGIN,
         outcome=ErrorCode.RATE_LIMITED.value,
         details={"email": _normalised_or_none(email)},
     )
@@ -140,7 +140,12 @@ async def logout(principal: Principal) -> bool:
         return False
     async with in_transaction():
         await Session.filter(id=principal.session.id).delete()
-        await audit(principal, SESSION_LOGOUT, target_type=TARGET_USER, target_id=principal.user.id)
+        await audit(
+            principal,
+            AuditAction.SESSION_LOGOUT,
+            target_type=AuditTarget.USER,
+            target_id=principal.user.id,
+        )
     return True
 
 
@@ -157,7 +162,12 @@ async def change_password(principal: Principal, current_password: str, new_passw
     async with in_transaction():
         await User.filter(id=user.id).update(password_hash=new_hash, updated_at=utcnow())
         await Session.filter(user_id=user.id).exclude(id=session.id).delete()
-        await audit(principal, USER_CHANGE_PASSWORD, target_type=TARGET_USER, target_id=user.id)
+        await audit(
+            principal,
+            AuditAction.USER_CHANGE_PASSWORD,
+            target_type=AuditTarget.USER,
+            target_id=user.id,
+        )
     return True
 
 
@@ -179,17 +189,17 @@ async def _verify_current_password(principal: Principal, current_password: str) 
     except ThrottledError:
         await audit(
             principal,
-            USER_CHANGE_PASSWORD,
+            AuditAction.USER_CHANGE_PASSWORD,
             outcome=ErrorCode.RATE_LIMITED.value,
-            target_type=TARGET_USER,
+            target_type=AuditTarget.USER,
             target_id=user.id,
         )
         raise
     await audit(
         principal,
-        USER_CHANGE_PASSWORD,
+        AuditAction.USER_CHANGE_PASSWORD,
         outcome=ErrorCode.FORBIDDEN.value,
-        target_type=TARGET_USER,
+        target_type=AuditTarget.USER,
         target_id=user.id,
     )
     raise forbidden(REFUSED_CHANGE)

@@ -11,14 +11,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from auth.audit import (
-    TARGET_USER,
-    USER_CREATE,
-    USER_DELETE,
-    USER_RESET_PASSWORD,
-    USER_UPDATE,
-    audited,
-)
+from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, lift_lock
 from core.clock import utcnow
@@ -26,7 +19,6 @@ from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_fou
 from core.text import UNSAFE_TEXT_RULE, has_invisible_characters, has_unsafe_characters
 from models import ApiKey, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
-from models.webhooks import enqueue_key_event
 from resolvers.listing import Condition, Listing, contains, holds_text
 from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
 
@@ -101,6 +93,12 @@ async def get_user(user_id: int) -> User | None:
     return await User.get_or_none(id=user_id)
 
 
+async def users_by_ids(ids: list[int]) -> list[User | None]:
+    """In the order of `ids`, None where no user has that id: a DataLoader's batch."""
+    users = {user.id: user for user in await User.filter(id__in=ids)}
+    return [users.get(user_id) for user_id in ids]
+
+
 async def _require_user(user_id: int) -> User:
     user = await get_user(user_id)
     if user is None:
@@ -144,7 +142,7 @@ async def create_user(
     actor: Actor | None, *, email: str, display_name: str, password: str, roles: list[Role]
 ) -> User:
     """`actor=None` is the system: the CLI and the first start."""
-    async with audited(actor, USER_CREATE, target_type=TARGET_USER) as event:
+    async with audited(actor, AuditAction.USER_CREATE, target_type=AuditTarget.USER) as event:
         email = normalise_email(email)
         display_name = _display_name(display_name)
         roles_encoded = _roles(roles)
@@ -177,7 +175,9 @@ async def update_user(
     roles: list[Role] | None = None,
     status: UserStatus | None = None,
 ) -> User:
-    async with audited(actor, USER_UPDATE, target_type=TARGET_USER, target_id=user_id) as event:
+    async with audited(
+        actor, AuditAction.USER_UPDATE, target_type=AuditTarget.USER, target_id=user_id
+    ) as event:
         changes: dict[str, object] = {}
         if display_name is not None:
             changes["display_name"] = _display_name(display_name)
@@ -241,7 +241,9 @@ def _changes_from(target: User, requested: dict[str, dict[str, object]] | None) 
 
 
 async def reset_password(actor: Principal, user_id: int, new_password: str) -> User:
-    async with audited(actor, USER_RESET_PASSWORD, target_type=TARGET_USER, target_id=user_id):
+    async with audited(
+        actor, AuditAction.USER_RESET_PASSWORD, target_type=AuditTarget.USER, target_id=user_id
+    ):
         target = await _require_user(user_id)
         if target.id == actor.user.id:
             raise forbidden("resetPassword is for other users; ask another super-admin.")
@@ -249,12 +251,16 @@ async def reset_password(actor: Principal, user_id: int, new_password: str) -> U
 
 
 async def set_password(
-    actor: Actor | None, target: User, new_password: str, *, action: str = USER_RESET_PASSWORD
+    actor: Actor | None,
+    target: User,
+    new_password: str,
+    *,
+    action: AuditAction = AuditAction.USER_RESET_PASSWORD,
 ) -> User:
     """Set a password and end the user's sessions, so a stolen session dies with the reset;
     lift the account's sign-in lock, so its owner can sign in with the new one at once;
     audited as `action` (`actor=None` is the CLI)."""
-    async with audited(actor, action, target_type=TARGET_USER, target_id=target.id) as event:
+    async with audited(actor, action, target_type=AuditTarget.USER, target_id=target.id) as event:
         target.password_hash = await hash_password(new_password)
         async with in_transaction():
             await target.save(update_fields=["password_hash", "updated_at"])
@@ -267,7 +273,9 @@ async def set_password(
 
 async def delete_user(actor: Principal, user_id: int) -> int:
     async with (
-        audited(actor, USER_DELETE, target_type=TARGET_USER, target_id=user_id) as event,
+        audited(
+            actor, AuditAction.USER_DELETE, target_type=AuditTarget.USER, target_id=user_id
+        ) as event,
         in_transaction(),
     ):
         target = await _require_user(user_id)
@@ -289,7 +297,7 @@ async def delete_user(actor: Principal, user_id: int) -> int:
         )
         for key in keys:
             key.revoked_at = now
-            await enqueue_key_event("key.revoked", key)
+            await event.emit("key.revoked", key)
         await target.delete()
         event.details["revokedKeys"] = len(keys)
         await event.record()

@@ -24,6 +24,7 @@ from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.text_inputs import check_text_inputs
@@ -46,6 +47,9 @@ get_object_definition(
 ).description = (
     "What can be changed. Each field's directives say which roles and API-key scope it needs."
 )
+
+
+apply_read_rules(Query, Mutation)
 
 
 class GatehouseSchema(strawberry.Schema):

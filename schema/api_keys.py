@@ -6,11 +6,13 @@ from typing import Annotated, cast
 import strawberry
 from strawberry import relay
 
-from auth import audit
+from auth.audit import AuditAction, AuditTarget
 from core.clock import utcnow
-from models import ApiKey, Scope, User
+from core.enums import Scope
 from resolvers import api_keys
 from resolvers.pagination import OrderDirection
+from resolvers.rows import ApiKey, User
+from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum
 from schema.ids import API_KEY, ApiKeyId, global_id, pk_of, require_pk
@@ -248,8 +250,11 @@ class ApiKeyQuery:
 
 @strawberry.type
 class ApiKeyMutation:
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_CREATE)],
+    @mutation(
+        action=AuditAction.API_KEY_CREATE,
+        target=Target(AuditTarget.API_KEY),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE),
+        events=["key.created"],
         description="A key can only create keys with scopes it holds itself (FORBIDDEN, "
         "reason KEY_SCOPE_EXCEEDED) and limits within its own rateLimitPerMinute and "
         "allowedCidrs (reason KEY_LIMITS_EXCEEDED).",
@@ -275,16 +280,21 @@ class ApiKeyMutation:
             api_key=ApiKeyType.from_model(created.api_key), secret=created.secret
         )
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_REVOKE)],
+    @mutation(
+        action=AuditAction.API_KEY_REVOKE,
+        target=Target(AuditTarget.API_KEY, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE),
+        events=["key.revoked"],
         description="Revokes a key: immediate and final; revoking it again changes nothing.",
     )
     async def revoke_key(self, info: Info, id: ApiKeyId) -> ApiKeyType:  # noqa: A002
         key_id = require_pk(id, API_KEY)
         return ApiKeyType.from_model(await api_keys.revoke_key(info.context.principal, key_id))
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.API_KEY_DELETE)],
+    @mutation(
+        action=AuditAction.API_KEY_DELETE,
+        target=Target(AuditTarget.API_KEY, argument="id"),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
         description="Deletes a key with its usage history; answers the deleted id. Revoke "
         "instead to keep the history.",
     )

@@ -6,9 +6,10 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from core.enums import Scope
 from core.errors import bad_input
-from models import AuditEvent, Scope
 from resolvers import audit
+from resolvers.rows import AuditEvent
 from schema.context import Context
 from schema.ids import API_KEY, USER, decode_global_id, global_id
 from schema.pagination import (

@@ -5,7 +5,7 @@ from typing import Any
 
 import strawberry
 
-from models import ApiKeyStatus, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from resolvers.api_keys import ApiKeyOrderField
 from resolvers.pagination import OrderDirection
 from resolvers.users import UserOrderField

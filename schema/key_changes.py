@@ -4,10 +4,11 @@ from typing import Annotated, Any
 
 import strawberry
 
-from auth import audit
-from models import Scope
+from auth.audit import AuditAction, AuditTarget
+from core.enums import Scope
 from resolvers import key_changes
 from schema.api_keys import ApiKeyType, CreateApiKeyPayload
+from schema.changes import Target, mutation
 from schema.context import Context
 from schema.ids import API_KEY, ApiKeyId, require_pk
 from schema.permissions import ADMIN, SUPER_ADMIN, allow
@@ -41,8 +42,11 @@ def _given(value: Any) -> Any:
 
 @strawberry.type
 class KeyChangeMutation:
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_ROLL)],
+    @mutation(
+        action=AuditAction.API_KEY_ROLL,
+        target=Target(AuditTarget.API_KEY, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE),
+        events=["key.rolled"],
         description="A new secret for the same key, shown this once. Only the key's owner may "
         "roll it (FORBIDDEN, reason NOT_KEY_OWNER), and a key rolling another key needs every "
         "scope of that key (reason KEY_SCOPE_EXCEEDED) and that key's limits within its own "
@@ -68,8 +72,10 @@ class KeyChangeMutation:
             api_key=ApiKeyType.from_model(rolled.api_key), secret=rolled.secret
         )
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE, audited_as=audit.API_KEY_UPDATE)],
+    @mutation(
+        action=AuditAction.API_KEY_UPDATE,
+        target=Target(AuditTarget.API_KEY, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE),
         description="Name, description, rate limit and allow-list; never scopes or secret. "
         "The key's owner or a super-admin only (FORBIDDEN, reason NOT_KEY_OWNER); a key "
         "changing another key needs every scope of that key (reason KEY_SCOPE_EXCEEDED) and "

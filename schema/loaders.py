@@ -7,28 +7,19 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
-from models import ApiKey, User
-from resolvers.api_keys import usage_by_key
-
-
-async def _load_users(ids: list[int]) -> list[User | None]:
-    users = {user.id: user for user in await User.filter(id__in=ids)}
-    return [users.get(user_id) for user_id in ids]
+from resolvers.api_keys import api_keys_by_ids, usage_by_key
+from resolvers.rows import ApiKey, User
+from resolvers.users import users_by_ids
 
 
 class UserByIdLoader(DataLoader[int, User | None]):
     def __init__(self) -> None:
-        super().__init__(load_fn=_load_users)
-
-
-async def _load_api_keys(ids: list[int]) -> list[ApiKey | None]:
-    api_keys = {api_key.id: api_key for api_key in await ApiKey.filter(id__in=ids)}
-    return [api_keys.get(key_id) for key_id in ids]
+        super().__init__(load_fn=users_by_ids)
 
 
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
-        super().__init__(load_fn=_load_api_keys)
+        super().__init__(load_fn=api_keys_by_ids)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)

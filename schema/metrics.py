@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from models import Scope
+from core.enums import Scope
 from resolvers import metrics
 from schema.context import Context
 from schema.permissions import EVERY_ROLE, allow

@@ -9,13 +9,13 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from core.errors import GatehouseError, bad_input, forbidden
-from models import Scope
+from core.enums import Scope
+from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
 from schema.ids import API_KEY, USER, decode_global_id
-from schema.permissions import EVERY_ROLE, USER_READERS, allow
-from schema.users import UserType
+from schema.permissions import EVERY_ROLE, allow
+from schema.users import USER_READ_RULE, UserType
 
 Info = strawberry.Info[Context, None]
 MAX_NODES = 100
@@ -28,8 +28,8 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     type_name, pk = decoded
     loaders = info.context.loaders
     if type_name == USER:
-        if info.context.principal.role not in USER_READERS:
-            raise forbidden("Reading users needs the SUPER_ADMIN or ADMIN role.")
+        # Asked before the load, so that a refused id answers alike whether it exists.
+        USER_READ_RULE.require(info.context.actor)
         user = await loaders.user_by_id.load(pk)
         return UserType.from_model(user) if user else None
     if type_name == API_KEY:

@@ -6,12 +6,11 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 from graphql import VariableNode
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
-from tortoise.models import Model
 
-from resolvers.pagination import Page, PageRequest
+# The row type of a resolver's page, whatever model it is: opaque to this layer.
+from resolvers.pagination import M, Page, PageRequest
 
 Node = TypeVar("Node")
-M = TypeVar("M", bound=Model)
 
 
 First = Annotated[

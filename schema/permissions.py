@@ -2,8 +2,8 @@
 
 `allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE)` reads like a row of the contract's
 permission table: the roles that may call the field (the caller's strongest role counts),
-and the scope an API key must hold to call it on its owner's behalf. With `audited_as`, a
-signed-in caller refused by that rule is recorded in the audit log under that action.
+and the scope an API key must hold to call it on its owner's behalf. A mutation's refusals
+are recorded by its declaration (schema/changes.py).
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from auth.audit import audit
 from auth.principal import Anonymous, Principal
-from core.errors import ErrorCode, MissingScopeError, unauthenticated
-from models import Role, Scope
+from core.enums import Role, Scope
+from core.errors import ErrorCode, MissingScopeError, forbidden, unauthenticated
 from schema.enums import RoleEnum, ScopeEnum
-from schema.ids import decode_global_id
 
 
 @strawberry.schema_directive(
@@ -109,52 +107,15 @@ class HasRoleAndScope(BasePermission):
         if isinstance(actor, Principal) and actor.role in self.roles:
             raise MissingScopeError(self.scope.value)
 
-
-class HasRoleAndScopeAudited(BasePermission):
-    """HasRoleAndScope for a mutation whose refusals the audit log keeps: a security team
-    wants to see who tried what. Only signed-in callers get here (IsAuthenticated runs
-    first), so anonymous traffic cannot fill the log."""
-
-    message = HasRoleAndScope.message
-    error_extensions = HasRoleAndScope.error_extensions
-
-    def __init__(self, roles: tuple[Role, ...], scope: Scope, action: str) -> None:
-        self.rule = HasRoleAndScope(roles, scope)
-        self.action = action
-
-    @property
-    def schema_directive(self) -> object:
-        return self.rule.schema_directive
-
-    async def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        actor = info.context.actor
-        if self.rule.allows(actor):
-            return True
-        target = kwargs.get("id", kwargs.get("user_id"))
-        await audit(
-            actor,
-            self.action,
-            outcome=ErrorCode.FORBIDDEN.value,
-            # Action names read "<target type>.<verb>".
-            target_type=self.action.partition(".")[0],
-            target_id=None if target is None else _pk(target),
-        )
-        self.rule.raise_if_only_the_scope_is_missing(actor)
-        return False
+    def on_unauthorized(self) -> None:
+        # A domain error, like every refusal after it, so a mutation's wrapper records it.
+        raise forbidden(self.message)
 
 
-def _pk(global_id: str) -> int | None:
-    decoded = decode_global_id(global_id)
-    return None if decoded is None else decoded[1]
-
-
-def allow(*roles: Role, scope: Scope, audited_as: str | None = None) -> PermissionExtension:
-    rule: BasePermission = (
-        HasRoleAndScope(roles, scope)
-        if audited_as is None
-        else HasRoleAndScopeAudited(roles, scope, audited_as)
+def allow(*roles: Role, scope: Scope) -> PermissionExtension:
+    return PermissionExtension(
+        permissions=[IsAuthenticated(), HasRoleAndScope(roles, scope)], use_directives=True
     )
-    return PermissionExtension(permissions=[IsAuthenticated(), rule], use_directives=True)
 
 
 def public_for_people() -> PermissionExtension:

@@ -5,10 +5,13 @@ from typing import Annotated
 
 import strawberry
 
-from models import Scope
+from auth.audit import AuditAction, AuditTarget
+from core.enums import Scope
 from resolvers import sessions
+from schema.changes import Target, mutation
 from schema.context import Context
 from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
+from schema.read_rules import own_user
 from schema.users import UserType
 
 Info = strawberry.Info[Context, None]
@@ -20,13 +23,15 @@ class LoginPayload:
         description="Send as `Authorization: Bearer <token>`; opaque, ends at logout or expiry."
     )
     expires_at: datetime = strawberry.field(description="When the token stops working.")
-    user: UserType = strawberry.field(description="The user who signed in.")
+    user: UserType = strawberry.field(
+        description="The user who signed in.", extensions=[own_user()]
+    )
 
 
 @strawberry.type
 class SessionQuery:
     @strawberry.field(
-        extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
+        extensions=[allow(*EVERY_ROLE, scope=Scope.READ), own_user()],
         description="The signed-in user, or the owner of the API key.",
     )
     async def me(self, info: Info) -> UserType:
@@ -35,8 +40,11 @@ class SessionQuery:
 
 @strawberry.type
 class SessionMutation:
-    @strawberry.mutation(
-        extensions=[public_for_people()],
+    @mutation(
+        action=AuditAction.SESSION_LOGIN,
+        target=Target(AuditTarget.USER),
+        allow=public_for_people(),
+        self_audited=True,
         description="Public. A wrong email, a wrong password and an inactive account all "
         "answer UNAUTHENTICATED alike. Too many failures for the account or the client "
         "address answer RATE_LIMITED with `extensions.retryAfter` (seconds), before any "
@@ -56,12 +64,21 @@ class SessionMutation:
             user=UserType.from_model(result.user),
         )
 
-    @strawberry.mutation(extensions=[people_only()], description="Ends the current session.")
+    @mutation(
+        action=AuditAction.SESSION_LOGOUT,
+        target=Target(AuditTarget.USER),
+        allow=people_only(),
+        self_audited=True,
+        description="Ends the current session.",
+    )
     async def logout(self, info: Info) -> bool:
         return await sessions.logout(info.context.principal)
 
-    @strawberry.mutation(
-        extensions=[people_only()],
+    @mutation(
+        action=AuditAction.USER_CHANGE_PASSWORD,
+        target=Target(AuditTarget.USER),
+        allow=people_only(),
+        self_audited=True,
         description="Changes the signed-in user's own password and ends every other session "
         "of the user; this session goes on. For sessions only: an API key is FORBIDDEN. A "
         "wrong current password is FORBIDDEN; a new password outside the rules is "

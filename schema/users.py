@@ -6,10 +6,12 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from auth import audit
-from models import Scope, User
+from auth.audit import AuditAction, AuditTarget
+from core.enums import Scope
 from resolvers import users
 from resolvers.pagination import OrderDirection
+from resolvers.rows import User
+from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
 from schema.ids import USER, UserId, global_id, pk_of, require_pk
@@ -23,10 +25,20 @@ from schema.pagination import (
     selects_total_count,
 )
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
+from schema.read_rules import ReadRule, read_rule
 
 Info = strawberry.Info[Context, None]
 
 
+# Wherever a User is reached (`users`, `user`, `node`, `nodes`, an ApiKey's `createdBy`, any
+# field added later), schema.read_rules applies this; `me` and a login's user are the
+# caller's own.
+USER_READ_RULE = ReadRule(
+    frozenset(USER_READERS), "Reading users needs the SUPER_ADMIN or ADMIN role."
+)
+
+
+@read_rule(USER_READ_RULE)
 @strawberry.type(name="User", description="A person who signs in to the portal.")
 class UserType(relay.Node):
     id: relay.NodeID[int]
@@ -137,8 +149,10 @@ class UserQuery:
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_CREATE)],
+    @mutation(
+        action=AuditAction.USER_CREATE,
+        target=Target(AuditTarget.USER),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
         description="Creates a portal user; a duplicate email is CONFLICT.",
     )
     async def create_user(
@@ -157,8 +171,10 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_UPDATE)],
+    @mutation(
+        action=AuditAction.USER_UPDATE,
+        target=Target(AuditTarget.USER, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN),
         description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin.",
     )
     async def update_user(
@@ -178,8 +194,10 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_RESET_PASSWORD)],
+    @mutation(
+        action=AuditAction.USER_RESET_PASSWORD,
+        target=Target(AuditTarget.USER, argument="user_id"),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
@@ -193,8 +211,11 @@ class UserMutation:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(
-        extensions=[allow(SUPER_ADMIN, scope=Scope.ADMIN, audited_as=audit.USER_DELETE)],
+    @mutation(
+        action=AuditAction.USER_DELETE,
+        target=Target(AuditTarget.USER, argument="id"),
+        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        events=["key.revoked"],
         description="Deletes the user, ends their sessions and revokes their API keys; "
         "answers the deleted id. Not on oneself.",
     )

@@ -1,0 +1,7 @@
+"""The rows resolver functions answer with, named for the schema layer: it hands them to its
+types' `from_model` and reads their attributes, but never queries through them (no
+`models` import above this layer; the import-graph test holds the line)."""
+
+from models import ApiKey, AuditEvent, User
+
+__all__ = ["ApiKey", "AuditEvent", "User"]

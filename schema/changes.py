@@ -1,0 +1,114 @@
+"""A mutation declared once: who may call it, what the audit log calls it, what it acts on
+and which webhook events it may send; `ChangeExtension` carries the declaration out.
+
+    @mutation(
+        action=AuditAction.API_KEY_REVOKE,
+        target=Target(AuditTarget.API_KEY, argument="id"),
+        allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.WRITE),
+        events=["key.revoked"],
+        description="...",
+    )
+
+Every outcome of a signed-in caller is recorded the same way, under the one action:
+success in the change's own transaction (the domain function's `audited` joins the
+wrapper's event, adds its details and records it next to its write), and any refusal —
+the role or scope `allow` checks, or a GatehouseError of the domain function — after the
+rollback, with its code as the outcome. The wrapper sits in the schema because the
+permission and the argument naming the target are the schema's; the domain functions
+keep their own `audited` for callers without a schema (the CLI, the first start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
+from strawberry.permission import PermissionExtension
+
+from auth.audit import AuditAction, AuditTarget, audited
+from auth.principal import Principal
+from schema.ids import API_KEY, USER, pk_of
+
+_ID_TYPES = {AuditTarget.USER: USER, AuditTarget.API_KEY: API_KEY}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a mutation acts on: `argument` names the argument holding its global id; None
+    for a row the mutation creates, which the domain function names once it exists."""
+
+    type: AuditTarget
+    argument: str | None = None
+
+    def id_in(self, arguments: dict[str, Any]) -> int | None:
+        value = None if self.argument is None else arguments.get(self.argument)
+        # An id of another type names no target of this one.
+        return pk_of(value, _ID_TYPES[self.type]) if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Change:
+    action: AuditAction
+    target: Target | None
+    events: frozenset[str]
+    # Sign-in and sign-out record themselves: their actor may be anonymous, and what a
+    # failed attempt keeps is decided next to the throttling.
+    self_audited: bool = False
+
+
+class ChangeExtension(FieldExtension):
+    """Outermost on the field (last in its list), so the permission check's refusal
+    passes through it."""
+
+    def __init__(self, change: Change) -> None:
+        self.change = change
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        actor = info.context.actor
+        # Without a valid credential nothing is recorded: anyone could fill the log.
+        if self.change.self_audited or not isinstance(actor, Principal):
+            return await next_(source, info, **kwargs)
+        target = self.change.target
+        async with audited(
+            actor,
+            self.change.action,
+            target_type=None if target is None else target.type,
+            target_id=None if target is None else target.id_in(kwargs),
+            events=self.change.events,
+        ) as event:
+            result = await next_(source, info, **kwargs)
+            if not event.settled:
+                # A domain function that does not record its own event inside its
+                # transaction still leaves one, just after it.
+                await event.record()
+        return result
+
+
+def mutation(
+    *,
+    action: AuditAction,
+    target: Target | None,
+    allow: PermissionExtension,
+    description: str,
+    events: Iterable[str] = (),
+    self_audited: bool = False,
+) -> Callable[[Callable[..., Any]], Any]:
+    change = Change(action, target, frozenset(events), self_audited)
+    # Strawberry makes the last extension the outermost one.
+    return strawberry.mutation(  # type: ignore[no-any-return]
+        extensions=[allow, ChangeExtension(change)], description=description
+    )
+
+
+def change_of(field: Any) -> Change | None:
+    """The declaration a schema field carries; None for a field without one."""
+    for extension in getattr(field, "extensions", ()):
+        if isinstance(extension, ChangeExtension):
+            return extension.change
+    return None
