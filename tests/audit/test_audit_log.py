@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from httpx import AsyncClient
 
-from auth.audit import audit
+from auth.audit import AuditAction, AuditTarget, audit
 from auth.principal import Anonymous
 from models import AuditEvent, Role, Scope, User
 from resolvers.audit import prune_audit_events
@@ -40,12 +40,12 @@ def log_of(body: dict[str, Any]) -> dict[str, Any]:
     return connection
 
 
-async def record(action: str, *, target_id: int | None = None, outcome: str = "OK") -> int:
+async def record(action: AuditAction, *, target_id: int | None = None, outcome: str = "OK") -> int:
     event = await audit(
         Anonymous(client_address="192.0.2.7"),
         action,
         outcome=outcome,
-        target_type="user",
+        target_type=AuditTarget.USER,
         target_id=target_id,
     )
     event_id: int = event.id
@@ -116,7 +116,7 @@ async def reader(client: AsyncClient, super_admin: User) -> str:
 
 
 async def test_the_log_is_newest_first_in_pages(client: AsyncClient, reader: str) -> None:
-    ids = [await record("user.update", target_id=n) for n in range(1, 6)]
+    ids = [await record(AuditAction.USER_UPDATE, target_id=n) for n in range(1, 6)]
 
     pages: list[list[str]] = []
     after = None
@@ -165,8 +165,8 @@ async def test_filters_by_actor_action_target_and_outcome(
     other = await make_user(roles=(ADMIN,))
     other_token = await login(client, other)
     await graphql(client, "mutation { logout }", token=other_token)
-    refused = await record("user.delete", target_id=other.id, outcome="FORBIDDEN")
-    await record("user.delete", target_id=other.id + 1000)
+    refused = await record(AuditAction.USER_DELETE, target_id=other.id, outcome="FORBIDDEN")
+    await record(AuditAction.USER_DELETE, target_id=other.id + 1000)
 
     async def matching(**criteria: Any) -> list[str]:
         nodes = log_of(await graphql(client, AUDIT_LOG, {"filter": criteria}, token=reader))
@@ -188,7 +188,7 @@ async def test_filters_by_time_since_inclusive_until_exclusive(
 ) -> None:
     for days in range(3):
         with time_machine.travel(START + timedelta(days=days), tick=False):
-            await record("user.update", target_id=days + 1)
+            await record(AuditAction.USER_UPDATE, target_id=days + 1)
 
     async def targets(**criteria: Any) -> list[str]:
         criteria = {"action": "user.update", **criteria}
@@ -205,7 +205,7 @@ async def test_filters_by_time_since_inclusive_until_exclusive(
 
 async def test_event_times_are_utc(client: AsyncClient, reader: str) -> None:
     with time_machine.travel(START, tick=False):
-        await record("user.update", target_id=1)
+        await record(AuditAction.USER_UPDATE, target_id=1)
 
     body = await graphql(client, AUDIT_LOG, {"filter": {"action": "user.update"}}, token=reader)
 
@@ -220,9 +220,9 @@ async def test_pruning_deletes_only_events_past_the_retention(
     db: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     with time_machine.travel(START, tick=False):
-        old = [await record("user.update") for _ in range(3)]
+        old = [await record(AuditAction.USER_UPDATE) for _ in range(3)]
     with time_machine.travel(START + timedelta(days=300), tick=False):
-        kept = await record("user.update")
+        kept = await record(AuditAction.USER_UPDATE)
 
     with (
         time_machine.travel(START + timedelta(days=366), tick=False),
@@ -238,7 +238,7 @@ async def test_pruning_deletes_only_events_past_the_retention(
 async def test_pruning_twice_at_once_removes_each_event_once(db: None) -> None:
     with time_machine.travel(START, tick=False):
         for _ in range(25):
-            await record("user.update")
+            await record(AuditAction.USER_UPDATE)
 
     with time_machine.travel(START + timedelta(days=400), tick=False):
         first, second = await asyncio.gather(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from auth.audit import audit
+from auth.audit import AuditAction, audit
 from auth.principal import Anonymous
 from models import ApiKey, AuditEvent, User
 from schema import build_schema
@@ -117,7 +117,7 @@ async def test_default_orders_page_backward_by_id(
     await seed_users()
     await seed_api_keys(super_admin)
     for number in range(5):
-        await audit(Anonymous(), "user.login", outcome="OK", details={"n": number})
+        await audit(Anonymous(), AuditAction.SESSION_LOGIN, outcome="OK", details={"n": number})
 
     users = await page_backward(gql, USERS, "users", token, {}, size)
     keys = await page_backward(gql, API_KEYS, "apiKeys", token, {}, size)

@@ -4,7 +4,6 @@ action that docs/security.md lists, and every refusal of a weaker caller is reco
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,11 @@ from auth.audit import AuditAction
 from models import ApiKey, AuditEvent, Role, Scope, User
 from schema import Mutation
 from schema.changes import change_of
-from tests.conftest import error_codes, gid, graphql, login, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
+from tests.support.paths import ROOT
 
-SECURITY_DOCS = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+SECURITY_DOCS = ROOT / "docs" / "security.md"
 NEW_PASSWORD = "a brand new passphrase"
 
 

@@ -5,9 +5,9 @@ gatehouse, no arrow up, and the schema reaches the database only through resolve
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 LAYERS = ("core", "models", "auth", "resolvers", "schema", "gatehouse")
 # Packages that reach the database or its rows directly.
 DATABASE = frozenset({"models", "tortoise"})
@@ -16,7 +16,7 @@ DATABASE = frozenset({"models", "tortoise"})
 def _imports(layer: str) -> set[tuple[str, str]]:
     """(importing module, imported module) for every import under `layer`, those under
     TYPE_CHECKING included: an annotation is an arrow too."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for path in sorted((ROOT / layer).rglob("*.py")):
         if "migrations" in path.parts:
             continue

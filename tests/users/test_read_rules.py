@@ -21,7 +21,7 @@ from models import Role, User
 from schema import build_schema
 from schema.read_rules import OwnUser, ReadRuleExtension, apply_read_rules
 from schema.users import UserType
-from tests.conftest import make_user
+from tests.support.factories import make_user
 
 
 def _graphql_schema() -> dict[str, GraphQLNamedType]:
@@ -50,7 +50,8 @@ def test_every_field_that_reaches_a_user_carries_the_read_rule() -> None:
     types = _graphql_schema()
     user = types["User"]
     assert isinstance(user, GraphQLObjectType)
-    unprotected, protected = [], []
+    unprotected: list[str] = []
+    protected: list[str] = []
     for type_name, graphql_type in types.items():
         if not isinstance(graphql_type, GraphQLObjectType) or _is_container(graphql_type):
             continue  # a page of users is reached only through the field returning it
