@@ -53,7 +53,7 @@ test-postgres: $(INSTALLED) $(ASSETS_INSTALLED) $(PORTAL_BUILT)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
 
 fuzz: $(INSTALLED)
-	$(BIN)/python -m pytest -m fuzz tests/test_fuzz.py
+	$(BIN)/python -m pytest -m fuzz tests/graphql/test_fuzz.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -67,7 +67,7 @@ format: $(INSTALLED)
 migrations: $(INSTALLED)
 	$(BIN)/tortoise makemigrations
 
-# At each release: its database, made and filled by its own code, for tests/test_upgrades.py.
+# At each release: its database, made and filled by its own code, for tests/ops/test_upgrades.py.
 release-snapshot: $(INSTALLED)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python scripts/release_snapshot.py $(or $(COMMIT),HEAD)
 

@@ -8,7 +8,7 @@ the same scale gives the same data.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -53,11 +53,11 @@ async def _seed(*, users: int, keys: int, calls: int, days: int) -> None:
 
     first_key_id = (await ApiKey.all().order_by("-id").first().values_list("id", flat=True)) or 0
     for start in range(0, keys, BATCH):
-        batch = []
+        key_batch: list[ApiKey] = []
         for number in range(start, min(start + BATCH, keys)):
             digest = hash_secret(f"seeded-key-{first_key_id}-{number}")
             roll = rng.random()
-            batch.append(
+            key_batch.append(
                 ApiKey(
                     name=f"seeded key {number}",
                     key_hash=digest,
@@ -73,7 +73,7 @@ async def _seed(*, users: int, keys: int, calls: int, days: int) -> None:
                     total_calls=0,
                 )
             )
-        await ApiKey.bulk_create(batch)
+        await ApiKey.bulk_create(key_batch)
     key_ids = [
         pk for (pk,) in await ApiKey.filter(id__gt=first_key_id).order_by("id").values_list("id")
     ]
@@ -104,16 +104,16 @@ async def _seed(*, users: int, keys: int, calls: int, days: int) -> None:
 
 
 def _usage_rows(
-    rng: random.Random, key_ids: list[int], *, calls: int, days: int, today: object
-) -> list[tuple[int, object, int]]:
+    rng: random.Random, key_ids: list[int], *, calls: int, days: int, today: date
+) -> list[tuple[int, date, int]]:
     if not key_ids:
         return []
     active_days = min(10, days)
     per_row, remainder = divmod(calls, len(key_ids) * active_days)
-    rows = []
+    rows: list[tuple[int, date, int]] = []
     for key_id in key_ids:
         for offset in rng.sample(range(days), active_days):
-            rows.append((key_id, today - timedelta(days=offset), per_row))  # type: ignore[operator]
+            rows.append((key_id, today - timedelta(days=offset), per_row))
     for index in range(remainder):
         key_id, day, count = rows[index]
         rows[index] = (key_id, day, count + 1)

@@ -4,7 +4,7 @@ Runs that commit's own `python -m gatehouse serve` (from `git archive`, with thi
 checkout's virtualenv) on a new SQLite file and a new PostgreSQL database, fills them
 through its GraphQL API as an operator would (a user, keys, counted calls, a revoked key,
 and whatever audit rows that release writes), stops it and writes
-tests/releases/<commit>/{sqlite.sql,postgres.sql,release.json}. tests/test_upgrades.py
+tests/releases/<commit>/{sqlite.sql,postgres.sql,release.json}. tests/ops/test_upgrades.py
 upgrades every snapshot there with the current code. Take one at every release; the
 snapshots are committed because a CI clone may be shallow. Needs TEST_DATABASE_URL.
 """

@@ -12,40 +12,24 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route
 
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.browser import RECORD_CSP_VIOLATIONS, chromium, require_chromium
+from tests.support.documents import ME_EMAIL
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 TOKEN = re.compile(r"gs_[A-Za-z0-9_-]{43}")
 LOGIN = 'mutation { login(email: "%s", password: "%s") { token } }'
-ME = "{ me { email } }"
-# Recorded before any page script runs (an init script is exempt from the page's CSP).
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
-});
-"""
 STORED = "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        reason = (
-            f"BROWSER TEST NOT RUN: no Chromium at {CHROMIUM}; "
-            "`apt-get install -y chromium` (never `playwright install`)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    require_chromium()
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -103,7 +87,7 @@ def test_sign_in_and_query_offline_leaving_no_secret_behind(browser: Browser, se
     page.get_by_role("button", name="Headers").click()
     headers_editor = page.locator(".graphiql-editor-tool .graphiql-editor:visible .CodeMirror")
     _replace_text(page, headers_editor, json.dumps({"Authorization": f"Bearer {token}"}))
-    me_answer = _run(page, ME)
+    me_answer = _run(page, ME_EMAIL)
     if os.environ.get("PLAYGROUND_SCREENSHOT"):
         page.screenshot(path=os.environ["PLAYGROUND_SCREENSHOT"])
 
@@ -120,5 +104,5 @@ def test_sign_in_and_query_offline_leaving_no_secret_behind(browser: Browser, se
     page.locator(".graphiql-query-editor .CodeMirror").wait_for()
     restored = page.locator(".graphiql-query-editor .CodeMirror-code").inner_text()
     assert ADMIN_PASSWORD not in restored
-    assert ME not in restored
+    assert ME_EMAIL not in restored
     context.close()

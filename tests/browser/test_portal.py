@@ -16,27 +16,20 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from gatehouse.portal import CONTENT_SECURITY_POLICY, PORTAL_DIR
 from gatehouse.portal_files import MANIFEST
-from tests.test_serve import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.browser import RECORD_CSP_VIOLATIONS, chromium, require_chromium
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "portal" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "portal"
 SECRET = re.compile(r"gk_[A-Za-z0-9_-]{20,}")
 PASSWORD = "correct horse battery staple"
-# Recorded before any page script runs (an init script is exempt from the page's CSP).
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
-});
-"""
 STORED = (
     "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),"
     " document.cookie, history.state])"
@@ -50,20 +43,11 @@ STORED_ELSEWHERE = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        reason = (
-            f"BROWSER TEST NOT RUN: no Chromium at {CHROMIUM}; "
-            "`apt-get install -y chromium` (never `playwright install`)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium()
     if not (PORTAL_DIR / "index.html").is_file() or not AXE.is_file():
         pytest.fail("PORTAL NOT BUILT: run `make install` (npm ci and npm run build in portal/)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Api:

@@ -1,0 +1,166 @@
+"""Each mutation is declared once (schema/changes.py): every Mutation field carries an audit
+action that docs/security.md lists, and every refusal of a weaker caller is recorded."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from strawberry.types.base import get_object_definition
+
+from auth.audit import AuditAction
+from models import ApiKey, AuditEvent, Role, Scope, User
+from schema import Mutation
+from schema.changes import change_of
+from tests.support.factories import gid, make_api_key, make_user
+from tests.support.graphql import error_codes, graphql, login
+from tests.support.paths import ROOT
+
+SECURITY_DOCS = ROOT / "docs" / "security.md"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def _mutation_fields() -> dict[str, Any]:
+    definition = get_object_definition(Mutation, strict=True)
+    return {field.python_name: field for field in definition.fields}
+
+
+def _documented_actions() -> set[str]:
+    text = SECURITY_DOCS.read_text(encoding="utf-8")
+    table = text[text.index("### Actions") : text.index("### Fields")]
+    return set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", table, flags=re.MULTILINE))
+
+
+def test_every_mutation_declares_an_audit_action() -> None:
+    undeclared = [name for name, field in _mutation_fields().items() if change_of(field) is None]
+    assert undeclared == []
+
+
+def test_every_declared_action_is_in_the_security_docs() -> None:
+    declared = {
+        str(change.action)
+        for field in _mutation_fields().values()
+        if (change := change_of(field)) is not None
+    }
+    assert declared - _documented_actions() == set()
+
+
+def test_every_audit_action_is_in_the_security_docs() -> None:
+    assert {str(action) for action in AuditAction} - _documented_actions() == set()
+
+
+# Each mutation the wrapper audits (all but the self-audited session ones), with arguments
+# a READ_ONLY caller would otherwise be allowed to send.
+DOCUMENTS: dict[str, str] = {
+    "create_user": """mutation { createUser(input: {email: "new@example.com",
+        displayName: "New", password: "a brand new passphrase", roles: [READ_ONLY]}) { id } }""",
+    "update_user": """mutation($id: ID!) {
+        updateUser(id: $id, input: {displayName: "Renamed"}) { id } }""",
+    "reset_password": """mutation($id: ID!) {
+        resetPassword(userId: $id, newPassword: "a brand new passphrase") { id } }""",
+    "delete_user": "mutation($id: ID!) { deleteUser(id: $id) }",
+    "create_api_key": """mutation {
+        createApiKey(input: {name: "new", scopes: [READ]}) { secret } }""",
+    "revoke_key": "mutation($id: ID!) { revokeKey(id: $id) { id } }",
+    "delete_api_key": "mutation($id: ID!) { deleteApiKey(id: $id) }",
+    "roll_key": "mutation($id: ID!) { rollKey(id: $id) { secret } }",
+    "update_api_key": """mutation($id: ID!) {
+        updateApiKey(id: $id, input: {name: "renamed"}) { id } }""",
+}
+# The `id` variable names the target of each but the creations.
+TARGETS_A_KEY = {"revoke_key", "delete_api_key", "roll_key", "update_api_key"}
+CREATIONS = {"create_user", "create_api_key"}
+
+
+def _variables(name: str, target: User, target_key: ApiKey) -> dict[str, Any]:
+    if name in CREATIONS:
+        return {}
+    return {"id": gid(target_key if name in TARGETS_A_KEY else target)}
+
+
+def test_every_audited_mutation_has_a_refusal_case_here() -> None:
+    audited = {
+        name
+        for name, field in _mutation_fields().items()
+        if (change := change_of(field)) is not None and not change.self_audited
+    }
+    assert audited == set(DOCUMENTS)
+
+
+async def _refused_events(actor_type: str, actor_id: int, action: str) -> list[AuditEvent]:
+    return await AuditEvent.filter(
+        actor_type=actor_type, actor_id=actor_id, action=action, outcome="FORBIDDEN"
+    )
+
+
+async def _world(super_admin: User) -> tuple[User, ApiKey]:
+    target = await make_user(roles=(Role.READ_ONLY,), email="target@example.com")
+    target_key, _ = await make_api_key(super_admin, scopes=(Scope.READ, Scope.WRITE))
+    return target, target_key
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+async def test_read_only_user_refused_on_any_mutation_leaves_a_forbidden_event(
+    client: AsyncClient, super_admin: User, name: str
+) -> None:
+    target, target_key = await _world(super_admin)
+    reader = await make_user(roles=(Role.READ_ONLY,))
+    variables = _variables(name, target, target_key)
+
+    body = await graphql(client, DOCUMENTS[name], variables, token=await login(client, reader))
+
+    assert error_codes(body) == ["FORBIDDEN"]
+    change = change_of(_mutation_fields()[name])
+    assert change is not None
+    (event,) = await _refused_events("user", reader.id, str(change.action))
+    assert event.target_type == str(change.target.type if change.target else None)
+    if change.target is not None and change.target.argument is not None:
+        assert event.target_id == (target_key if name in TARGETS_A_KEY else target).id
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+async def test_read_key_refused_on_any_mutation_leaves_a_forbidden_event(
+    client: AsyncClient, super_admin: User, name: str
+) -> None:
+    target, target_key = await _world(super_admin)
+    read_key, secret = await make_api_key(super_admin, scopes=(Scope.READ,))
+    variables = _variables(name, target, target_key)
+
+    body = await graphql(client, DOCUMENTS[name], variables, token=secret)
+
+    assert error_codes(body) == ["FORBIDDEN"]
+    change = change_of(_mutation_fields()[name])
+    assert change is not None
+    (event,) = await _refused_events("api_key", read_key.id, str(change.action))
+    assert event.details == {"keyOwnerId": super_admin.id}
+
+
+async def test_refused_mutation_changes_nothing_but_the_log(
+    client: AsyncClient, super_admin: User
+) -> None:
+    _target, target_key = await _world(super_admin)
+    reader = await make_user(roles=(Role.READ_ONLY,))
+
+    body = await graphql(
+        client, DOCUMENTS["revoke_key"], {"id": gid(target_key)}, token=await login(client, reader)
+    )
+
+    assert error_codes(body) == ["FORBIDDEN"]
+    assert (await ApiKey.get(id=target_key.id)).revoked_at is None
+    assert await _refused_events("user", reader.id, "api_key.revoke")
+
+
+async def test_an_id_of_another_type_names_no_target_in_the_refusal(
+    client: AsyncClient, super_admin: User
+) -> None:
+    reader = await make_user(roles=(Role.READ_ONLY,))
+
+    body = await graphql(
+        client, DOCUMENTS["revoke_key"], {"id": gid(super_admin)}, token=await login(client, reader)
+    )
+
+    assert error_codes(body) == ["FORBIDDEN"]
+    (event,) = await _refused_events("user", reader.id, "api_key.revoke")
+    assert (event.target_type, event.target_id) == ("api_key", None)

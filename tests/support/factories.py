@@ -1,0 +1,62 @@
+"""Real rows made through the domain functions (real Argon2 hashes, real key secrets), and
+the global ids the API shows for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from auth.principal import Principal
+from models import ApiKey, Role, Scope, User, UserStatus
+from resolvers import api_keys, users
+from schema.ids import API_KEY, USER, decode_global_id, global_id
+
+PASSWORD = "correct horse battery staple"
+
+_counter = iter(range(1, 1_000_000))
+
+
+async def make_user(
+    *,
+    roles: tuple[Role, ...] = (Role.ADMIN,),
+    email: str | None = None,
+    status: UserStatus = UserStatus.ACTIVE,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+) -> User:
+    number = next(_counter)
+    user = await users.create_user(
+        None,
+        email=email or f"user{number}@example.com",
+        display_name=display_name or f"User {number}",
+        password=password,
+        roles=list(roles),
+    )
+    if status != UserStatus.ACTIVE:
+        user.status = status
+        await user.save(update_fields=["status"])
+    return user
+
+
+async def make_api_key(
+    owner: User,
+    *,
+    scopes: tuple[Scope, ...] = (Scope.READ,),
+    name: str = "automation",
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    created = await api_keys.create_api_key(
+        Principal(user=owner), name=name, scopes=list(scopes), expires_at=expires_at
+    )
+    return created.api_key, created.secret
+
+
+def gid(row: User | ApiKey) -> str:
+    """The API's global id of a row, as `id` fields show it and id arguments take it."""
+    return global_id(USER if isinstance(row, User) else API_KEY, row.id)
+
+
+def pk(global_id: str) -> int:
+    """The primary key behind a global id the API returned."""
+    decoded = decode_global_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
