@@ -19,6 +19,14 @@ class Session(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
+    # Written at most about once a minute, not per request; null until the first write.
+    last_seen_at = fields.DatetimeField(null=True)
+    client_address = fields.CharField(max_length=64, null=True)
+    user_agent = fields.CharField(max_length=512, null=True)
+    # When a second factor was last verified on this session (step-up counts from it).
+    mfa_verified_at = fields.DatetimeField(null=True)
+    # A SessionRestriction name; null for a full session.
+    restriction = fields.CharField(max_length=32, null=True)
 
     user_id: int
 

@@ -27,6 +27,8 @@ class User(Model):
     roles_encoded = fields.CharField(max_length=64)
     status = fields.CharEnumField(UserStatus, max_length=16, default=UserStatus.ACTIVE)
     last_login_at = fields.DatetimeField(null=True)
+    # A temporary password set by an admin: the next sign-in must change it.
+    must_change_password = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
