@@ -34,3 +34,24 @@ class ApiKeyStatus(StrEnum):
     ACTIVE = "ACTIVE"
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
+
+
+class MfaMethod(StrEnum):
+    TOTP = "TOTP"
+    PASSKEY = "PASSKEY"
+    RECOVERY_CODE = "RECOVERY_CODE"
+
+
+class SessionRestriction(StrEnum):
+    """What a session may do before it is trusted; a full session has none."""
+
+    MFA_REQUIRED = "MFA_REQUIRED"
+    MFA_ENROLLMENT_REQUIRED = "MFA_ENROLLMENT_REQUIRED"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"  # noqa: S105 (a name, not a secret)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
