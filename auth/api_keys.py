@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 from tortoise.expressions import F
 
@@ -13,17 +14,51 @@ from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
 from core.errors import CredentialRefused, ErrorCode, RateLimitedError
 from core.observability import note_auth_failure
-from models import ApiKey, ApiKeyStatus, User, UserStatus
-from models.lookups import RowWithRelated
+from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
+from models.lookups import RowWithEitherRelated
 
 # Built once rather than through a queryset on every request: see models.lookups. After a
-# roll the previous secret still names the key until its grace period ends.
-_KEY_WITH_OWNER = RowWithRelated(
+# roll the previous secret still names the key until its grace period ends. The key comes
+# with both its possible owners, its creator and its service account, in one statement.
+_KEY_WITH_OWNERS = RowWithEitherRelated(
     ApiKey,
-    "created_by",
-    User,
+    ("created_by", User),
+    ("service_account", ServiceAccount),
     'm."key_hash" = ? OR (m."previous_key_hash" = ? AND m."previous_secret_expires_at" > ?)',
 )
+
+
+async def find_key_with_owner(
+    secret_hash: str, now: datetime
+) -> tuple[ApiKey, User | None, ServiceAccount | None] | None:
+    """The key a secret's hash names (its previous secret's too, within the grace period),
+    with its creator and its service account, each None where there is none: one query."""
+    return await _KEY_WITH_OWNERS.fetch(
+        secret_hash, secret_hash, _KEY_WITH_OWNERS.db_value("previous_secret_expires_at", now)
+    )
+
+
+def owner_principal(
+    api_key: ApiKey,
+    creator: User | None,
+    service_account: ServiceAccount | None,
+    client_address: str | None = None,
+) -> Principal | None:
+    """Whom a key acts for, or None when that owner is gone or inactive: a service
+    account's key acts as the account (whoever created it, even a deleted user), any other
+    key as the user who created it."""
+    if api_key.owned_by_service_account:
+        if service_account is None or service_account.status != UserStatus.ACTIVE:
+            return None
+        return Principal(
+            user=None,
+            service_account=service_account,
+            api_key=api_key,
+            client_address=client_address,
+        )
+    if creator is None or creator.status != UserStatus.ACTIVE:
+        return None
+    return Principal(user=creator, api_key=api_key, client_address=client_address)
 
 
 async def authenticate_api_key(
@@ -37,21 +72,20 @@ async def authenticate_api_key(
         return None
     now = utcnow()
     secret_hash = hash_secret(secret)
-    found = await _KEY_WITH_OWNER.fetch(
-        secret_hash, secret_hash, _KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
-    )
-    if found is None:  # unknown, or its owner is gone
+    found = await find_key_with_owner(secret_hash, now)
+    if found is None:
         note_auth_failure("unknown")
         return None
-    api_key, owner = found
+    api_key, creator, service_account = found
     status = api_key.status_at(now)
     if status != ApiKeyStatus.ACTIVE:
         note_auth_failure(status.value.lower())
         return None
-    if owner.status != UserStatus.ACTIVE:
-        note_auth_failure("inactive")
+    principal = owner_principal(api_key, creator, service_account, client_address)
+    if principal is None:
+        gone = (service_account if api_key.owned_by_service_account else creator) is None
+        note_auth_failure("unknown" if gone else "inactive")
         return None
-    principal = Principal(user=owner, api_key=api_key, client_address=client_address)
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,

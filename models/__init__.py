@@ -1,10 +1,11 @@
 """Tortoise models of every domain; Tortoise discovers them through this package. The
 shared enums live in core.enums and are re-exported here."""
 
-from core.enums import ApiKeyStatus, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, KeyOwnerType, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.rate_limits import RateLimitCounter
+from models.service_accounts import ServiceAccount
 from models.sessions import Session
 from models.users import User
 from models.webhooks import WebhookEvent
@@ -12,6 +13,7 @@ from models.webhooks import WebhookEvent
 __models__ = [
     User,
     Session,
+    ServiceAccount,
     ApiKey,
     ApiKeyUsageDay,
     ApiCallDay,
@@ -25,9 +27,11 @@ __all__ = [
     "ApiKeyStatus",
     "ApiKeyUsageDay",
     "AuditEvent",
+    "KeyOwnerType",
     "RateLimitCounter",
     "Role",
     "Scope",
+    "ServiceAccount",
     "Session",
     "User",
     "UserStatus",

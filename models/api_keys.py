@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from core.enums import ApiKeyStatus, Scope
+from core.enums import ApiKeyStatus, KeyOwnerType, Scope
 
 if TYPE_CHECKING:
+    from models.service_accounts import ServiceAccount
     from models.users import User
 
 
@@ -31,6 +32,19 @@ class ApiKey(Model):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_keys", null=True, on_delete=fields.SET_NULL
     )
+    # Whom the key acts for: the user who created it, or the service account it was made
+    # for. The type outlives the account: a deleted account's keys (revoked with it) keep
+    # SERVICE_ACCOUNT with no account, and never pass for their creator's. Rows from before
+    # service accounts existed are their creators' (the database default).
+    owner_type = fields.CharEnumField(
+        KeyOwnerType, max_length=16, default=KeyOwnerType.USER, db_default=KeyOwnerType.USER
+    )
+    service_account: fields.ForeignKeyNullableRelation[ServiceAccount] = fields.ForeignKeyField(
+        "models.ServiceAccount",
+        related_name="api_keys",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     expires_at = fields.DatetimeField(null=True, db_index=True)
     revoked_at = fields.DatetimeField(null=True, db_index=True)
@@ -49,6 +63,7 @@ class ApiKey(Model):
     previous_secret_expires_at = fields.DatetimeField(null=True)
 
     created_by_id: int | None
+    service_account_id: int | None
 
     class Meta:
         table = "api_keys"
@@ -62,6 +77,9 @@ class ApiKey(Model):
             ("last_used_at", "id"),
             ("expires_at", "id"),
             ("total_calls", "id"),
+            # A service account's keys, newest first (`ServiceAccount.apiKeys`, and revoking
+            # them when the account is deleted).
+            ("service_account_id", "id"),
         )
 
     @property
@@ -73,6 +91,10 @@ class ApiKey(Model):
         if self.allowed_cidrs_encoded is None:
             return None
         return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
+
+    @property
+    def owned_by_service_account(self) -> bool:
+        return self.owner_type == KeyOwnerType.SERVICE_ACCOUNT
 
     @property
     def masked_key(self) -> str:

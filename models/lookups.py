@@ -68,3 +68,75 @@ class RowWithRelated(Generic[M, R]):
         )
         object.__setattr__(row, f"_{self.foreign_key}", related)
         return row, related
+
+
+S = TypeVar("S", bound=Model)
+
+
+class RowWithEitherRelated(Generic[M, R, S]):
+    """One row of `model` with the rows two of its foreign keys point to, either of which may
+    point nowhere (None), in one statement: `RowWithRelated` with LEFT JOINs, for a row owned
+    by one of two kinds of owner. The related instances are set on the row as
+    `select_related` would."""
+
+    def __init__(
+        self,
+        model: type[M],
+        first: tuple[str, type[R]],
+        second: tuple[str, type[S]],
+        where: str,
+    ) -> None:
+        self.model, self.first, self.second, self.where = model, first, second, where
+        self._sql = ""
+        self._columns: list[list[str]] = []
+
+    def _build(self) -> None:
+        meta = self.model._meta
+        self._columns = [sorted(meta.db_fields)]
+        selected = [f'm."{column}"' for column in self._columns[0]]
+        joins = []
+        for alias, (foreign_key, related) in (("r", self.first), ("s", self.second)):
+            related_columns = sorted(related._meta.db_fields)
+            self._columns.append(related_columns)
+            selected += [f'{alias}."{column}"' for column in related_columns]
+            fk_column = meta.fields_db_projection[f"{foreign_key}_id"]
+            joins.append(
+                f'LEFT JOIN "{related._meta.db_table}" {alias} '
+                f'ON {alias}."{related._meta.db_pk_column}" = m."{fk_column}"'
+            )
+        self._sql = (
+            f"SELECT {', '.join(selected)} "  # noqa: S608 - names from the models' metadata
+            f'FROM "{meta.db_table}" m {" ".join(joins)} WHERE {self.where} LIMIT 1'
+        )
+
+    def db_value(self, field: str, value: Any) -> Any:
+        """A parameter as the ORM would have written it for the model's `field`."""
+        return self.model._meta.fields_map[field].to_db_value(value, self.model)
+
+    async def fetch(self, *parameters: Any) -> tuple[M, R | None, S | None] | None:
+        if not self._sql:
+            self._build()
+        rows = await read(self._sql, list(parameters))
+        if not rows:
+            return None
+        values = tuple(rows[0])
+        model_columns, first_columns, second_columns = self._columns
+        start = len(model_columns)
+        row = self.model._init_from_db(**dict(zip(model_columns, values[:start], strict=True)))
+        first_values = values[start : start + len(first_columns)]
+        second_values = values[start + len(first_columns) :]
+        first = self._related(row, self.first, first_columns, first_values)
+        second = self._related(row, self.second, second_columns, second_values)
+        return row, first, second
+
+    @staticmethod
+    def _related(
+        row: Model, relation: tuple[str, type[Any]], columns: list[str], values: tuple[Any, ...]
+    ) -> Any:
+        foreign_key, related = relation
+        # A LEFT JOIN that found nothing gives nulls, the primary key's included.
+        found = None
+        if values[columns.index(related._meta.db_pk_column)] is not None:
+            found = related._init_from_db(**dict(zip(columns, values, strict=True)))
+        object.__setattr__(row, f"_{foreign_key}", found)
+        return found

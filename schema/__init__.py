@@ -26,13 +26,23 @@ from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
+from schema.service_accounts import ServiceAccountMutation, ServiceAccountQuery
 from schema.sessions import SessionMutation, SessionQuery
 from schema.text_inputs import check_text_inputs
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
-    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+    "Query",
+    (
+        NodeQuery,
+        SessionQuery,
+        UserQuery,
+        ServiceAccountQuery,
+        ApiKeyQuery,
+        MetricsQuery,
+        AuditQuery,
+    ),
 )
 get_object_definition(
     Query, strict=True
@@ -40,7 +50,8 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (SessionMutation, UserMutation, ServiceAccountMutation, ApiKeyMutation, KeyChangeMutation),
 )
 get_object_definition(
     Mutation, strict=True

@@ -1,5 +1,6 @@
-"""Relay's `node` and `nodes`: any User or ApiKey by its global id, with the permissions
-of `user` and `apiKey` (a User needs a role that may read users; an ApiKey any role)."""
+"""Relay's `node` and `nodes`: any User, ApiKey or ServiceAccount by its global id, with the
+permissions of `user`, `apiKey` and `serviceAccount` (a User or a ServiceAccount needs a role
+that may read users; an ApiKey any role)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, USER, decode_global_id
+from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id
 from schema.permissions import EVERY_ROLE, allow
+from schema.service_accounts import SERVICE_ACCOUNT_READ_RULE, ServiceAccountType
 from schema.users import USER_READ_RULE, UserType
 
 Info = strawberry.Info[Context, None]
@@ -35,6 +37,10 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     if type_name == API_KEY:
         api_key = await loaders.api_key_by_id.load(pk)
         return ApiKeyType.from_model(api_key) if api_key else None
+    if type_name == SERVICE_ACCOUNT:
+        SERVICE_ACCOUNT_READ_RULE.require(info.context.actor)
+        account = await loaders.service_account_by_id.load(pk)
+        return ServiceAccountType.from_model(account) if account else None
     return None
 
 
@@ -42,9 +48,9 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User or ApiKey with this global id; null when the id is malformed "
-        "or names nothing. A User id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN "
-        "otherwise), as `user` does.",
+        description="The User, ApiKey or ServiceAccount with this global id; null when the id "
+        "is malformed or names nothing. A User or ServiceAccount id needs the SUPER_ADMIN or "
+        "ADMIN role (FORBIDDEN otherwise), as `user` does.",
     )
     async def node(
         self,
