@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from auth.principal import Principal
-from models import ApiKey, Role, Scope, User, UserStatus
-from resolvers import api_keys, users
-from schema.ids import API_KEY, USER, decode_global_id, global_id
+from models import ApiKey, Role, Scope, ServiceAccount, User, UserStatus
+from resolvers import api_keys, service_accounts, users
+from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id, global_id
 
 PASSWORD = "correct horse battery staple"
 
@@ -43,15 +43,39 @@ async def make_api_key(
     scopes: tuple[Scope, ...] = (Scope.READ,),
     name: str = "automation",
     expires_at: datetime | None = None,
+    service_account: ServiceAccount | None = None,
 ) -> tuple[ApiKey, str]:
+    """A key `owner` makes: for themselves, or for `service_account` (then `owner` must be
+    a super-admin, as the API requires)."""
     created = await api_keys.create_api_key(
-        Principal(user=owner), name=name, scopes=list(scopes), expires_at=expires_at
+        Principal(user=owner),
+        name=name,
+        scopes=list(scopes),
+        expires_at=expires_at,
+        service_account_id=None if service_account is None else service_account.id,
     )
     return created.api_key, created.secret
 
 
-def gid(row: User | ApiKey) -> str:
+async def make_service_account(
+    creator: User,
+    *,
+    roles: tuple[Role, ...] = (Role.READ_ONLY,),
+    name: str | None = None,
+    description: str | None = None,
+) -> ServiceAccount:
+    return await service_accounts.create_service_account(
+        Principal(user=creator),
+        name=name or f"robot {next(_counter)}",
+        description=description,
+        roles=list(roles),
+    )
+
+
+def gid(row: User | ApiKey | ServiceAccount) -> str:
     """The API's global id of a row, as `id` fields show it and id arguments take it."""
+    if isinstance(row, ServiceAccount):
+        return global_id(SERVICE_ACCOUNT, row.id)
     return global_id(USER if isinstance(row, User) else API_KEY, row.id)
 
 
