@@ -86,7 +86,7 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
         # The service account the key acts as; null for a user's key.
         "serviceAccount": (
             _global_id("ServiceAccount", api_key.service_account_id)
-            if api_key.service_account_id
+            if api_key.owned_by_service_account and api_key.service_account_id
             else None
         ),
         "expiresAt": iso(api_key.expires_at),
