@@ -16,9 +16,7 @@ from tests.support.factories import gid, make_service_account, pk
 from tests.support.graphql import GraphQLClient
 
 
-async def test_super_admin_creates_a_service_account(
-    gql: GraphQLClient, super_admin: User
-) -> None:
+async def test_super_admin_creates_a_service_account(gql: GraphQLClient, super_admin: User) -> None:
     token = await gql.login(super_admin)
 
     result = await gql.execute(
@@ -162,9 +160,7 @@ async def test_null_name_roles_or_status_is_bad_input(
     assert codes == [["BAD_USER_INPUT"]] * 3
 
 
-async def test_super_admin_deletes_a_service_account(
-    gql: GraphQLClient, super_admin: User
-) -> None:
+async def test_super_admin_deletes_a_service_account(gql: GraphQLClient, super_admin: User) -> None:
     account = await make_service_account(super_admin)
     token = await gql.login(super_admin)
 
