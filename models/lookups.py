@@ -86,19 +86,25 @@ class RowWithEitherRelated(Generic[M, R, S]):
         second: tuple[str, type[S]],
         where: str,
     ) -> None:
-        self.model, self.first, self.second, self.where = model, first, second, where
+        self.model, self.where = model, where
+        self.relations: tuple[tuple[str, type[Model]], ...] = (first, second)
         self._sql = ""
-        self._columns: list[list[str]] = []
+        self._model_columns: list[str] = []
+        # Per relation: its columns, where they start in a row, and where its key is.
+        self._related: list[tuple[str, type[Model], list[str], int, int]] = []
 
     def _build(self) -> None:
+        # On first use: the models' column lists exist once Tortoise is initialised.
         meta = self.model._meta
-        self._columns = [sorted(meta.db_fields)]
-        selected = [f'm."{column}"' for column in self._columns[0]]
+        self._model_columns = sorted(meta.db_fields)
+        selected = [f'm."{column}"' for column in self._model_columns]
         joins = []
-        for alias, (foreign_key, related) in (("r", self.first), ("s", self.second)):
-            related_columns = sorted(related._meta.db_fields)
-            self._columns.append(related_columns)
-            selected += [f'{alias}."{column}"' for column in related_columns]
+        for alias, (foreign_key, related) in zip(("r", "s"), self.relations, strict=True):
+            columns = sorted(related._meta.db_fields)
+            start = len(selected)
+            pk_at = start + columns.index(related._meta.db_pk_column)
+            self._related.append((foreign_key, related, columns, start, pk_at))
+            selected += [f'{alias}."{column}"' for column in columns]
             fk_column = meta.fields_db_projection[f"{foreign_key}_id"]
             joins.append(
                 f'LEFT JOIN "{related._meta.db_table}" {alias} '
@@ -120,23 +126,17 @@ class RowWithEitherRelated(Generic[M, R, S]):
         if not rows:
             return None
         values = tuple(rows[0])
-        model_columns, first_columns, second_columns = self._columns
-        start = len(model_columns)
-        row = self.model._init_from_db(**dict(zip(model_columns, values[:start], strict=True)))
-        first_values = values[start : start + len(first_columns)]
-        second_values = values[start + len(first_columns) :]
-        first = self._related(row, self.first, first_columns, first_values)
-        second = self._related(row, self.second, second_columns, second_values)
-        return row, first, second
-
-    @staticmethod
-    def _related(
-        row: Model, relation: tuple[str, type[Any]], columns: list[str], values: tuple[Any, ...]
-    ) -> Any:
-        foreign_key, related = relation
-        # A LEFT JOIN that found nothing gives nulls, the primary key's included.
-        found = None
-        if values[columns.index(related._meta.db_pk_column)] is not None:
-            found = related._init_from_db(**dict(zip(columns, values, strict=True)))
-        object.__setattr__(row, f"_{foreign_key}", found)
-        return found
+        columns = self._model_columns
+        row = self.model._init_from_db(**dict(zip(columns, values[: len(columns)], strict=True)))
+        found: list[Any] = []
+        for foreign_key, related, related_columns, start, pk_at in self._related:
+            # A LEFT JOIN that found nothing gives nulls, the primary key's included.
+            instance = None
+            if values[pk_at] is not None:
+                end = start + len(related_columns)
+                instance = related._init_from_db(
+                    **dict(zip(related_columns, values[start:end], strict=True))
+                )
+            object.__setattr__(row, f"_{foreign_key}", instance)
+            found.append(instance)
+        return row, found[0], found[1]
