@@ -4,7 +4,7 @@ with the account."""
 
 from __future__ import annotations
 
-from models import ApiKey, AuditEvent, KeyOwnerType, Role, Scope, ServiceAccount, User
+from models import ApiKey, AuditEvent, KeyOwnerType, Role, Scope, ServiceAccount, User, UserStatus
 from tests.service_accounts.documents import (
     ACCOUNT_KEYS,
     CREATE_KEY,
@@ -266,3 +266,20 @@ async def test_an_account_lists_its_own_keys(gql: GraphQLClient, super_admin: Us
     rest_page = rest.data["serviceAccount"]["apiKeys"]
     assert [node["name"] for node in rest_page["nodes"]] == ["mine 0"]
     assert rest_page["pageInfo"]["hasNextPage"] is False
+
+
+async def test_the_key_goes_on_while_its_maker_is_deactivated(
+    gql: GraphQLClient, super_admin: User
+) -> None:
+    maker = await make_user(roles=(Role.SUPER_ADMIN,))
+    account = await make_service_account(maker, roles=(Role.ADMIN,))
+    _, account_secret = await make_api_key(maker, service_account=account)
+    _, own_secret = await make_api_key(maker)
+    maker.status = UserStatus.INACTIVE
+    await maker.save(update_fields=["status"])
+
+    account_key = await gql.execute(KEYS_COUNT, token=account_secret)
+    own_key = await gql.execute(KEYS_COUNT, token=own_secret)
+
+    assert account_key.ok, account_key.body
+    assert own_key.codes == ["UNAUTHENTICATED"]
