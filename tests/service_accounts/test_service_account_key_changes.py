@@ -121,7 +121,7 @@ def counting_queries() -> Iterator[list[str]]:
         statements.append(query)
         return await original(query, *args)
 
-    connection.execute_query = counted  # type: ignore[method-assign]
+    connection.execute_query = counted  # type: ignore[method-assign,assignment]
     try:
         yield statements
     finally:
