@@ -38,27 +38,29 @@ async def find_key_with_owner(
     )
 
 
+def key_owner(
+    api_key: ApiKey, creator: User | None, service_account: ServiceAccount | None
+) -> User | ServiceAccount | None:
+    """Whom a key acts for: a service account's key the account (whoever created it, even a
+    deleted user), any other key the user who created it; None once that owner is gone."""
+    return service_account if api_key.owned_by_service_account else creator
+
+
 def owner_principal(
     api_key: ApiKey,
     creator: User | None,
     service_account: ServiceAccount | None,
     client_address: str | None = None,
 ) -> Principal | None:
-    """Whom a key acts for, or None when that owner is gone or inactive: a service
-    account's key acts as the account (whoever created it, even a deleted user), any other
-    key as the user who created it."""
-    if api_key.owned_by_service_account:
-        if service_account is None or service_account.status != UserStatus.ACTIVE:
-            return None
-        return Principal(
-            user=None,
-            service_account=service_account,
-            api_key=api_key,
-            client_address=client_address,
-        )
-    if creator is None or creator.status != UserStatus.ACTIVE:
+    """The caller a key makes, or None when its owner (`key_owner`) is gone or inactive."""
+    owner = key_owner(api_key, creator, service_account)
+    if owner is None or owner.status != UserStatus.ACTIVE:
         return None
-    return Principal(user=creator, api_key=api_key, client_address=client_address)
+    if isinstance(owner, ServiceAccount):
+        return Principal(
+            user=None, service_account=owner, api_key=api_key, client_address=client_address
+        )
+    return Principal(user=owner, api_key=api_key, client_address=client_address)
 
 
 async def authenticate_api_key(
@@ -83,7 +85,7 @@ async def authenticate_api_key(
         return None
     principal = owner_principal(api_key, creator, service_account, client_address)
     if principal is None:
-        gone = (service_account if api_key.owned_by_service_account else creator) is None
+        gone = key_owner(api_key, creator, service_account) is None
         note_auth_failure("unknown" if gone else "inactive")
         return None
     if not address_allowed(api_key.allowed_cidrs, client_address):
