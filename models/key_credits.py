@@ -49,9 +49,11 @@ def credits_left(api_key: ApiKey, now: datetime) -> int | None:
     return int(api_key.remaining)
 
 
+# Each parameter compared with the column itself, so PostgreSQL infers its type.
 _DUE = (
-    "(refill_amount IS NOT NULL AND (refilled_at IS NULL OR refilled_at < "
-    "CASE WHEN refill_interval = 'DAILY' THEN ? ELSE ? END))"
+    "(refill_amount IS NOT NULL AND (refilled_at IS NULL"
+    " OR (refill_interval = 'DAILY' AND refilled_at < ?)"
+    " OR (refill_interval = 'MONTHLY' AND refilled_at < ?)))"
 )
 # The parameters, in order: cost, day start, month start (SET remaining); day start, month
 # start, now (SET refilled_at); id; day start, month start, cost (WHERE).
