@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.enums import RefillInterval
 from core.errors import bad_input
@@ -131,7 +132,7 @@ class Refill:
     interval: RefillInterval
 
 
-def credit_fields(remaining: int | None, refill: Refill | None, now: datetime) -> dict[str, object]:
+def credit_fields(remaining: int | None, refill: Refill | None, now: datetime) -> dict[str, Any]:
     """The stored fields of a key's credits: `remaining` null is unlimited (and then a refill
     sets the key to its amount at once). Setting either starts the refill period now."""
     check_remaining(remaining)

@@ -18,9 +18,7 @@ DISABLE_KEY = "mutation($id: ID!) { disableKey(id: $id) { id status } }"
 ENABLE_KEY = "mutation($id: ID!) { enableKey(id: $id) { id status } }"
 
 
-async def verify(
-    client: httpx.AsyncClient, root_secret: str | None, **body: Any
-) -> httpx.Response:
+async def verify(client: httpx.AsyncClient, root_secret: str | None, **body: Any) -> httpx.Response:
     headers = {} if root_secret is None else {"Authorization": f"Bearer {root_secret}"}
     return await client.post(VERIFY_PATH, json=body, headers=headers)
 

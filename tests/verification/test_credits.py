@@ -33,9 +33,7 @@ async def test_eighty_concurrent_verifications_of_fifty_credits_give_fifty_valid
 ) -> None:
     key, secret = await make_api_key(customer, remaining=50)
 
-    answers = await asyncio.gather(
-        *(verdict(client, root.secret, key=secret) for _ in range(80))
-    )
+    answers = await asyncio.gather(*(verdict(client, root.secret, key=secret) for _ in range(80)))
 
     codes = [answer["code"] for answer in answers]
     assert codes.count("VALID") == 50
@@ -67,9 +65,7 @@ async def test_last_credit_is_audited_once(
 async def test_exhausted_key_is_rate_limited_on_the_own_api_until_its_refill(
     gql: GraphQLClient, root: Root, customer: User
 ) -> None:
-    _, secret = await make_api_key(
-        customer, remaining=1, refill=Refill(5, RefillInterval.DAILY)
-    )
+    _, secret = await make_api_key(customer, remaining=1, refill=Refill(5, RefillInterval.DAILY))
     before = await gql.execute(ME_ID, token=secret)
     await verdict(gql.http, root.secret, key=secret)
 

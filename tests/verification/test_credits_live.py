@@ -71,7 +71,9 @@ def test_eighty_verifications_over_two_processes_give_exactly_fifty_valid(
     codes = [answer["code"] for answer in answers]
     assert (codes.count("VALID"), codes.count("USAGE_EXCEEDED")) == (50, 30)
     figures = call(
-        second, "{ apiKeys { nodes { name remaining totalCalls } } }", Authorization=f"Bearer {token}"
+        second,
+        "{ apiKeys { nodes { name remaining totalCalls } } }",
+        Authorization=f"Bearer {token}",
     )
     metered = next(
         node for node in figures["data"]["apiKeys"]["nodes"] if node["name"] == "metered"

@@ -44,7 +44,7 @@ async def test_disabled_key_is_refused_then_enabled_key_works(
     assert enabled.data["enableKey"]["status"] == "ACTIVE"
     assert working == (200, [])
     assert verified_enabled["code"] == "VALID"
-    actions = await AuditEvent.filter(target_id=key.id).values_list("action", flat=True)
+    actions = [event.action for event in await AuditEvent.filter(target_id=key.id)]
     assert str(AuditAction.API_KEY_DISABLE) in actions
     assert str(AuditAction.API_KEY_ENABLE) in actions
 

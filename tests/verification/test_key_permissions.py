@@ -67,7 +67,11 @@ async def test_bad_permissions_and_credits_are_bad_input(
 
 @pytest.mark.parametrize(
     "change",
-    [{"permissions": ["admin:*"]}, {"remaining": 5}, {"refill": {"amount": 5, "interval": "DAILY"}}],
+    [
+        {"permissions": ["admin:*"]},
+        {"remaining": 5},
+        {"refill": {"amount": 5, "interval": "DAILY"}},
+    ],
 )
 async def test_key_never_changes_its_own_permissions_or_credits(
     gql: GraphQLClient, change: dict[str, object]

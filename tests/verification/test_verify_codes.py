@@ -51,7 +51,9 @@ async def test_unknown_or_malformed_key_is_not_found(
     assert answer["keyId"] is None
 
 
-async def test_revoked_key_is_revoked(client: httpx.AsyncClient, root: Root, customer: User) -> None:
+async def test_revoked_key_is_revoked(
+    client: httpx.AsyncClient, root: Root, customer: User
+) -> None:
     key, secret = await make_api_key(customer)
     await revoke_key(Principal(user=customer), key.id)
 
@@ -60,7 +62,9 @@ async def test_revoked_key_is_revoked(client: httpx.AsyncClient, root: Root, cus
     assert (answer["valid"], answer["code"], answer["keyId"]) == (False, "REVOKED", gid(key))
 
 
-async def test_expired_key_is_expired(client: httpx.AsyncClient, root: Root, customer: User) -> None:
+async def test_expired_key_is_expired(
+    client: httpx.AsyncClient, root: Root, customer: User
+) -> None:
     key, secret = await make_api_key(customer, expires_at=utcnow() + timedelta(days=1))
     await ApiKey.filter(id=key.id).update(expires_at=utcnow() - timedelta(seconds=1))
 
@@ -69,7 +73,9 @@ async def test_expired_key_is_expired(client: httpx.AsyncClient, root: Root, cus
     assert (answer["valid"], answer["code"]) == (False, "EXPIRED")
 
 
-async def test_disabled_key_is_disabled(client: httpx.AsyncClient, root: Root, customer: User) -> None:
+async def test_disabled_key_is_disabled(
+    client: httpx.AsyncClient, root: Root, customer: User
+) -> None:
     key, secret = await make_api_key(customer)
     await disable_key(Principal(user=customer), key.id)
 
