@@ -9,6 +9,7 @@ the `VerifyKeyInput` fields; every well-formed request is answered 200 with the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,14 @@ from starlette.responses import Response
 from auth.credentials import authenticate
 from auth.principal import Principal
 from core.enums import Role, Scope
-from core.errors import GatehouseError, MissingScopeError, bad_input, forbidden, unauthenticated
+from core.errors import (
+    ErrorCode,
+    GatehouseError,
+    MissingScopeError,
+    bad_input,
+    forbidden,
+    unauthenticated,
+)
 from gatehouse.error_responses import unexpected
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.v1.openapi import error_response
@@ -177,6 +185,25 @@ async def request_fields(request: Request) -> dict[str, Any]:
     },
 )
 async def verify_endpoint(request: Request, services: Services) -> Response:
+    seconds = services.settings.max_execution_seconds
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            verification = await _verify(request, services)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise GatehouseError(
+            ErrorCode.INTERNAL,
+            f"The request did not finish within {seconds:g} seconds; its work was stopped.",
+            reason="DEADLINE_EXCEEDED",
+            status_code=503,
+        ) from None
+    return Response(orjson.dumps(result_json(verification)), media_type="application/json")
+
+
+async def _verify(request: Request, services: Services) -> Verification:
+    """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
     try:
         verifier = await root_key(request, services)
         fields = await request_fields(request)
@@ -187,9 +214,8 @@ async def verify_endpoint(request: Request, services: Services) -> Response:
             fields.get("operation"),
             fields.get("clientAddress"),
         )
-        verification = await verify_key(verifier, checked, services.runtime)
+        return await verify_key(verifier, checked, services.runtime)
     except GatehouseError:
         raise
     except Exception as exc:
         raise unexpected(exc) from exc
-    return Response(orjson.dumps(result_json(verification)), media_type="application/json")
