@@ -9,7 +9,7 @@ import pytest
 
 from auth.principal import Principal
 from core.clock import utcnow
-from models import ApiKey, Scope, User
+from models import ApiCallDay, ApiKey, ApiKeyUsageDay, Scope, User
 from resolvers.api_keys import revoke_key
 from resolvers.key_switches import disable_key
 from tests.support.factories import gid, make_api_key
@@ -172,3 +172,7 @@ async def test_valid_verification_is_one_call_of_the_verified_key(
     stored = await ApiKey.get(id=key.id)
     assert stored.total_calls == 1
     assert stored.last_used_at is not None
+    days = await ApiKeyUsageDay.filter(api_key_id=key.id).values_list("calls", flat=True)
+    assert list(days) == [1]
+    # Every key's calls today: the root key's two requests and the one VALID verification.
+    assert await ApiCallDay.filter(day=utcnow().date()).values_list("calls", flat=True) == [3]
