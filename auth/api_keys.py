@@ -29,11 +29,13 @@ KEY_WITH_OWNER = RowWithRelated(
 
 
 async def authenticate_api_key(
-    secret: str, client_address: str | None, runtime: Runtime
+    secret: str, client_address: str | None, runtime: Runtime, *, count_call: bool = True
 ) -> Principal | None:
     """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
     owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
-    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either."""
+    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either.
+    `count_call=False` leaves the count to the caller (a verification counts the root
+    key's call in the same group commit as the verified key's)."""
     if not is_well_formed_api_key(secret):
         note_auth_failure("malformed")
         return None
@@ -71,7 +73,8 @@ async def authenticate_api_key(
         )
     if api_key.rate_limit_per_minute is not None:
         await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
-    await runtime.calls.record(api_key.id, now, client_address)
+    if count_call:
+        await runtime.calls.record(api_key.id, now, client_address)
     return principal
 
 

@@ -15,6 +15,8 @@ The verified key's secret is never logged, stored or echoed: only its SHA-256 is
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -187,20 +189,38 @@ _STATUS_CODES = {
 }
 
 
-async def verify_key(verifier: Principal, request: VerifyRequest, runtime: Runtime) -> Verification:
+VerifierCall = Callable[[], Awaitable[None]]
+
+
+async def verify_key(
+    verifier: Principal,
+    request: VerifyRequest,
+    runtime: Runtime,
+    *,
+    verifier_call: VerifierCall | None = None,
+) -> Verification:
     """`verifier` is the root key (or admin session) asking; its own call was counted when
     it authenticated. Audited only when the verification changes something: the key's last
     credit spent (`api_key.exhausted`); `verifyApiKey`'s own event (`api_key.verify`) is
-    kept for refusals of the verifier only."""
+    kept for refusals of the verifier only.
+
+    `verifier_call` counts the root key's own call when its authentication did not: a
+    VALID verification counts it together with the verified key's (one group commit, one
+    wait), any other answer just before returning."""
     async with audited(
         verifier, AuditAction.API_KEY_VERIFY, target_type=AuditTarget.API_KEY
     ) as event:
-        verification = await _verify(verifier, request, runtime)
+        pending = [verifier_call] if verifier_call is not None else []
+        verification = await _verify(verifier, request, runtime, pending)
+        for call in pending:
+            await call()
         event.nothing_changed()
     return verification
 
 
-async def _verify(verifier: Principal, request: VerifyRequest, runtime: Runtime) -> Verification:
+async def _verify(
+    verifier: Principal, request: VerifyRequest, runtime: Runtime, pending: list[VerifierCall]
+) -> Verification:
     secret = request.key
     if len(secret) > MAX_CREDENTIAL_LENGTH or not is_well_formed_api_key(secret):
         return Verification(valid=False, code=NOT_FOUND)
@@ -255,9 +275,11 @@ async def _verify(verifier: Principal, request: VerifyRequest, runtime: Runtime)
         if spend is not None and spend.remaining == 0 and request.cost > 0:
             await _record_exhausted(verifier, api_key, request)
 
-    await runtime.calls.record(
+    verified_call = runtime.calls.record(
         api_key.id, now, request.client_address, operation=request.operation, outcome=VALID
     )
+    await asyncio.gather(verified_call, *(call() for call in pending))
+    pending.clear()
     return _describe(
         VALID, api_key, owner, now, window=window, remaining=remaining, left_known=True
     )

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from auth.credentials import authenticate
 from auth.principal import Principal
+from core.clock import utcnow
 from core.enums import Role, Scope
 from core.errors import (
     ErrorCode,
@@ -32,7 +33,13 @@ from gatehouse.error_responses import unexpected
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.v1.openapi import error_response
 from gatehouse.v1.registry import Services, schema, v1_route
-from resolvers.key_verification import CODES, Verification, checked_request, verify_key
+from resolvers.key_verification import (
+    CODES,
+    Verification,
+    VerifierCall,
+    checked_request,
+    verify_key,
+)
 from schema.ids import API_KEY, global_id
 
 FIELDS = frozenset({"key", "permissions", "cost", "operation", "clientAddress"})
@@ -136,16 +143,31 @@ def result_json(verification: Verification) -> dict[str, Any]:
     }
 
 
-async def root_key(request: Request, services: Services) -> Principal:
+async def root_key(request: Request, services: Services) -> tuple[Principal, int]:
     address = request.client.host if request.client else None
-    actor = await authenticate(request.headers, address, services.runtime)
+    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
+    actor = await authenticate(request.headers, address, services.runtime, count_key_call=False)
     if not isinstance(actor, Principal) or actor.api_key is None:
         raise unauthenticated("A root key (an API key with the VERIFY scope) is required.")
+    refusal: GatehouseError | None = None
     if actor.role not in ROOT_ROLES:
-        raise forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
-    if Scope.VERIFY not in actor.api_key.scopes:
-        raise MissingScopeError(Scope.VERIFY.value)
-    return actor
+        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
+    elif Scope.VERIFY not in actor.api_key.scopes:
+        refusal = MissingScopeError(Scope.VERIFY.value)
+    if refusal is not None:
+        # A valid key refused by the route's rule made a call, as on GraphQL.
+        await _root_call(actor.api_key.id, actor.client_address, services)()
+        raise refusal
+    return actor, actor.api_key.id
+
+
+def _root_call(key_id: int, address: str | None, services: Services) -> VerifierCall:
+    now = utcnow()
+
+    async def count() -> None:
+        await services.runtime.calls.record(key_id, now, address)
+
+    return count
 
 
 async def request_fields(request: Request) -> dict[str, Any]:
@@ -205,16 +227,21 @@ async def verify_endpoint(request: Request, services: Services) -> Response:
 async def _verify(request: Request, services: Services) -> Verification:
     """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
     try:
-        verifier = await root_key(request, services)
-        fields = await request_fields(request)
-        checked = checked_request(
-            fields["key"],
-            fields.get("permissions"),
-            fields.get("cost", 1),
-            fields.get("operation"),
-            fields.get("clientAddress"),
-        )
-        return await verify_key(verifier, checked, services.runtime)
+        verifier, key_id = await root_key(request, services)
+        root_call = _root_call(key_id, verifier.client_address, services)
+        try:
+            fields = await request_fields(request)
+            checked = checked_request(
+                fields["key"],
+                fields.get("permissions"),
+                fields.get("cost", 1),
+                fields.get("operation"),
+                fields.get("clientAddress"),
+            )
+        except GatehouseError:
+            await root_call()  # a refused body is still a call of the root key
+            raise
+        return await verify_key(verifier, checked, services.runtime, verifier_call=root_call)
     except GatehouseError:
         raise
     except Exception as exc:

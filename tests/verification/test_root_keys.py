@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from auth.principal import Principal
-from models import Role, Scope, User
+from models import ApiKey, Role, Scope, User
 from resolvers.api_keys import revoke_key
 from resolvers.key_switches import disable_key
 from tests.support.documents import ME_ID
@@ -181,3 +181,19 @@ async def test_openapi_document_describes_every_v1_route(client: httpx.AsyncClie
         "clientAddress",
     }
     assert "USAGE_EXCEEDED" in schemas["VerifyKeyResult"]["properties"]["code"]["enum"]
+
+
+async def test_every_request_of_a_valid_root_key_is_one_of_its_calls(
+    client: httpx.AsyncClient, root: Root, customer: User
+) -> None:
+    admin = await make_user(roles=(Role.ADMIN,))
+    reader, reader_secret = await make_api_key(admin, scopes=(Scope.READ,))
+    _, secret = await make_api_key(customer)
+
+    await verify(client, root.secret, key=secret)  # VALID
+    await verify(client, root.secret, key="gk_" + "C" * 43)  # NOT_FOUND
+    await verify(client, root.secret, key=secret, cost=-1)  # 400
+    await verify(client, reader_secret, key=secret)  # 403
+
+    assert (await ApiKey.get(id=root.key.id)).total_calls == 3
+    assert (await ApiKey.get(id=reader.id)).total_calls == 1

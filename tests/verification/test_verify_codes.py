@@ -172,7 +172,10 @@ async def test_valid_verification_is_one_call_of_the_verified_key(
     stored = await ApiKey.get(id=key.id)
     assert stored.total_calls == 1
     assert stored.last_used_at is not None
-    days = await ApiKeyUsageDay.filter(api_key_id=key.id).values_list("calls", flat=True)
-    assert list(days) == [1]
+    days = [day.calls for day in await ApiKeyUsageDay.filter(api_key_id=key.id)]
+    assert days == [1]
     # Every key's calls today: the root key's two requests and the one VALID verification.
-    assert await ApiCallDay.filter(day=utcnow().date()).values_list("calls", flat=True) == [3]
+    today = await ApiCallDay.get(day=utcnow().date())
+    assert today.calls == 3
+    root_key = await ApiKey.get(id=root.key.id)
+    assert root_key.total_calls == 2
