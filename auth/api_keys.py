@@ -12,9 +12,10 @@ from auth.principal import Principal
 from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from core.errors import CredentialRefused, ErrorCode, RateLimitedError
+from core.errors import CredentialRefused, ErrorCode, RateLimitedError, usage_exceeded
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
+from models.key_credits import credits_left, next_refill_at
 from models.lookups import RowWithEitherRelated
 
 # Built once rather than through a queryset on every request: see models.lookups. After a
@@ -64,11 +65,13 @@ def owner_principal(
 
 
 async def authenticate_api_key(
-    secret: str, client_address: str | None, runtime: Runtime
+    secret: str, client_address: str | None, runtime: Runtime, *, count_call: bool = True
 ) -> Principal | None:
     """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
     owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
-    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either."""
+    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either.
+    `count_call=False` leaves the count to the caller (a verification counts the root
+    key's call in the same group commit as the verified key's)."""
     if not is_well_formed_api_key(secret):
         note_auth_failure("malformed")
         return None
@@ -88,6 +91,7 @@ async def authenticate_api_key(
         gone = key_owner(api_key, creator, service_account) is None
         note_auth_failure("unknown" if gone else "inactive")
         return None
+    check_credits_left(api_key, now)
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,
@@ -104,8 +108,26 @@ async def authenticate_api_key(
         )
     if api_key.rate_limit_per_minute is not None:
         await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
-    await runtime.calls.record(api_key.id, now, client_address)
+    if count_call:
+        await runtime.calls.record(api_key.id, now, client_address)
     return principal
+
+
+# When a key without a refill runs out, its credits come back only when someone sets
+# `remaining`: clients are told to look again in an hour.
+NO_REFILL_RETRY_SECONDS = 3600
+
+
+def check_credits_left(api_key: ApiKey, now: datetime) -> None:
+    """A key with credits left 0 is refused on Gatehouse's own API (RATE_LIMITED, reason
+    USAGE_EXCEEDED) until its refill. Own-API calls do not spend credits: credits count
+    what other backends verify (docs/key-verification.md)."""
+    left = credits_left(api_key, now)
+    if left is None or left > 0:
+        return
+    if api_key.refill_interval is None or api_key.refill_amount is None:
+        raise usage_exceeded(NO_REFILL_RETRY_SECONDS)
+    raise usage_exceeded((next_refill_at(api_key.refill_interval, now) - now).total_seconds())
 
 
 def address_allowed(allowed_cidrs: list[str] | None, client_address: str | None) -> bool:

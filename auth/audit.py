@@ -37,6 +37,11 @@ class AuditAction(StrEnum):
     API_KEY_ROLL = "api_key.roll"
     API_KEY_UPDATE = "api_key.update"
     API_KEY_DENIED_ADDRESS = "api_key.denied_address"
+    API_KEY_DISABLE = "api_key.disable"
+    API_KEY_ENABLE = "api_key.enable"
+    # A verification is audited only when it changes something: the key's last credit.
+    API_KEY_VERIFY = "api_key.verify"
+    API_KEY_EXHAUSTED = "api_key.exhausted"
     SERVICE_ACCOUNT_CREATE = "service_account.create"
     SERVICE_ACCOUNT_UPDATE = "service_account.update"
     SERVICE_ACCOUNT_DELETE = "service_account.delete"

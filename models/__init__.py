@@ -1,7 +1,7 @@
 """Tortoise models of every domain; Tortoise discovers them through this package. The
 shared enums live in core.enums and are re-exported here."""
 
-from core.enums import ApiKeyStatus, KeyOwnerType, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.rate_limits import RateLimitCounter
@@ -29,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "KeyOwnerType",
     "RateLimitCounter",
+    "RefillInterval",
     "Role",
     "Scope",
     "ServiceAccount",

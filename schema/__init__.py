@@ -21,6 +21,7 @@ from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
+from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
@@ -51,7 +52,14 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserMutation, ServiceAccountMutation, ApiKeyMutation, KeyChangeMutation),
+    (
+        SessionMutation,
+        UserMutation,
+        ServiceAccountMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        KeyVerificationMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True

@@ -68,6 +68,10 @@ DOCUMENTS: dict[str, str] = {
     "roll_key": "mutation($id: ID!) { rollKey(id: $id) { secret } }",
     "update_api_key": """mutation($id: ID!) {
         updateApiKey(id: $id, input: {name: "renamed"}) { id } }""",
+    "disable_key": "mutation($id: ID!) { disableKey(id: $id) { id } }",
+    "enable_key": "mutation($id: ID!) { enableKey(id: $id) { id } }",
+    "verify_api_key": """mutation {
+        verifyApiKey(input: {key: "gk_not_a_key"}) { valid code } }""",
     "create_service_account": """mutation {
         createServiceAccount(input: {name: "bots", roles: [READ_ONLY]}) { id } }""",
     "update_service_account": """mutation($id: ID!) {
@@ -75,9 +79,16 @@ DOCUMENTS: dict[str, str] = {
     "delete_service_account": "mutation($id: ID!) { deleteServiceAccount(id: $id) }",
 }
 # The `id` variable names the target of each but the creations.
-TARGETS_A_KEY = {"revoke_key", "delete_api_key", "roll_key", "update_api_key"}
+TARGETS_A_KEY = {
+    "revoke_key",
+    "delete_api_key",
+    "roll_key",
+    "update_api_key",
+    "disable_key",
+    "enable_key",
+}
 TARGETS_AN_ACCOUNT = {"update_service_account", "delete_service_account"}
-CREATIONS = {"create_user", "create_api_key", "create_service_account"}
+CREATIONS = {"create_user", "create_api_key", "verify_api_key", "create_service_account"}
 
 
 def _target_of(name: str, target: User, target_key: ApiKey, account: ServiceAccount) -> Any:

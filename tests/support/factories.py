@@ -8,6 +8,7 @@ from datetime import datetime
 from auth.principal import Principal
 from models import ApiKey, Role, Scope, ServiceAccount, User, UserStatus
 from resolvers import api_keys, service_accounts, users
+from resolvers.key_rules import Refill
 from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id, global_id
 
 PASSWORD = "correct horse battery staple"
@@ -44,6 +45,11 @@ async def make_api_key(
     name: str = "automation",
     expires_at: datetime | None = None,
     service_account: ServiceAccount | None = None,
+    rate_limit_per_minute: int | None = None,
+    allowed_cidrs: list[str] | None = None,
+    permissions: list[str] | None = None,
+    remaining: int | None = None,
+    refill: Refill | None = None,
 ) -> tuple[ApiKey, str]:
     """A key `owner` makes: for themselves, or for `service_account` (then `owner` must be
     a super-admin, as the API requires)."""
@@ -52,6 +58,11 @@ async def make_api_key(
         name=name,
         scopes=list(scopes),
         expires_at=expires_at,
+        rate_limit_per_minute=rate_limit_per_minute,
+        allowed_cidrs=allowed_cidrs,
+        permissions=permissions,
+        remaining=remaining,
+        refill=refill,
         service_account_id=None if service_account is None else service_account.id,
     )
     return created.api_key, created.secret

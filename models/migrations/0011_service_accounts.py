@@ -7,7 +7,7 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0009_session_details")]
+    dependencies = [("models", "0010_key_verification")]
 
     initial = False
 
