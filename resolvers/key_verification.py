@@ -152,10 +152,12 @@ class Verification:
         return datetime.fromtimestamp(self.ratelimit.reset_at, tz=UTC)
 
 
-def verified_owner(api_key: ApiKey, owner: User | ServiceAccount) -> VerifiedOwner:
+def verified_owner(api_key: ApiKey, owner: User | ServiceAccount | None) -> VerifiedOwner | None:
     """Who the verified key acts as (`auth.api_keys.key_owner`): the service account it was
-    made for, or the user who created it."""
+    made for, or the user who created it; None once deleted (its keys are revoked)."""
     del api_key
+    if owner is None:
+        return None
     if isinstance(owner, ServiceAccount):
         return VerifiedOwner("SERVICE_ACCOUNT", "ServiceAccount", owner.id, owner.name)
     return VerifiedOwner("USER", "User", owner.id, owner.display_name)
@@ -164,7 +166,7 @@ def verified_owner(api_key: ApiKey, owner: User | ServiceAccount) -> VerifiedOwn
 def _describe(
     code: str,
     api_key: ApiKey,
-    owner: User | ServiceAccount,
+    owner: User | ServiceAccount | None,
     now: datetime,
     *,
     window: KeyWindow | None = None,
@@ -230,12 +232,15 @@ async def _verify(
     now = utcnow()
     secret_hash = hash_secret(secret)
     found = await find_key_with_owner(secret_hash, now)
-    owner = None if found is None else key_owner(*found)
-    if found is None or owner is None:  # unknown, or its owner is gone
+    if found is None:
         return Verification(valid=False, code=NOT_FOUND)
-    api_key = found[0]
+    api_key, owner = found[0], key_owner(*found)
     code = _STATUS_CODES.get(api_key.status_at(now))
-    if code is None and owner.status != UserStatus.ACTIVE:
+    # A deleted owner's keys were revoked with it (REVOKED above); one that somehow was not
+    # names nobody to act as.
+    if code is None and owner is None:
+        return Verification(valid=False, code=NOT_FOUND)
+    if code is None and owner is not None and owner.status != UserStatus.ACTIVE:
         code = DISABLED
     if code is None and not address_allowed(api_key.allowed_cidrs, request.client_address):
         code = IP_BLOCKED
