@@ -89,7 +89,9 @@ async def test_a_code_sent_at_once_to_two_server_instances_is_accepted_once(db: 
     async with app_client() as one, app_client() as two:
         enrolled = await enrolled_user(GraphQLClient(one))
         code = enrolled.app.next_code()
-        tokens = [str((await sign_in(GraphQLClient(c), enrolled.user))["token"]) for c in (one, two)]
+        tokens = [
+            str((await sign_in(GraphQLClient(c), enrolled.user))["token"]) for c in (one, two)
+        ]
         results = await asyncio.gather(
             GraphQLClient(one).execute(VERIFY_TOTP, {"code": code}, token=tokens[0]),
             GraphQLClient(two).execute(VERIFY_TOTP, {"code": code}, token=tokens[1]),
@@ -163,9 +165,7 @@ async def test_verify_takes_exactly_one_factor(gql: GraphQLClient) -> None:
 async def test_the_passkey_branch_says_passkeys_are_unavailable(gql: GraphQLClient) -> None:
     enrolled = await enrolled_user(gql)
     token = str((await sign_in(gql, enrolled.user))["token"])
-    result = await gql.execute(
-        "mutation { verifyMfa(passkey: {id: \"x\"}) { token } }", token=token
-    )
+    result = await gql.execute('mutation { verifyMfa(passkey: {id: "x"}) { token } }', token=token)
     assert result.codes == ["BAD_USER_INPUT"]
     assert reason(result.errors) == ["PASSKEY_UNAVAILABLE"]
 
@@ -196,7 +196,9 @@ async def test_every_verification_is_audited_without_the_code(gql: GraphQLClient
     enrolled = await enrolled_user(gql)
     token = str((await sign_in(gql, enrolled.user))["token"])
     code = enrolled.app.next_code()
-    await gql.execute(VERIFY_TOTP, {"code": "999999" if code != "999999" else "888888"}, token=token)
+    await gql.execute(
+        VERIFY_TOTP, {"code": "999999" if code != "999999" else "888888"}, token=token
+    )
     await gql.execute(VERIFY_TOTP, {"code": code}, token=token)
 
     events = await AuditEvent.filter(action="mfa.verify").order_by("id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 
@@ -83,8 +84,6 @@ async def sign_in(gql: GraphQLClient, user: User, password: str = PASSWORD) -> d
     return payload
 
 
-def reason(result_errors: list[dict[str, object]]) -> list[object]:
-    return [
-        error.get("extensions", {}).get("reason")  # type: ignore[union-attr]
-        for error in result_errors
-    ]
+def reason(result_errors: list[dict[str, Any]]) -> list[object]:
+    """Each error's `extensions.reason`, None where it has none."""
+    return [error.get("extensions", {}).get("reason") for error in result_errors]
