@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 class TotpFactor(Model):
-    """One row a user: `pending_secret` between beginTotpEnrollment and its confirmation,
-    `secret` once confirmed. `last_step` is the RFC 6238 time step of the last code
-    accepted: a code is accepted only for a later step, by one conditional UPDATE, so a
-    code is used once across every process."""
+    # One row a user: `pending_secret` between beginTotpEnrollment and its confirmation,
+    # `secret` once confirmed. `last_step` is the RFC 6238 time step of the last code
+    # accepted: a code is accepted only for a later step, by one conditional UPDATE, so a
+    # code is used once across every process.
 
     id = fields.BigIntField(primary_key=True)
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
