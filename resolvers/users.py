@@ -155,12 +155,9 @@ async def create_user(
         email = normalise_email(email)
         display_name = _display_name(display_name)
         roles_encoded = _roles(roles)
-        event.details = {
-            "email": email,
-            "displayName": display_name,
-            "roles": _names(roles),
-            "mustChangePassword": must_change_password,
-        }
+        event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
+        if must_change_password:
+            event.details["mustChangePassword"] = True
         if await User.exists(email=email):
             raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
         password_hash = await hash_password(password)
