@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.enums import SessionRestriction
 from core.errors import forbidden
 from models import ApiKey, Role, Scope, ServiceAccount, Session, User
 
@@ -23,6 +24,9 @@ class Principal:
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
+    # What a session may do before it is trusted (auth.mfa.effective_restriction); None
+    # for a full session and for every API key.
+    restriction: SessionRestriction | None = None
     service_account: ServiceAccount | None = None
 
     def __post_init__(self) -> None:

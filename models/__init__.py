@@ -4,6 +4,7 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.mfa import RecoveryCode, TotpFactor
 from models.rate_limits import RateLimitCounter
 from models.service_accounts import ServiceAccount
 from models.sessions import Session
@@ -20,6 +21,8 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    TotpFactor,
+    RecoveryCode,
 ]
 __all__ = [
     "ApiCallDay",
@@ -29,11 +32,13 @@ __all__ = [
     "AuditEvent",
     "KeyOwnerType",
     "RateLimitCounter",
+    "RecoveryCode",
     "RefillInterval",
     "Role",
     "Scope",
     "ServiceAccount",
     "Session",
+    "TotpFactor",
     "User",
     "UserStatus",
     "WebhookEvent",

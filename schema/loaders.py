@@ -7,7 +7,9 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
+from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
+from resolvers.mfa import methods_by_user_ids
 from resolvers.rows import ApiKey, ServiceAccount, User
 from resolvers.service_accounts import service_accounts_by_ids
 from resolvers.users import users_by_ids
@@ -26,6 +28,11 @@ class ServiceAccountByIdLoader(DataLoader[int, ServiceAccount | None]):
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=api_keys_by_ids)
+
+
+class MfaMethodsByUserLoader(DataLoader[int, list[MfaMethod]]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=methods_by_user_ids)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)
@@ -56,3 +63,4 @@ class Loaders:
     service_account_by_id: ServiceAccountByIdLoader = field(
         default_factory=ServiceAccountByIdLoader
     )
+    mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

@@ -7,7 +7,9 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0010_key_verification")]
+    # After both migrations of the branches merged here (keys for other backends, second
+    # factors), so that the history has one head.
+    dependencies = [("models", "0010_key_verification"), ("models", "0010_mfa")]
 
     initial = False
 
