@@ -200,9 +200,9 @@ async def verify_key(
     verifier_call: VerifierCall | None = None,
 ) -> Verification:
     """`verifier` is the root key (or admin session) asking; over GraphQL its call was
-    counted when it authenticated. Audited only when the verification changes something: the key's last
-    credit spent (`api_key.exhausted`); `verifyApiKey`'s own event (`api_key.verify`) is
-    kept for refusals of the verifier only.
+    counted when it authenticated. Audited only when the verification changes something:
+    the key's last credit spent (`api_key.exhausted`); `verifyApiKey`'s own event
+    (`api_key.verify`) is kept for refusals of the verifier only.
 
     `verifier_call` counts the root key's own call when its authentication did not: a
     VALID verification counts it together with the verified key's (one group commit, one
