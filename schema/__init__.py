@@ -23,6 +23,7 @@ from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
@@ -42,7 +43,14 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, KeyVerificationMutation),
+    (
+        SessionMutation,
+        MfaMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        KeyVerificationMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True
