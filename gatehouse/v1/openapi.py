@@ -6,38 +6,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import orjson
 from apispec import APISpec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from gatehouse.error_responses import ERROR_BODY_SCHEMA
 from gatehouse.v1.registry import ROUTES, SCHEMAS, Services, schema, v1_route
 
-ERROR = schema(
-    "Error",
-    {
-        "type": "object",
-        "description": "Gatehouse's error shape, as for GraphQL request errors.",
-        "required": ["errors"],
-        "properties": {
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "message": {"type": "string"},
-                        "extensions": {
-                            "type": "object",
-                            "properties": {
-                                "code": {"type": "string"},
-                                "reason": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            }
-        },
-    },
-)
+ERROR = schema("Error", ERROR_BODY_SCHEMA)
 
 
 def error_response(description: str) -> dict[str, Any]:
@@ -98,4 +75,4 @@ def _document() -> dict[str, Any]:
 )
 async def openapi_document(request: Request, services: Services) -> Response:
     del request, services
-    return JSONResponse(_document())
+    return Response(orjson.dumps(_document()), media_type="application/json")

@@ -57,10 +57,10 @@ class V1Route:
 
 
 ROUTES: list[V1Route] = []
-SCHEMAS: dict[str, dict[str, Any]] = {}
+SCHEMAS: dict[str, dict[str, object]] = {}
 
 
-def schema(name: str, json_schema: dict[str, Any]) -> dict[str, str]:
+def schema(name: str, json_schema: dict[str, object]) -> dict[str, str]:
     """Add a component schema; answers the `$ref` that names it."""
     SCHEMAS[name] = json_schema
     return {"$ref": f"#/components/schemas/{name}"}

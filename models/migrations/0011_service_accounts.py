@@ -7,9 +7,7 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    # After both migrations of the branches merged here (keys for other backends, second
-    # factors), so that the history has one head.
-    dependencies = [("models", "0010_key_verification"), ("models", "0010_mfa")]
+    dependencies = [("models", "0010_key_verification")]
 
     initial = False
 
