@@ -191,6 +191,7 @@ class Settings:
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
     portal_enabled: bool = True
+    max_subscriptions_per_credential: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -386,6 +387,11 @@ class Settings:
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
+            max_subscriptions_per_credential=read(
+                "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
+                _bounded_int(1, 10_000),
+                cls.max_subscriptions_per_credential,
+            ),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(

@@ -29,8 +29,10 @@ from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.permission import PermissionExtension
 
+from auth import signals as signals_module
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Principal
+from auth.signals import Signal, SignalBus
 from schema.ids import API_KEY, USER, pk_of
 
 _ID_TYPES = {AuditTarget.USER: USER, AuditTarget.API_KEY: API_KEY}
@@ -70,6 +72,16 @@ class ChangeExtension(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
+        try:
+            return await self._resolve_audited(next_, source, info, **kwargs)
+        finally:
+            # After the change's commit (or its rollback and the refusal's record): the
+            # live subscriptions read again what they show (auth.signals).
+            publish_changes(info.context.runtime.signals, self.change, info.context.actor, kwargs)
+
+    async def _resolve_audited(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
         actor = info.context.actor
         # Without a valid credential nothing is recorded: anyone could fill the log.
         if self.change.self_audited or not isinstance(actor, Principal):
@@ -88,6 +100,19 @@ class ChangeExtension(FieldExtension):
                 # transaction still leaves one, just after it.
                 await event.record()
         return result
+
+
+def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[str, Any]) -> None:
+    """A new audit event, the target the mutation names, and the caller's own session
+    (signing out ends it)."""
+    signals = [Signal(signals_module.AUDIT)]
+    target = change.target
+    target_id = None if target is None else target.id_in(arguments)
+    if target is not None:
+        signals.append(Signal(str(target.type), target_id))
+    if isinstance(actor, Principal) and actor.session is not None:
+        signals.append(Signal(signals_module.SESSION, actor.session.id))
+    bus.publish_all(signals)
 
 
 def mutation(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterator
+from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
@@ -105,3 +106,10 @@ class ErrorCodes(SchemaExtension):
                 # A load balancer or client retries a 503 elsewhere or later; a 200 it would not.
                 response.status_code = 503
             result.errors = [with_code(error) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Each value a subscription sends: its errors get their codes as a query's do.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [with_code(error) for error in errors]
+        yield

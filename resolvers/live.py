@@ -1,0 +1,101 @@
+"""When a subscription sends its value again: at once, then after each change it cares
+about, at most one message per `MIN_INTERVAL_SECONDS` (changes meanwhile are coalesced into
+the next one); and when its credential ends, an UNAUTHENTICATED error that ends it.
+
+`watch` yields each time the caller should read its value again and send it; it returns
+when the server stops (the subscription completes), and raises when the credential ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+from auth import signals
+from auth.live_credentials import (
+    RECHECK_SECONDS,
+    concerns,
+    credential_ended,
+    still_valid,
+)
+from auth.principal import Principal
+from auth.runtime import Runtime
+from core import metrics
+from models.audit import AuditEvent
+
+MIN_INTERVAL_SECONDS = 1.0
+
+Interest = Callable[[signals.Signal], bool]
+
+
+def about(topic: str, pk: int | None = None) -> Interest:
+    """Signals on `topic` (for `pk` only when given; a row created or deleted names none)."""
+
+    def wanted(signal: signals.Signal) -> bool:
+        return signal.topic == topic and (pk is None or signal.id in (pk, None))
+
+    return wanted
+
+
+def any_of(*interests: Interest) -> Interest:
+    return lambda signal: any(interest(signal) for interest in interests)
+
+
+async def _wait(mailbox: signals.Mailbox, seconds: float) -> None:
+    if seconds <= 0 or mailbox.signals:
+        return
+    try:
+        async with asyncio.timeout(seconds):
+            await mailbox.arrived.wait()
+    except TimeoutError:
+        pass
+
+
+async def watch(
+    principal: Principal, runtime: Runtime, interest: Interest, field: str
+) -> AsyncIterator[None]:
+    limit = runtime.settings.max_subscriptions_per_credential
+    with runtime.subscriptions.hold(principal, limit):
+        mailbox = runtime.signals.open_mailbox()
+        metrics.OPEN_SUBSCRIPTIONS.inc()
+        messages = metrics.SUBSCRIPTION_MESSAGES.labels(field)
+        try:
+            messages.inc()
+            yield
+            sent_at = checked_at = time.monotonic()
+            due = False
+            while True:
+                now = time.monotonic()
+                wake_at = checked_at + RECHECK_SECONDS
+                if due:
+                    wake_at = min(wake_at, sent_at + MIN_INTERVAL_SECONDS)
+                await _wait(mailbox, wake_at - now)
+                arrived = mailbox.take()
+                if any(signal.topic == signals.STOPPING for signal in arrived):
+                    return
+                now = time.monotonic()
+                if now - checked_at >= RECHECK_SECONDS or any(
+                    concerns(principal, signal) for signal in arrived
+                ):
+                    if not await still_valid(principal):
+                        raise credential_ended()
+                    checked_at = time.monotonic()
+                due = due or any(signal == signals.RESYNC or interest(signal) for signal in arrived)
+                if due and time.monotonic() - sent_at >= MIN_INTERVAL_SECONDS:
+                    due = False
+                    messages.inc()
+                    yield
+                    sent_at = time.monotonic()
+        finally:
+            metrics.OPEN_SUBSCRIPTIONS.dec()
+            runtime.signals.close_mailbox(mailbox)
+
+
+async def latest_audit_event() -> AuditEvent | None:
+    return await AuditEvent.all().order_by("-id").first()
+
+
+async def audit_events_after(last_id: int, limit: int = 100) -> list[AuditEvent]:
+    """Events recorded since `last_id`, oldest first; at most `limit` per message burst."""
+    return await AuditEvent.filter(id__gt=last_id).order_by("id").limit(limit)
