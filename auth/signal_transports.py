@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse.signals")
 
 CHANNEL = "gatehouse_changes"
+# How the listener's connection shows in pg_stat_activity.
+APPLICATION_NAME = "gatehouse-signals"
 FIRST_PAUSE_SECONDS = 0.2
 LONGEST_PAUSE_SECONDS = 5.0
 # A connection that stops answering is found within this, and replaced.
@@ -161,7 +163,9 @@ class PostgresTransport(_Carrier):
 
     async def _connect(self) -> None:
         async with asyncio.timeout(PING_SECONDS):
-            connection = await asyncpg.connect(self._dsn)
+            connection = await asyncpg.connect(
+                self._dsn, server_settings={"application_name": APPLICATION_NAME}
+            )
         self._connection = connection
         await connection.add_listener(CHANNEL, self._on_notification)
         connection.add_termination_listener(lambda _: self._lost.set())

@@ -19,9 +19,7 @@ TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 LEGACY_WS = Subprotocol("graphql-ws")
 
 KEY_METRICS = "subscription KeyMetricsLive { keyMetrics { totalKeys activeKeys apiCallsToday } }"
-API_KEY = (
-    "subscription ApiKeyLive($id: ID!) { apiKey(id: $id) { id name status totalCalls } }"
-)
+API_KEY = "subscription ApiKeyLive($id: ID!) { apiKey(id: $id) { id name status totalCalls } }"
 AUDIT_EVENTS = "subscription AuditLive { auditEvents { id action outcome } }"
 ME = "query Me { me { id } }"
 CALL = "query Call { currentApiKey { totalCalls } }"
@@ -29,7 +27,9 @@ REVOKE_KEY = "mutation RevokeKey($id: ID!) { revokeKey(id: $id) { id } }"
 CREATE_KEY = """mutation CreateKey($name: String!, $scopes: [Scope!]!) {
   createApiKey(input: {name: $name, scopes: $scopes}) { secret apiKey { id } }
 }"""
-CREATE_USER = """mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }"""
+CREATE_USER = """mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) { id }
+}"""
 LOGIN = "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 
 
@@ -74,7 +74,9 @@ class Socket:
                     return message
         except ConnectionClosed as closed:
             frame = closed.rcvd
-            return Closed(None if frame is None else frame.code, "" if frame is None else frame.reason)
+            if frame is None:
+                return Closed(None, "")
+            return Closed(frame.code, frame.reason)
 
     async def next_payload(self, operation_id: str, seconds: float = 5.0) -> dict[str, Any]:
         message = await self.receive(seconds)
@@ -83,6 +85,17 @@ class Socket:
         assert message["type"] == "next", message
         payload: dict[str, Any] = message["payload"]
         return payload
+
+    async def refusal_code(self, operation_id: str, seconds: float = 5.0) -> str:
+        """The code of the error that refused or ended the operation: an `error` message
+        (refused before it started) or a `next` carrying errors (ended while running)."""
+        message = await self.receive(seconds)
+        assert isinstance(message, dict), message
+        assert message.get("id") == operation_id, message
+        assert message["type"] in ("error", "next"), message
+        payload = message["payload"]
+        errors = payload if message["type"] == "error" else payload["errors"]
+        return str(errors[0]["extensions"]["code"])
 
 
 @asynccontextmanager
@@ -104,7 +117,8 @@ async def subscribed(
     """A connection authenticated by `credential` with one subscription `"1"` started."""
     async with socket(base) as connection:
         ack = await connection.init({"Authorization": f"Bearer {credential}"})
-        assert isinstance(ack, dict) and ack["type"] == "connection_ack", ack
+        assert isinstance(ack, dict), ack
+        assert ack["type"] == "connection_ack", ack
         await connection.subscribe("1", query, variables)
         yield connection
 
