@@ -237,7 +237,8 @@ async def test_super_admin_sees_each_new_audit_event(live: Live) -> None:
 async def test_open_subscriptions_show_in_metrics(live: Live) -> None:
     async with subscribed(live.base, live.token, KEY_METRICS) as connection:
         await connection.next_payload("1")
-        response = httpx.get(f"{live.base}/metrics", headers=bearer(METRICS_TOKEN))
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{live.base}/metrics", headers=bearer(METRICS_TOKEN))
         assert response.status_code == 200
         lines = response.text.splitlines()
         open_now = [line for line in lines if line.startswith("gatehouse_open_subscriptions ")]
