@@ -62,8 +62,10 @@ async def watch(
         messages = metrics.SUBSCRIPTION_MESSAGES.labels(field)
         try:
             messages.inc()
-            yield
+            # Taken as the value is asked for, not when the next one is: the caller may
+            # take its time between the two.
             sent_at = checked_at = time.monotonic()
+            yield
             due = False
             while True:
                 now = time.monotonic()
@@ -85,8 +87,8 @@ async def watch(
                 if due and time.monotonic() - sent_at >= MIN_INTERVAL_SECONDS:
                     due = False
                     messages.inc()
-                    yield
                     sent_at = time.monotonic()
+                    yield
         finally:
             metrics.OPEN_SUBSCRIPTIONS.dec()
             runtime.signals.close_mailbox(mailbox)

@@ -35,10 +35,10 @@ SIGNALS_APPLICATION = "gatehouse-signals"
 
 @contextmanager
 def two_servers(database_url: str, **env: str) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first = launch(database_url, ROOT, **env)
+    first = launch(database_url, ROOT, None, **env)
     first.wait_ready()
     try:
-        second = launch(database_url, ROOT, **env)
+        second = launch(database_url, ROOT, None, **env)
         second.wait_ready()
         try:
             yield first, second
@@ -98,7 +98,7 @@ async def test_one_call_reaches_four_subscribers_on_two_processes_within_two_sec
             heard = await all_hear(sockets, seconds=2)
             assert time.monotonic() - called_at < 2
             assert {str(data) for data in heard[0::2]} == {str(heard[0])}
-            assert all(data["apiKey"] for data in heard[0::2])  # type: ignore[index]
+            assert all(data["apiKey"] for data in heard[0::2])
 
 
 async def _terminate_listeners(database_url: str) -> None:

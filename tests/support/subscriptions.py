@@ -149,7 +149,9 @@ async def sse_events(
                 event = ""
 
 
-def graphql(base: str, query: str, variables: dict[str, Any] | None = None, **headers: str) -> Any:
+def graphql(
+    base: str, query: str, variables: dict[str, Any] | None = None, /, **headers: str
+) -> Any:
     response = httpx.post(
         f"{base}/graphql",
         json={"query": query, "variables": variables or {}},
