@@ -52,5 +52,8 @@ async def test_sigterm_ends_websocket_and_sse_subscriptions_within_the_grace(
         exit_code = await asyncio.to_thread(server.stop, signal.SIGTERM, GRACE_SECONDS + 5)
         assert exit_code == 0
         assert time.monotonic() - stopped_at < GRACE_SECONDS / 2
+        # Both are in the request log: the connection as it closed, the stream as it ended.
+        assert "WEBSOCKET /graphql 101" in server.output
+        assert "operation_name=KeyMetricsLive operation_type=subscription" in server.output
     finally:
         server.stop()
