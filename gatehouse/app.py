@@ -20,10 +20,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -45,8 +47,10 @@ from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.live_transport import (
     SUBSCRIPTION_PROTOCOLS,
+    SUBSCRIPTIONS_NEED_A_STREAM,
     GatehouseTransportWSHandler,
     SubscriptionsOverSSE,
+    TextFrames,
     authenticate_connection,
 )
 from gatehouse.logging_setup import configure_logging
@@ -78,6 +82,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     # Subscriptions: graphql-transport-ws and SSE, never the legacy graphql-ws (see
     # gatehouse.live_transport).
     graphql_transport_ws_handler_class = GatehouseTransportWSHandler
+    websocket_adapter_class = TextFrames
     stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: SubscriptionsOverSSE}  # noqa: RUF012 - the base class declares it
 
     def __init__(self, settings: Settings, runtime: Runtime, tracer_provider: Any = None) -> None:
@@ -168,14 +173,38 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 document_id = body.get("documentId") if isinstance(body, dict) else None
         return self.trusted_documents.resolve(request_data, document_id)
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, less subscriptions: one answer to a request has no room for a
+        stream, which WebSocket and SSE carry (gatehouse.live_transport)."""
+        method = request_adapter.method
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         try:
-            return await super().execute_single(*args, **kwargs)
-        except HTTPException as exc:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise bad_input(SUBSCRIPTIONS_NEED_A_STREAM) from exc
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
-            if isinstance(exc.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, exc.reason) from exc
-            raise
+            raise HTTPException(405, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -20,8 +20,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from cross_web import HTTPException
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.streaming import SSETransport
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -42,6 +45,10 @@ SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL)
 KEEP_ALIVE_SECONDS = 15.0
 SSE_HEARTBEAT_SECONDS = 15.0
 ONLY_SUBSCRIPTIONS = (OperationType.SUBSCRIPTION,)
+SUBSCRIPTIONS_NEED_A_STREAM = (
+    "Subscriptions run over a WebSocket (graphql-transport-ws) or as an event stream "
+    "(Accept: text/event-stream), not as one HTTP answer."
+)
 
 
 class SubscriptionsOverSSE(SSETransport):
@@ -85,6 +92,19 @@ async def authenticate_connection(context: Any) -> None:
     if not isinstance(actor, Principal):
         raise ConnectionRejectionError
     context.actor = actor
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Messages as text frames, as graphql-transport-ws asks: the view encodes JSON to
+    bytes (orjson), which Strawberry's adapter would send as binary frames that browser
+    clients do not read."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class _SubscriptionsOnly:

@@ -85,7 +85,6 @@ class RequestLog:
             finally:
                 end_request(token)
 
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A subscription's connection: one line when it ends, with 101 when it was
         accepted (403 when refused at the handshake) and how long it lasted."""

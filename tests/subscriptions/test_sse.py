@@ -90,3 +90,12 @@ async def test_a_query_over_sse_is_refused(live: Live) -> None:
     assert isinstance(payload, dict)
     assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert events[-1] == ("complete", None)
+
+
+async def test_a_subscription_as_one_plain_http_answer_is_refused(live: Live) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(
+            f"{live.base}/graphql", json={"query": KEY_METRICS}, headers=bearer(live.token)
+        )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

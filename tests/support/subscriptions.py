@@ -67,7 +67,10 @@ class Socket:
         try:
             async with asyncio.timeout(seconds):
                 while True:
-                    message: dict[str, Any] = json.loads(await self.connection.recv())
+                    frame = await self.connection.recv()
+                    # Text frames, as the protocol says: browsers' clients read no others.
+                    assert isinstance(frame, str), frame
+                    message: dict[str, Any] = json.loads(frame)
                     if message.get("type") == "ping":
                         await self.send({"type": "pong"})
                         continue
