@@ -9,6 +9,8 @@ The check reads rows only: it is no call of the key, and is neither counted nor 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,10 +70,24 @@ def credential_ended() -> GatehouseError:
 
 
 class SubscriptionSlots:
-    """Open subscriptions per credential in this process, held to a limit."""
+    """Open subscriptions per credential in this process, held to a limit, and their
+    credential checks, shared: the twenty subscriptions of one key woken by one signal read
+    its row once, not twenty times."""
 
     def __init__(self) -> None:
         self._open: Counter[str] = Counter()
+        self._checks: dict[str, tuple[float, asyncio.Future[bool]]] = {}
+
+    async def still_valid(self, principal: Principal, since: float) -> bool:
+        """Whether the credential is still good, by a check started at `since`
+        (`time.monotonic()`) or later: one in flight or done is shared."""
+        name = credential_name(principal)
+        entry = self._checks.get(name)
+        loop = asyncio.get_running_loop()
+        if entry is None or entry[0] < since or entry[1].get_loop() is not loop:
+            entry = (time.monotonic(), asyncio.ensure_future(still_valid(principal)))
+            self._checks[name] = entry
+        return await asyncio.shield(entry[1])
 
     @property
     def total(self) -> int:
@@ -95,3 +111,4 @@ class SubscriptionSlots:
             self._open[name] -= 1
             if self._open[name] <= 0:
                 del self._open[name]
+                self._checks.pop(name, None)

@@ -1,7 +1,8 @@
 """ "Something changed" signals, from the process that changed it to every process's
 subscriptions.
 
-A signal names a topic and a row (`api_key` 12, `user` 3, `audit`), never the new value:
+A signal names a topic and a row (`api_key` 12 changed, `calls` of key 12 counted, `user` 3,
+`audit`), never the new value:
 subscribers read the value again from the database. PostgreSQL's notifications are capped
 at 8,000 bytes and lost while a listener is disconnected, and a value carried in a message
 could be stale by the time it arrives; a re-read is always current.
@@ -30,6 +31,8 @@ from typing import Protocol
 log = logging.getLogger("gatehouse.signals")
 
 API_KEY = "api_key"
+# A key's calls were counted: its figures changed, not its credential (no re-check).
+CALLS = "calls"
 USER = "user"
 SESSION = "session"
 AUDIT = "audit"
@@ -60,7 +63,7 @@ class Signal:
         return cls(topic, int(number)) if number.isdigit() else None
 
 
-_TOPICS = frozenset({API_KEY, USER, SESSION, AUDIT, EVERYTHING})
+_TOPICS = frozenset({API_KEY, CALLS, USER, SESSION, AUDIT, EVERYTHING})
 RESYNC = Signal(EVERYTHING)
 
 
@@ -84,7 +87,7 @@ def decode_batch(payload: str) -> list[Signal]:
 
 
 def keys_called(key_ids: Iterable[int]) -> list[Signal]:
-    return [Signal(API_KEY, key_id) for key_id in key_ids]
+    return [Signal(CALLS, key_id) for key_id in key_ids]
 
 
 class Mailbox:

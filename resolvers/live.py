@@ -9,6 +9,7 @@ when the server stops (the subscription completes), and raises when the credenti
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -17,7 +18,6 @@ from auth.live_credentials import (
     RECHECK_SECONDS,
     concerns,
     credential_ended,
-    still_valid,
 )
 from auth.principal import Principal
 from auth.runtime import Runtime
@@ -67,22 +67,24 @@ async def watch(
             sent_at = checked_at = time.monotonic()
             yield
             due = False
+            # Spread, so that subscriptions opened together do not all check at once.
+            recheck = RECHECK_SECONDS * random.uniform(0.8, 1.2)  # noqa: S311 - not a secret
             while True:
                 now = time.monotonic()
-                wake_at = checked_at + RECHECK_SECONDS
+                wake_at = checked_at + recheck
                 if due:
                     wake_at = min(wake_at, sent_at + MIN_INTERVAL_SECONDS)
                 await _wait(mailbox, wake_at - now)
+                woken_at = time.monotonic()
                 arrived = mailbox.take()
                 if any(signal.topic == signals.STOPPING for signal in arrived):
                     return
-                now = time.monotonic()
-                if now - checked_at >= RECHECK_SECONDS or any(
-                    concerns(principal, signal) for signal in arrived
-                ):
-                    if not await still_valid(principal):
+                concerned = any(concerns(principal, signal) for signal in arrived)
+                if concerned or woken_at - checked_at >= recheck:
+                    since = woken_at if concerned else woken_at - recheck
+                    if not await runtime.subscriptions.still_valid(principal, since):
                         raise credential_ended()
-                    checked_at = time.monotonic()
+                    checked_at = woken_at
                 due = due or any(signal == signals.RESYNC or interest(signal) for signal in arrived)
                 if due and time.monotonic() - sent_at >= MIN_INTERVAL_SECONDS:
                     due = False

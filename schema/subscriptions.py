@@ -33,7 +33,9 @@ class Subscription:
     )
     async def key_metrics(self, info: Info) -> AsyncGenerator[KeyMetrics, None]:
         context = info.context
-        interest = live.any_of(live.about(signals.API_KEY), live.about(signals.USER))
+        interest = live.any_of(
+            live.about(signals.API_KEY), live.about(signals.CALLS), live.about(signals.USER)
+        )
         async for _ in live.watch(context.principal, context.runtime, interest, "keyMetrics"):
             yield await read_key_metrics(context.settings.expiry_warning_days)
 
@@ -49,7 +51,11 @@ class Subscription:
     ) -> AsyncGenerator[ApiKeyType | None, None]:
         context = info.context
         pk = pk_of(id, API_KEY)
-        interest = live.any_of(live.about(signals.API_KEY, pk), live.about(signals.USER))
+        interest = live.any_of(
+            live.about(signals.API_KEY, pk),
+            live.about(signals.CALLS, pk),
+            live.about(signals.USER),
+        )
         async for _ in live.watch(context.principal, context.runtime, interest, "apiKey"):
             api_key = None if pk is None else await api_keys.get_api_key(pk)
             yield ApiKeyType.from_model(api_key) if api_key else None

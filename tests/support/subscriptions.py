@@ -67,10 +67,10 @@ class Socket:
         try:
             async with asyncio.timeout(seconds):
                 while True:
-                    frame = await self.connection.recv()
+                    raw = await self.connection.recv()
                     # Text frames, as the protocol says: browsers' clients read no others.
-                    assert isinstance(frame, str), frame
-                    message: dict[str, Any] = json.loads(frame)
+                    assert isinstance(raw, str), raw
+                    message: dict[str, Any] = json.loads(raw)
                     if message.get("type") == "ping":
                         await self.send({"type": "pong"})
                         continue
