@@ -35,7 +35,7 @@ from strawberry.types.graphql import OperationType
 
 from auth.credentials import authenticate
 from auth.principal import Principal
-from core.errors import GatehouseError
+from core.errors import ErrorCode, GatehouseError
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 
 log = logging.getLogger("gatehouse.subscriptions")
@@ -152,7 +152,12 @@ class GatehouseTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
                     {
                         "id": message["id"],
                         "type": "error",
-                        "payload": [{"message": refusal.reason}],
+                        "payload": [
+                            {
+                                "message": refusal.reason,
+                                "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
+                            }
+                        ],
                     }
                 )
                 return
