@@ -246,7 +246,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         """Refusals are raised, and answered by the app's exception handlers
         (gatehouse.error_responses), inside the middleware that logs and heads them."""
         if scope["type"] == "websocket":
-            await self.run(WebSocket(scope, receive=receive, send=send))
+            websocket = WebSocket(scope, receive=receive, send=send)
+            with connection_guard.holding_websocket(
+                websocket.client.host if websocket.client else ""
+            ) as admitted:
+                if not admitted:
+                    await websocket.close(code=1013)  # before accepting: a 403 handshake
+                    return
+                await self.run(websocket)
             return
         if scope["type"] != "http":
             await send_error(bad_input("HTTP only."), scope, receive, send)
