@@ -103,15 +103,18 @@ class ChangeExtension(FieldExtension):
 
 
 def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[str, Any]) -> None:
-    """A new audit event, the target the mutation names, and the caller's own session
-    (signing out ends it)."""
+    """A new audit event, the target the mutation names, and the caller's own session and
+    user: signing out ends the session, and a user may end their other sessions (a new
+    password, `endOtherSessions`) whose subscriptions then read their credentials again."""
     signals = [Signal(signals_module.AUDIT)]
     target = change.target
     target_id = None if target is None else target.id_in(arguments)
     if target is not None:
         signals.append(Signal(str(target.type), target_id))
-    if isinstance(actor, Principal) and actor.session is not None:
-        signals.append(Signal(signals_module.SESSION, actor.session.id))
+    if isinstance(actor, Principal):
+        signals.append(Signal(signals_module.USER, actor.user.id))
+        if actor.session is not None:
+            signals.append(Signal(signals_module.SESSION, actor.session.id))
     bus.publish_all(signals)
 
 

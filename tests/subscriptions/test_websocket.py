@@ -108,6 +108,23 @@ async def test_ended_session_ends_its_subscriptions_within_a_second(live: Live) 
         assert error_code(ended) == "UNAUTHENTICATED"
 
 
+async def test_a_new_password_ends_the_other_sessions_subscriptions(live: Live) -> None:
+    _, token = new_user(live, "ADMIN")
+    email = graphql(live.base, "query Me { me { email } }", **bearer(token))["me"]["email"]
+    other = graphql(live.base, LOGIN, {"e": email, "p": PASSWORD})["login"]["token"]
+    async with subscribed(live.base, other, KEY_METRICS) as connection:
+        await connection.next_payload("1")
+        graphql(
+            live.base,
+            "mutation Change($c: String!, $n: String!) "
+            "{ changePassword(currentPassword: $c, newPassword: $n) }",
+            {"c": PASSWORD, "n": "another long enough password"},
+            **bearer(token),
+        )
+        ended = await connection.next_payload("1", seconds=1.5)
+        assert error_code(ended) == "UNAUTHENTICATED"
+
+
 async def test_deleted_user_ends_their_subscriptions_within_a_second(live: Live) -> None:
     user_id, token = new_user(live, "READ_ONLY")
     async with subscribed(live.base, token, KEY_METRICS) as connection:
