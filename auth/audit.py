@@ -39,6 +39,12 @@ class AuditAction(StrEnum):
     API_KEY_DENIED_ADDRESS = "api_key.denied_address"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
+    MFA_TOTP_ENABLE = "mfa.totp_enable"
+    MFA_TOTP_DISABLE = "mfa.totp_disable"
+    MFA_RECOVERY_CODES_REGENERATE = "mfa.recovery_codes_regenerate"
+    MFA_VERIFY = "mfa.verify"
+    MFA_RESET = "mfa.reset"
 
 
 class AuditTarget(StrEnum):

@@ -22,6 +22,7 @@ from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
@@ -41,7 +42,7 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation", (SessionMutation, MfaMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
 )
 get_object_definition(
     Mutation, strict=True
