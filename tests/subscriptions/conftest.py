@@ -55,9 +55,12 @@ def live(
         METRICS_TOKEN=METRICS_TOKEN,
     )
     server.wait_ready()
+    token = session(server)
     try:
-        yield Live(server, session(server), url)
+        yield Live(server, token, url)
     finally:
         server.stop()
+        # Sent in every `connection_init` of the package's cases: never in a log line.
+        assert token not in server.output
         if drop is not None:
             asyncio.run(execute(drop[0], f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)'))

@@ -55,5 +55,7 @@ async def test_sigterm_ends_websocket_and_sse_subscriptions_within_the_grace(
         # Both are in the request log: the connection as it closed, the stream as it ended.
         assert "WEBSOCKET /graphql 101" in server.output
         assert "operation_name=KeyMetricsLive operation_type=subscription" in server.output
+        # The token sent in `connection_init` and in the stream's headers is in no line.
+        assert token not in server.output
     finally:
         server.stop()
