@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -96,11 +97,14 @@ class Mailbox:
     def __init__(self) -> None:
         self.signals: set[Signal] = set()
         self.arrived = asyncio.Event()
+        # When the newest signal arrived (time.monotonic()): a read begun since sees it.
+        self.last_at = 0.0
 
-    def put(self, signal: Signal) -> None:
+    def put(self, signal: Signal, at: float | None = None) -> None:
         if len(self.signals) >= MAILBOX_LIMIT:
             self.signals = {RESYNC}
         self.signals.add(signal)
+        self.last_at = time.monotonic() if at is None else at
         self.arrived.set()
 
     def take(self) -> set[Signal]:
@@ -150,8 +154,9 @@ class SignalBus:
 
     def deliver(self, signal: Signal) -> None:
         """To this process's subscriptions (called by the transport as signals arrive)."""
+        at = time.monotonic()
         for mailbox in self._mailboxes:
-            mailbox.put(signal)
+            mailbox.put(signal, at)
 
     async def start(self) -> None:
         if self._transport is not None:

@@ -4,6 +4,9 @@ the next one); and when its credential ends, an UNAUTHENTICATED error that ends 
 
 `watch` yields each time the caller should read its value again and send it; it returns
 when the server stops (the subscription completes), and raises when the credential ended.
+What it yields is a moment (`time.monotonic()`) after which a read sees every change it
+answers: subscriptions woken by the same signal share one read of the same value
+(`shared_read`), so a hundred dashboards on `keyMetrics` cost one query, not a hundred.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from auth import signals
 from auth.live_credentials import (
@@ -54,7 +58,7 @@ async def _wait(mailbox: signals.Mailbox, seconds: float) -> None:
 
 async def watch(
     principal: Principal, runtime: Runtime, interest: Interest, field: str
-) -> AsyncIterator[None]:
+) -> AsyncIterator[float]:
     limit = runtime.settings.max_subscriptions_per_credential
     with runtime.subscriptions.hold(principal, limit):
         mailbox = runtime.signals.open_mailbox()
@@ -65,7 +69,7 @@ async def watch(
             # Taken as the value is asked for, not when the next one is: the caller may
             # take its time between the two.
             sent_at = checked_at = time.monotonic()
-            yield
+            yield sent_at
             due = False
             # Spread, so that subscriptions opened together do not all check at once.
             recheck = RECHECK_SECONDS * random.uniform(0.8, 1.2)  # noqa: S311 - not a secret
@@ -76,12 +80,13 @@ async def watch(
                     wake_at = min(wake_at, sent_at + MIN_INTERVAL_SECONDS)
                 await _wait(mailbox, wake_at - now)
                 woken_at = time.monotonic()
+                signalled_at = mailbox.last_at
                 arrived = mailbox.take()
                 if any(signal.topic == signals.STOPPING for signal in arrived):
                     return
                 concerned = any(concerns(principal, signal) for signal in arrived)
                 if concerned or woken_at - checked_at >= recheck:
-                    since = woken_at if concerned else woken_at - recheck
+                    since = signalled_at if concerned else woken_at - recheck
                     if not await runtime.subscriptions.still_valid(principal, since):
                         raise credential_ended()
                     checked_at = woken_at
@@ -90,7 +95,7 @@ async def watch(
                     due = False
                     messages.inc()
                     sent_at = time.monotonic()
-                    yield
+                    yield signalled_at
         finally:
             metrics.OPEN_SUBSCRIPTIONS.dec()
             runtime.signals.close_mailbox(mailbox)
@@ -103,3 +108,24 @@ async def latest_audit_event() -> AuditEvent | None:
 async def audit_events_after(last_id: int, limit: int = 100) -> list[AuditEvent]:
     """Events recorded since `last_id`, oldest first; at most `limit` per message burst."""
     return await AuditEvent.filter(id__gt=last_id).order_by("id").limit(limit)
+
+
+_T = TypeVar("_T")
+_reads: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
+SHARED_READ_SECONDS = 10.0
+
+
+async def shared_read(key: Hashable, fresh_after: float, read: Callable[[], Awaitable[_T]]) -> _T:
+    """`read()`'s value, from a read of `key` begun at `fresh_after` or later: one in flight
+    or just done is shared by every subscription that asks for the same value."""
+    now = time.monotonic()
+    loop = asyncio.get_running_loop()
+    entry = _reads.get(key)
+    if entry is None or entry[0] < fresh_after or entry[1].get_loop() is not loop:
+        for old_key, (started, future) in list(_reads.items()):
+            if future.done() and now - started > SHARED_READ_SECONDS:
+                del _reads[old_key]
+        entry = (now, asyncio.ensure_future(read()))
+        _reads[key] = entry
+    value: _T = await asyncio.shield(entry[1])
+    return value

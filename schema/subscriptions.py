@@ -36,8 +36,13 @@ class Subscription:
         interest = live.any_of(
             live.about(signals.API_KEY), live.about(signals.CALLS), live.about(signals.USER)
         )
-        async for _ in live.watch(context.principal, context.runtime, interest, "keyMetrics"):
-            yield await read_key_metrics(context.settings.expiry_warning_days)
+        days = context.settings.expiry_warning_days
+        async for fresh_after in live.watch(
+            context.principal, context.runtime, interest, "keyMetrics"
+        ):
+            yield await live.shared_read(
+                ("keyMetrics", days), fresh_after, lambda: read_key_metrics(days)
+            )
 
     @strawberry.subscription(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
@@ -56,8 +61,14 @@ class Subscription:
             live.about(signals.CALLS, pk),
             live.about(signals.USER),
         )
-        async for _ in live.watch(context.principal, context.runtime, interest, "apiKey"):
-            api_key = None if pk is None else await api_keys.get_api_key(pk)
+        async for fresh_after in live.watch(context.principal, context.runtime, interest, "apiKey"):
+            api_key = (
+                None
+                if pk is None
+                else await live.shared_read(
+                    ("apiKey", pk), fresh_after, lambda: api_keys.get_api_key(pk)
+                )
+            )
             yield ApiKeyType.from_model(api_key) if api_key else None
 
     @strawberry.subscription(

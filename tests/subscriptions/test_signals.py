@@ -15,7 +15,7 @@ from auth.principal import Principal
 from auth.runtime import Runtime, build_runtime
 from core.errors import ErrorCode, GatehouseError
 from models import Role, UserStatus
-from resolvers.live import MIN_INTERVAL_SECONDS, about, watch
+from resolvers.live import MIN_INTERVAL_SECONDS, about, shared_read, watch
 from tests.support.database import SETTINGS
 from tests.support.factories import make_api_key, make_user
 
@@ -54,7 +54,7 @@ def test_a_mailbox_that_falls_behind_reads_everything_again() -> None:
 async def test_changes_within_a_second_are_coalesced_into_one_message(
     db: None, runtime: Runtime
 ) -> None:
-    stream: AsyncIterator[None] = watch(await principal(), runtime, about(signals.API_KEY), "t")
+    stream: AsyncIterator[float] = watch(await principal(), runtime, about(signals.API_KEY), "t")
     await anext(stream)  # the current value, at once
     first_at = time.monotonic()
     for number in range(5):
@@ -124,3 +124,19 @@ async def test_a_credential_holds_at_most_its_cap(db: None, runtime: Runtime) ->
     again = watch(caller, runtime, about(signals.AUDIT), "t")
     await anext(again)
     assert runtime.subscriptions.total == 2
+
+
+async def test_subscriptions_woken_by_one_signal_share_one_read() -> None:
+    reads = 0
+
+    async def read() -> int:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.01)
+        return reads
+
+    signalled_at = time.monotonic()
+    values = await asyncio.gather(*(shared_read("k", signalled_at, read) for _ in range(20)))
+    assert values == [1] * 20
+    # A change signalled after that read began needs a read of its own.
+    assert await shared_read("k", time.monotonic(), read) == 2
