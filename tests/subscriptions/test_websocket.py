@@ -125,6 +125,26 @@ async def test_a_new_password_ends_the_other_sessions_subscriptions(live: Live) 
         assert error_code(ended) == "UNAUTHENTICATED"
 
 
+async def test_deactivated_user_ends_their_subscriptions_within_a_second(live: Live) -> None:
+    user_id, token = new_user(live, "ADMIN")
+    secret, _ = new_key(live, token=token)
+    async with (
+        subscribed(live.base, token, KEY_METRICS) as by_session,
+        subscribed(live.base, secret, KEY_METRICS) as by_key,
+    ):
+        await by_session.next_payload("1")
+        await by_key.next_payload("1")
+        graphql(
+            live.base,
+            "mutation Deactivate($id: ID!) "
+            "{ updateUser(id: $id, input: {status: INACTIVE}) { id } }",
+            {"id": user_id},
+            **bearer(live.token),
+        )
+        for connection in (by_session, by_key):
+            assert error_code(await connection.next_payload("1", seconds=1.5)) == "UNAUTHENTICATED"
+
+
 async def test_deleted_user_ends_their_subscriptions_within_a_second(live: Live) -> None:
     user_id, token = new_user(live, "READ_ONLY")
     async with subscribed(live.base, token, KEY_METRICS) as connection:
