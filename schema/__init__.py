@@ -28,6 +28,7 @@ from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
+from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
@@ -104,6 +105,7 @@ def build_schema(
     schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=documents.production),
         scalar_overrides=SCALAR_OVERRIDES,
