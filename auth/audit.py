@@ -39,11 +39,16 @@ class AuditAction(StrEnum):
     API_KEY_DENIED_ADDRESS = "api_key.denied_address"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    SESSION_PASSKEY_LOGIN = "session.passkey_login"
+    PASSKEY_BEGIN_REGISTRATION = "passkey.begin_registration"
+    PASSKEY_REGISTER = "passkey.register"
+    PASSKEY_REMOVE = "passkey.remove"
 
 
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    PASSKEY = "passkey"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an

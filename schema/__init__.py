@@ -24,6 +24,7 @@ from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
@@ -40,7 +41,8 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, PasskeyMutation),
 )
 get_object_definition(
     Mutation, strict=True
