@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, setToken } from "./api.js";
 import { ErrorMessage, Field, html } from "./ui.js";
+import { cancelled, getPasskey, passkeysSupported } from "./webauthn.js";
 
 export function SignIn({ onSignedIn, message }) {
   const [email, setEmail] = useState("");
@@ -21,6 +22,22 @@ export function SignIn({ onSignedIn, message }) {
       setBusy(false);
     }
   };
+  // Passwordless: the email, when typed, narrows the choice to that account's passkeys.
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { beginPasskeyLogin } = await call("BeginPasskeyLogin", { email: email.trim() || null });
+      const credential = await getPasskey(beginPasskeyLogin);
+      const { passkeyLogin } = await call("PasskeyLogin", { credential });
+      setPassword("");
+      setToken(passkeyLogin.token);
+      onSignedIn(passkeyLogin.user);
+    } catch (failure) {
+      if (!cancelled(failure)) setError(failure);
+      setBusy(false);
+    }
+  };
   return html`
     <main class="signin" id="main">
       <form class="card signin-card" onSubmit=${submit} aria-labelledby="signin-title">
@@ -34,6 +51,9 @@ export function SignIn({ onSignedIn, message }) {
         <//>
         <${ErrorMessage} error=${error} />
         <button type="submit" class="primary wide" disabled=${busy}>Sign in</button>
+        ${passkeysSupported() && html`
+          <button type="button" class="wide" disabled=${busy} onClick=${withPasskey}>Sign in with a passkey</button>
+        `}
         <p class="hint">
           Your session is kept in this tab's memory only, never stored by the browser:
           reloading the page or opening it in another tab asks you to sign in again.
