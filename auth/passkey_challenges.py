@@ -15,7 +15,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from auth.rate_limits import now as limiter_now
+from auth.runtime import current
+from auth.throttle import address_subject
 from core.clock import utcnow
+from core.errors import RateLimitedError
 from models.passkeys import PasskeyChallenge, delete_ended_challenges
 
 CHALLENGE_BYTES = 32
@@ -23,6 +27,9 @@ CHALLENGE_SECONDS = 300
 # What the browser is told (milliseconds): less than the challenge lives, so that a user who
 # takes the whole time still answers a live challenge.
 CEREMONY_TIMEOUT_MS = 240_000
+# Challenges anyone may ask for without a credential, per client address and challenge
+# lifetime: each is a row until it ends, and a sign-in needs one.
+MAX_ANONYMOUS_CHALLENGES = 100
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,17 @@ async def issue_challenge(
         expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
     )
     return challenge
+
+
+async def admit_anonymous_challenge(client_address: str | None) -> None:
+    """Refuse (RATE_LIMITED) an address past its share of anonymous challenges."""
+    if client_address is None:
+        return
+    storage = current().limiter.storage
+    bucket = f"passkey/challenges/{address_subject(client_address)}"
+    if await storage.incr(bucket, CHALLENGE_SECONDS) > MAX_ANONYMOUS_CHALLENGES:
+        wait = await storage.get_expiry(bucket) - limiter_now()
+        raise RateLimitedError(wait, "Too many passkey sign-ins begun; try again later.")
 
 
 async def take_challenge(

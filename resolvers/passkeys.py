@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
+from auth.passkey_challenges import admit_anonymous_challenge
 from auth.passkeys import (
     PasskeyRefused,
     authentication_options,
@@ -139,6 +140,7 @@ async def begin_login(
     require_enabled(webauthn)
     if isinstance(actor, Principal) and actor.session is not None:
         return await authentication_options(webauthn, user=actor.user, email_user=None, email=None)
+    await admit_anonymous_challenge(actor.client_address)
     email = email.strip() if email is not None and email.strip() else None
     email_user = None if email is None else await _user_by_email(email)
     return await authentication_options(webauthn, user=None, email_user=email_user, email=email)

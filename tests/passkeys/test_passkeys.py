@@ -423,3 +423,15 @@ async def test_no_challenge_reaches_the_log_or_the_audit(gql: GraphQLClient) -> 
         assert challenge not in log.getvalue()
         assert challenge not in details
     assert credential["response"]["signature"] not in details + log.getvalue()
+
+
+async def test_an_address_may_begin_only_so_many_anonymous_sign_ins(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auth.passkey_challenges.MAX_ANONYMOUS_CHALLENGES", 3)
+    codes = [(await gql.execute(BEGIN_LOGIN, {"email": None})).codes for _ in range(4)]
+
+    assert codes == [[], [], [], ["RATE_LIMITED"]]
+    # A signed-in session's challenge (verifyMfa's) is not counted.
+    _user, token = await gql.user_with_token(Role.ADMIN)
+    assert (await gql.execute(BEGIN_LOGIN, {"email": None}, token=token)).ok
