@@ -20,6 +20,7 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.enums import Role
 from core.text import redacted_url
 from core.trusted_documents import load_manifest
 
@@ -148,6 +149,15 @@ class WebAuthnSettings:
 
 
 @dataclass(frozen=True)
+class MfaSettings:
+    # Roles whose holders must enrol a second factor before anything else; empty: none.
+    required_roles: frozenset[Role]
+    step_up_seconds: int
+    # The issuer an authenticator app shows beside the account (WEBAUTHN_RP_NAME).
+    issuer: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """One field per environment variable (the README's table, in its order of reading),
     and the groups above as properties made from them."""
@@ -205,6 +215,8 @@ class Settings:
     webauthn_rp_id: str | None = None
     webauthn_rp_name: str = "Gatehouse"
     webauthn_origins: tuple[str, ...] = ()
+    mfa_required_roles: tuple[Role, ...] = ()
+    step_up_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -267,6 +279,14 @@ class Settings:
             max_per_address=self.max_connections_per_address,
             max_total=self.max_connections,
             trusted_proxies=self.trusted_proxies,
+        )
+
+    @property
+    def mfa(self) -> MfaSettings:
+        return MfaSettings(
+            required_roles=frozenset(self.mfa_required_roles),
+            step_up_seconds=self.step_up_seconds,
+            issuer=self.webauthn_rp_name,
         )
 
     @property
@@ -413,6 +433,8 @@ class Settings:
             webauthn_rp_id=read("WEBAUTHN_RP_ID", _rp_id, None),
             webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, cls.webauthn_rp_name),
             webauthn_origins=read("WEBAUTHN_ORIGINS", _webauthn_origins, cls.webauthn_origins),
+            mfa_required_roles=read("MFA_REQUIRED_ROLES", _roles, cls.mfa_required_roles),
+            step_up_seconds=read("STEP_UP_SECONDS", _bounded_int(1, 86_400), cls.step_up_seconds),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -595,6 +617,22 @@ def _extra_headers(value: str) -> tuple[str, ...]:
     return DEFAULT_CORS_ALLOW_HEADERS + tuple(added)
 
 
+def _roles(value: str) -> tuple[Role, ...]:
+    names = [name.strip().upper() for name in value.split(",") if name.strip()]
+    known = {role.value for role in Role}
+    for name in names:
+        if name not in known:
+            raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
+    return tuple(Role(name) for name in dict.fromkeys(names))
+
+
+def _rp_name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise ValueError("must be 1 to 100 printable characters")
+    return name
+
+
 def _email(value: str) -> str:
     if "@" not in value.strip():
         raise ValueError(f"{value!r} is not an email address")
@@ -612,13 +650,6 @@ def _rp_id(value: str) -> str:
     if not _RP_ID.match(rp_id) or rp_id.replace(".", "").isdigit():
         raise ValueError(f"{value!r} is not a domain name such as example.com or localhost")
     return rp_id
-
-
-def _rp_name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 100 or any(not c.isprintable() for c in name):
-        raise ValueError("must be 1 to 100 printable characters")
-    return name
 
 
 def _webauthn_origins(value: str) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.mfa import RecoveryCode, TotpFactor
 from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
@@ -21,6 +22,8 @@ __models__ = [
     RateLimitCounter,
     Passkey,
     PasskeyChallenge,
+    TotpFactor,
+    RecoveryCode,
 ]
 __all__ = [
     "ApiCallDay",
@@ -31,9 +34,11 @@ __all__ = [
     "Passkey",
     "PasskeyChallenge",
     "RateLimitCounter",
+    "RecoveryCode",
     "Role",
     "Scope",
     "Session",
+    "TotpFactor",
     "User",
     "UserStatus",
     "WebhookEvent",

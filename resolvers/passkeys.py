@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
+from auth.mfa import FACTORS, factor_verified, mfa_methods, sign_in_state
 from auth.passkey_challenges import admit_anonymous_challenge
 from auth.passkeys import (
     PasskeyRefused,
@@ -28,9 +29,8 @@ from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.config import WebAuthnSettings
-from core.enums import SessionRestriction
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
-from models import Passkey, Session, User
+from models import Passkey, RecoveryCode, Session, User
 from models.conflicts import delete_ended_rows
 from resolvers.sessions import LoginResult
 from resolvers.users import normalise_email
@@ -89,6 +89,10 @@ async def finish_registration(
                 transports=new.transports,
                 name=name,
             )
+            # Proving the new factor verifies it on this session, as a TOTP confirmation
+            # does: MFA_ENROLLMENT_REQUIRED lifts, step-up counts from now.
+            if principal.session is not None:
+                await factor_verified(principal.session.id, utcnow())
             await audit(
                 principal,
                 AuditAction.PASSKEY_REGISTER,
@@ -119,6 +123,9 @@ async def remove_passkey(principal: Principal, passkey_id: int | None) -> bool:
         )
         if passkey is not None:
             await Passkey.filter(id=passkey.id).delete()
+            # Recovery codes stand in for a factor: with none left, they go too.
+            if not FACTORS.intersection(await mfa_methods(user)):
+                await RecoveryCode.filter(user_id=user.id).delete()
             await audit(
                 principal,
                 AuditAction.PASSKEY_REMOVE,
@@ -171,6 +178,9 @@ async def passkey_login(
         await _audit_refusal(actor, AuditAction.SESSION_PASSKEY_LOGIN, refusal, None)
         raise
     user = passkey.user
+    # User verification was two factors at once: no MFA_REQUIRED; a temporary password
+    # still has to be changed.
+    state = await sign_in_state(user, factor_verified=True)
     now = utcnow()
     token = generate_session_token()
     async with in_transaction():
@@ -179,13 +189,8 @@ async def passkey_login(
             token_hash=hash_secret(token),
             expires_at=now + ttl,
             client_address=actor.client_address,
-            # User verification made this two factors at once.
             mfa_verified_at=now,
-            restriction=(
-                SessionRestriction.PASSWORD_CHANGE_REQUIRED.value
-                if user.must_change_password
-                else None
-            ),
+            restriction=None if state.restriction is None else state.restriction.value,
         )
         user.last_login_at = now
         await user.save(update_fields=["last_login_at"])
@@ -197,7 +202,13 @@ async def passkey_login(
             details={"email": user.email, "passkeyId": passkey.id},
         )
     await delete_ended_rows(Session, "expires_at", now)
-    return LoginResult(token=token, expires_at=session.expires_at, user=user)
+    return LoginResult(
+        token=token,
+        expires_at=session.expires_at,
+        user=user,
+        restriction=state.restriction,
+        mfa_methods=state.methods,
+    )
 
 
 async def _audit_refusal(

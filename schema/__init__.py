@@ -22,6 +22,7 @@ from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.passkeys import PasskeyMutation
@@ -42,7 +43,14 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, PasskeyMutation),
+    (
+        SessionMutation,
+        MfaMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        PasskeyMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True

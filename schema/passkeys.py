@@ -122,6 +122,7 @@ class PasskeyMutation:
         target=Target(AuditTarget.PASSKEY, argument="id"),
         allow=people_only(),
         self_audited=True,
+        step_up=True,
         description="Removes one of the signed-in user's passkeys; anyone else's is NOT_FOUND.",
     )
     async def remove_passkey(self, info: Info, id: PasskeyId) -> bool:  # noqa: A002
@@ -172,4 +173,6 @@ class PasskeyMutation:
             token=result.token,
             expires_at=result.expires_at,
             user=UserType.from_model(result.user),
+            restriction=result.restriction,
+            mfa_methods=result.mfa_methods,
         )

@@ -241,6 +241,7 @@ async def test_a_tampered_assertion_is_refused_alike(gql: GraphQLClient, tamper:
     bend = dict(TAMPERED[tamper])
     if "key" in bend:
         bend = _bent_key()
+    sessions = await Session.filter(user_id=user.id).count()
 
     result = await gql.execute(
         PASSKEY_LOGIN, {"credential": authenticator.get_assertion(options, **bend)}
@@ -248,7 +249,7 @@ async def test_a_tampered_assertion_is_refused_alike(gql: GraphQLClient, tamper:
 
     assert _refusal(result) == ("UNAUTHENTICATED", "PASSKEY_REFUSED")
     assert result.data is None
-    assert not await Session.filter(user_id=user.id, mfa_verified_at__not_isnull=True).exists()
+    assert await Session.filter(user_id=user.id).count() == sessions
     (event,) = await AuditEvent.filter(
         action=str(AuditAction.SESSION_PASSKEY_LOGIN), outcome="UNAUTHENTICATED"
     )
