@@ -1,8 +1,8 @@
 """Passkeys in a real browser: Debian's Chromium with a virtual authenticator (DevTools'
 WebAuthn domain: CTAP2, internal, resident keys, user verification) against a live server
 on its default relying party (localhost) and origin, through the portal's own pages: a
-passkey added on My Account, then signing in with it, passwordless, with and without the
-email, then removed."""
+passkey added on My Account, then proving the second factor after a password, signing in
+with it passwordless with and without the email, then removed (a step-up, just verified)."""
 
 from __future__ import annotations
 
@@ -144,18 +144,28 @@ def test_a_passkey_made_in_the_browser_signs_in_passwordless(browser: Browser, s
     assert credential["rpId"] == "localhost"
     assert credential["signCount"] == 1
 
+    # A password is no longer enough: the passkey is the second factor (verifyMfa).
+    tab.sign_out()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="Verify it's you")).to_be_visible()
+    page.get_by_role("button", name="Use your passkey").click()
+    tab.signed_in()
+    assert tab.credentials()[0]["signCount"] == 2
+
     # Passwordless, no email: a discoverable credential, user verified.
     tab.sign_out()
     page.get_by_role("button", name="Sign in with a passkey").click()
     tab.signed_in()
-    assert tab.credentials()[0]["signCount"] == 2
+    assert tab.credentials()[0]["signCount"] == 3
 
     # With the email typed: the server lists that account's passkeys.
     tab.sign_out()
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_role("button", name="Sign in with a passkey").click()
     tab.signed_in()
-    assert tab.credentials()[0]["signCount"] == 3
+    assert tab.credentials()[0]["signCount"] == 4
 
     # The server saw each use; then the passkey is removed and no longer signs in.
     tab.my_account()
