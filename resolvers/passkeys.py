@@ -16,14 +16,8 @@ from tortoise.transactions import in_transaction
 from auth.audit import AuditAction, AuditTarget, audit
 from auth.mfa import FACTORS, factor_verified, mfa_methods, sign_in_state
 from auth.passkey_challenges import admit_anonymous_challenge
-from auth.passkeys import (
-    PasskeyRefused,
-    authentication_options,
-    registration_options,
-    require_enabled,
-    verify_assertion,
-    verify_registration,
-)
+from auth.passkey_options import authentication_options, registration_options
+from auth.passkeys import PasskeyRefused, require_enabled, verify_assertion, verify_registration
 from auth.principal import Actor, Principal
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
