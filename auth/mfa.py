@@ -16,7 +16,7 @@ from auth.runtime import current
 from core.clock import utcnow
 from core.config import MfaSettings
 from core.enums import MfaMethod, SessionRestriction
-from core.errors import ErrorCode, GatehouseError
+from core.errors import ErrorCode, GatehouseError, unauthenticated
 from models import Passkey, RecoveryCode, Session, TotpFactor, User
 
 STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
@@ -120,7 +120,9 @@ async def factor_verified(session_id: int, at: datetime) -> SessionRestriction |
     """The one place a session's second factor is marked verified, whichever factor it was:
     MFA_REQUIRED lifts, step-up counts from `at`. Answers the restriction the session has
     next (a temporary password still to change), None for a full session."""
-    session = await Session.get(id=session_id).select_related("user")
+    session = await Session.get_or_none(id=session_id).select_related("user")
+    if session is None:  # ended meanwhile (logout, a reset)
+        raise unauthenticated()
     state = await sign_in_state(session.user, factor_verified=True)
     restriction = None if state.restriction is None else state.restriction.value
     await Session.filter(id=session_id).update(mfa_verified_at=at, restriction=restriction)

@@ -11,7 +11,7 @@ from auth.audit import AuditAction, AuditTarget
 from auth.credentials import credential_from_headers
 from core.enums import Scope
 from core.errors import unauthenticated
-from resolvers import mfa
+from resolvers import mfa, totp
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.ids import USER, UserId, require_pk
@@ -89,7 +89,7 @@ class MfaMutation:
         "(TOTP_ALREADY_ENABLED) while TOTP is on; disableTotp first.",
     )
     async def begin_totp_enrollment(self, info: Info) -> TotpEnrollment:
-        enrollment = await mfa.begin_totp_enrollment(info.context.principal)
+        enrollment = await totp.begin_totp_enrollment(info.context.principal)
         return TotpEnrollment(
             secret=enrollment.secret,
             otpauth_uri=enrollment.otpauth_uri,
@@ -109,7 +109,7 @@ class MfaMutation:
         info: Info,
         code: Annotated[str, strawberry.argument(description="The app's current 6 digits.")],
     ) -> list[str]:
-        return await mfa.confirm_totp_enrollment(info.context.principal, code)
+        return await totp.confirm_totp_enrollment(info.context.principal, code)
 
     @mutation(
         action=AuditAction.MFA_RECOVERY_CODES_REGENERATE,
@@ -119,7 +119,7 @@ class MfaMutation:
         description="10 new recovery codes, shown only here; every earlier one stops working.",
     )
     async def regenerate_recovery_codes(self, info: Info) -> list[str]:
-        return await mfa.regenerate_recovery_codes(info.context.principal)
+        return await totp.regenerate_recovery_codes(info.context.principal)
 
     @mutation(
         action=AuditAction.MFA_TOTP_DISABLE,
@@ -130,7 +130,7 @@ class MfaMutation:
         "no other factor is left.",
     )
     async def disable_totp(self, info: Info) -> bool:
-        return await mfa.disable_totp(info.context.principal)
+        return await totp.disable_totp(info.context.principal)
 
     @mutation(
         action=AuditAction.MFA_RESET,
