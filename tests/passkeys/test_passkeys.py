@@ -436,3 +436,26 @@ async def test_an_address_may_begin_only_so_many_anonymous_sign_ins(
     # A signed-in session's challenge (verifyMfa's) is not counted.
     _user, token = await gql.user_with_token(Role.ADMIN)
     assert (await gql.execute(BEGIN_LOGIN, {"email": None}, token=token)).ok
+
+
+async def test_an_assertion_naming_another_user_handle_is_refused(gql: GraphQLClient) -> None:
+    _, _, authenticator, _ = await _with_passkey(gql)
+    authenticator.user_handle = b"\x02" * 32
+
+    result = await gql.execute(
+        PASSKEY_LOGIN, {"credential": authenticator.get_assertion(await _login_options(gql))}
+    )
+
+    assert _refusal(result) == ("UNAUTHENTICATED", "PASSKEY_REFUSED")
+    refused = await AuditEvent.get(outcome="UNAUTHENTICATED")
+    assert refused.details == {"reason": "wrong_user_handle"}
+
+
+async def test_an_inactive_users_email_gets_the_decoy(gql: GraphQLClient) -> None:
+    user, _, authenticator, _ = await _with_passkey(gql)
+    await User.filter(id=user.id).update(status=UserStatus.INACTIVE)
+
+    options = await _login_options(gql, user.email)
+
+    (allowed,) = options["allowCredentials"]
+    assert allowed["id"] != b64(authenticator.credential_id)
