@@ -261,3 +261,17 @@ async def test_the_second_factor_comes_before_the_password_change(
     verified = await gql.execute(VERIFY_TOTP, {"code": enrolled.app.next_code()}, token=token)
     assert verified.data["verifyMfa"]["restriction"] == "PASSWORD_CHANGE_REQUIRED"
     assert reason((await gql.execute(USERS, token=token)).errors) == ["PASSWORD_CHANGE_REQUIRED"]
+
+
+async def test_removing_the_last_factor_of_a_required_role_restricts_to_enrolment(
+    db: None,
+) -> None:
+    async with app_client(mfa_required_roles=(Role.SUPER_ADMIN,)) as client:
+        gql = GraphQLClient(client)
+        user = await make_user(roles=(Role.SUPER_ADMIN,))
+        token = str((await sign_in(gql, user))["token"])
+        await enrol(gql, token)
+        assert (await gql.execute(USERS, token=token)).ok
+        assert (await gql.execute("mutation { disableTotp }", token=token)).ok
+        refused = await gql.execute(USERS, token=token)
+    assert reason(refused.errors) == ["MFA_ENROLLMENT_REQUIRED"]

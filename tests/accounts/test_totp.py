@@ -151,3 +151,16 @@ async def test_api_keys_cannot_enrol(gql: GraphQLClient) -> None:
     for document in (BEGIN_TOTP, REGENERATE, DISABLE_TOTP):
         refused = await gql.execute(document, token=secret)
         assert refused.codes == ["FORBIDDEN"], document
+
+
+async def test_admins_see_which_methods_a_user_has(gql: GraphQLClient) -> None:
+    enrolled = await enrolled_user(gql, Role.READ_ONLY)
+    plain = await make_user(roles=(Role.READ_ONLY,))
+    _, admin_token = await gql.user_with_token(Role.ADMIN)
+    result = await gql.execute(
+        "{ users(first: 50) { nodes { email mfaMethods mustChangePassword } } }",
+        token=admin_token,
+    )
+    methods = {n["email"]: n["mfaMethods"] for n in result.data["users"]["nodes"]}
+    assert methods[enrolled.user.email] == ["TOTP", "RECOVERY_CODE"]
+    assert methods[plain.email] == []
