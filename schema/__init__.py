@@ -25,6 +25,7 @@ from schema.metrics import MetricsQuery
 from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
@@ -42,7 +43,15 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, MfaMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (
+        SessionMutation,
+        MfaMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        PasskeyMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True
