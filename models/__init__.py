@@ -5,6 +5,7 @@ from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, 
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.mfa import RecoveryCode, TotpFactor
+from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.service_accounts import ServiceAccount
 from models.sessions import Session
@@ -21,6 +22,8 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    Passkey,
+    PasskeyChallenge,
     TotpFactor,
     RecoveryCode,
 ]
@@ -31,6 +34,8 @@ __all__ = [
     "ApiKeyUsageDay",
     "AuditEvent",
     "KeyOwnerType",
+    "Passkey",
+    "PasskeyChallenge",
     "RateLimitCounter",
     "RecoveryCode",
     "RefillInterval",

@@ -19,8 +19,14 @@ from core.errors import not_found
 
 USER = "User"
 API_KEY = "ApiKey"
+PASSKEY = "Passkey"
 SERVICE_ACCOUNT = "ServiceAccount"
-_WHAT = {USER: "User", API_KEY: "API key", SERVICE_ACCOUNT: "Service account"}
+_WHAT = {
+    USER: "User",
+    API_KEY: "API key",
+    PASSKEY: "Passkey",
+    SERVICE_ACCOUNT: "Service account",
+}
 _MAX_PK = 2**63 - 1
 
 
@@ -59,6 +65,7 @@ def require_pk(value: str, type_name: str) -> int:
 
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
+PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
 ServiceAccountId = Annotated[
     strawberry.ID, strawberry.argument(description="A ServiceAccount's global id.")
 ]

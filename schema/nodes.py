@@ -1,6 +1,7 @@
-"""Relay's `node` and `nodes`: any User, ApiKey or ServiceAccount by its global id, with the
-permissions of `user`, `apiKey` and `serviceAccount` (a User or a ServiceAccount needs a role
-that may read users; an ApiKey any role)."""
+"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount or (one's own) Passkey by its
+global id, with the permissions of `user`, `apiKey` and `serviceAccount` (a User or a
+ServiceAccount needs a role that may read users; an ApiKey any role; a Passkey is null for
+anyone but its owner)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id
+from schema.ids import API_KEY, PASSKEY, SERVICE_ACCOUNT, USER, decode_global_id
+from schema.passkeys import passkey_node
 from schema.permissions import EVERY_ROLE, allow
 from schema.service_accounts import SERVICE_ACCOUNT_READ_RULE, ServiceAccountType
 from schema.users import USER_READ_RULE, UserType
@@ -37,6 +39,9 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     if type_name == API_KEY:
         api_key = await loaders.api_key_by_id.load(pk)
         return ApiKeyType.from_model(api_key) if api_key else None
+    if type_name == PASSKEY:
+        # Only the caller's own: another user's is as absent as one that never was.
+        return await passkey_node(info, pk)
     if type_name == SERVICE_ACCOUNT:
         SERVICE_ACCOUNT_READ_RULE.require(info.context.actor)
         account = await loaders.service_account_by_id.load(pk)
@@ -48,9 +53,9 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User, ApiKey or ServiceAccount with this global id; null when the id "
-        "is malformed or names nothing. A User or ServiceAccount id needs the SUPER_ADMIN or "
-        "ADMIN role (FORBIDDEN otherwise), as `user` does.",
+        description="The User, ApiKey, ServiceAccount or own Passkey with this global id; "
+        "null when the id is malformed or names nothing. A User or ServiceAccount id needs "
+        "the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as `user` does.",
     )
     async def node(
         self,

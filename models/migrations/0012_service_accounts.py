@@ -7,7 +7,8 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0010_key_verification")]
+    # After the heads of both branches merged here (passkeys on main, key verification).
+    dependencies = [("models", "0011_passkeys"), ("models", "0010_key_verification")]
 
     initial = False
 
