@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -33,6 +33,9 @@ from schema.pagination import (
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
 
+if TYPE_CHECKING:
+    from schema.passkeys import PasskeyType
+
 Info = strawberry.Info[Context, None]
 
 
@@ -62,6 +65,18 @@ class UserType(relay.Node):
     @strawberry.field(description="The second factors the user can verify (verifyMfa).")
     async def mfa_methods(self, info: Info) -> list[MfaMethodEnum]:
         return await info.context.loaders.mfa_methods_by_user.load(int(self.id))
+
+    @strawberry.field(
+        description="The user's passkeys, oldest first: the user themself only (FORBIDDEN "
+        "for anyone else, super-admins included)."
+    )
+    async def passkeys(
+        self, info: Info
+    ) -> list[Annotated[PasskeyType, strawberry.lazy("schema.passkeys")]]:
+        # Imported here: schema.passkeys builds on this module (LoginPayload's user).
+        from schema.passkeys import passkeys_of
+
+        return await passkeys_of(info, self.id)
 
     @classmethod
     def from_model(cls, user: User) -> UserType:
