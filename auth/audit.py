@@ -39,11 +39,14 @@ class AuditAction(StrEnum):
     API_KEY_DENIED_ADDRESS = "api_key.denied_address"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    SESSION_END = "session.end"
+    SESSION_END_OTHERS = "session.end_others"
 
 
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    SESSION = "session"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an

@@ -28,11 +28,21 @@ from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.text_inputs import check_text_inputs
+from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
-    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+    "Query",
+    (
+        NodeQuery,
+        SessionQuery,
+        UserSessionQuery,
+        UserQuery,
+        ApiKeyQuery,
+        MetricsQuery,
+        AuditQuery,
+    ),
 )
 get_object_definition(
     Query, strict=True
@@ -40,7 +50,8 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (SessionMutation, UserSessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation),
 )
 get_object_definition(
     Mutation, strict=True

@@ -57,7 +57,13 @@ class SessionMutation:
         password: Annotated[str, strawberry.argument(description="The user's password.")],
     ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
-        result = await sessions.login(info.context.actor, email, password, ttl=ttl)
+        result = await sessions.login(
+            info.context.actor,
+            email,
+            password,
+            ttl=ttl,
+            user_agent=info.context.request.headers.get("user-agent"),
+        )
         return LoginPayload(
             token=result.token,
             expires_at=result.expires_at,

@@ -26,6 +26,7 @@ from schema.pagination import (
 )
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
+from schema.user_sessions import SessionType, sessions_of
 
 Info = strawberry.Info[Context, None]
 
@@ -48,6 +49,13 @@ class UserType(relay.Node):
     status: UserStatusEnum = strawberry.field(description="Whether the user may sign in.")
     last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
     created_at: datetime = strawberry.field(description="When the user was created.")
+
+    @strawberry.field(
+        description="The user's live sessions, newest first (at most 100): the user's own, "
+        "or anyone's for a SUPER_ADMIN; FORBIDDEN otherwise, and with an API key."
+    )
+    async def sessions(self, info: Info) -> list[SessionType]:
+        return await sessions_of(info, self.id)
 
     @classmethod
     def from_model(cls, user: User) -> UserType:
