@@ -33,9 +33,7 @@ async def sign_in(
     gql: GraphQLClient, email: str, password: str, user_agent: str | None = None
 ) -> str:
     headers = {} if user_agent is None else {"User-Agent": user_agent}
-    result = await gql.execute(
-        LOGIN_AS, {"email": email, "password": password}, headers=headers
-    )
+    result = await gql.execute(LOGIN_AS, {"email": email, "password": password}, headers=headers)
     assert result.ok, result.body
     token: str = result.data["login"]["token"]
     return token
