@@ -11,8 +11,9 @@ from strawberry import relay
 from auth.audit import AuditAction, AuditTarget
 from auth.principal import Principal
 from auth.sessions import last_seen
-from models import Role, Session
+from core.enums import Role
 from resolvers import user_sessions
+from resolvers.rows import Session
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.ids import SESSION, SessionId, require_pk
