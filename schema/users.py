@@ -30,6 +30,12 @@ from schema.user_sessions import SessionType, sessions_of
 
 Info = strawberry.Info[Context, None]
 
+# Every password argument's description (the policy is auth/password_policy.py).
+PASSWORD_RULES = (  # noqa: S105 - a description, not a password
+    "12 to 1024 characters, not a common password, not containing the email's local part; "
+    "BAD_USER_INPUT with reason WEAK_PASSWORD otherwise."
+)
+
 
 # Wherever a User is reached (`users`, `user`, `node`, `nodes`, an ApiKey's `createdBy`, any
 # field added later), schema.read_rules applies this; `me` and a login's user are the
@@ -98,7 +104,7 @@ class UserOrder:
 class CreateUserInput:
     email: str = strawberry.field(description="Unique in any letter case (CONFLICT otherwise).")
     display_name: str = strawberry.field(description="1 to 200 characters.")
-    password: str = strawberry.field(description="12 to 1024 characters.")
+    password: str = strawberry.field(description=PASSWORD_RULES)
     roles: list[RoleEnum] = strawberry.field(description="At least one.")
 
 
@@ -212,7 +218,7 @@ class UserMutation:
         self,
         info: Info,
         user_id: UserId,
-        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+        new_password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
     ) -> UserType:
         user = await users.reset_password(
             info.context.principal, require_pk(user_id, USER), new_password
