@@ -31,8 +31,8 @@ from schema.user_sessions import SessionType, sessions_of
 Info = strawberry.Info[Context, None]
 
 # Every password argument's description (the policy is auth/password_policy.py).
-PASSWORD_RULES = (  # noqa: S105 - a description, not a password
-    "12 to 1024 characters, not a common password, not containing the email's local part; "
+PASSWORD_RULES = (
+    "12 to 1024 characters, not a common password, not containing the email's local part; "  # noqa: S105 - a description
     "BAD_USER_INPUT with reason WEAK_PASSWORD otherwise."
 )
 
