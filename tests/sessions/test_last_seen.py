@@ -3,6 +3,7 @@ not per request), the client's address and user agent at sign-in, and the idle t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -177,3 +178,27 @@ async def test_a_session_in_use_outlives_a_one_minute_idle_timeout(db: None) -> 
             refused = await gql.execute(ME, token=token)
 
     assert refused.errors[0]["extensions"]["reason"] == "SESSION_IDLE"
+
+
+async def test_a_request_within_the_minute_adds_no_statement(
+    gql: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The hot path stays one SELECT for the session: the row it reads carries last_seen_at.
+    user = await make_user()
+    with time_machine.travel(START, tick=False) as clock:
+        token = await sign_in(gql, user.email, PASSWORD)
+        await gql.execute(ME, token=token)
+        clock.move_to(START + timedelta(seconds=30))
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            assert (await gql.execute(ME, token=token)).ok
+        within = [r.getMessage() for r in caplog.records if r.name == "tortoise.db_client"]
+        caplog.clear()
+        clock.move_to(START + timedelta(seconds=90))
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            assert (await gql.execute(ME, token=token)).ok
+        after = [r.getMessage() for r in caplog.records if r.name == "tortoise.db_client"]
+
+    assert within
+    assert not [each for each in within if each.lstrip().upper().startswith("UPDATE")]
+    assert len([each for each in after if each.lstrip().upper().startswith("UPDATE")]) == 1
+    assert len(after) == len(within) + 1
