@@ -56,6 +56,7 @@ async def login(
             user=user,
             token_hash=hash_secret(token),
             expires_at=now + ttl,
+            last_seen_at=now,
             client_address=actor.client_address,
             user_agent=clean_user_agent(user_agent),
         )
