@@ -4,6 +4,7 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.mfa import RecoveryCode, TotpFactor
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import User
@@ -18,6 +19,8 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    TotpFactor,
+    RecoveryCode,
 ]
 __all__ = [
     "ApiCallDay",
@@ -26,9 +29,11 @@ __all__ = [
     "ApiKeyUsageDay",
     "AuditEvent",
     "RateLimitCounter",
+    "RecoveryCode",
     "Role",
     "Scope",
     "Session",
+    "TotpFactor",
     "User",
     "UserStatus",
     "WebhookEvent",

@@ -22,6 +22,7 @@ from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
@@ -51,7 +52,14 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserSessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation),
+    (
+        SessionMutation,
+        UserSessionMutation,
+        MfaMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True
