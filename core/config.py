@@ -206,6 +206,7 @@ class Settings:
     allow_new_database: bool = False
     portal_enabled: bool = True
     session_idle_minutes: int | None = None
+    max_subscriptions_per_credential: int = 20
     mfa_required_roles: tuple[Role, ...] = ()
     step_up_seconds: int = 300
     webauthn_rp_name: str | None = None
@@ -419,6 +420,11 @@ class Settings:
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
             session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
+            max_subscriptions_per_credential=read(
+                "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
+                _bounded_int(1, 10_000),
+                cls.max_subscriptions_per_credential,
+            ),
             mfa_required_roles=read("MFA_REQUIRED_ROLES", _roles, cls.mfa_required_roles),
             step_up_seconds=read("STEP_UP_SECONDS", _bounded_int(1, 86_400), cls.step_up_seconds),
             webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, None),
