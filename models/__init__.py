@@ -5,6 +5,7 @@ from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.mfa import RecoveryCode, TotpFactor
+from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import User
@@ -19,6 +20,8 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    Passkey,
+    PasskeyChallenge,
     TotpFactor,
     RecoveryCode,
 ]
@@ -28,6 +31,8 @@ __all__ = [
     "ApiKeyStatus",
     "ApiKeyUsageDay",
     "AuditEvent",
+    "Passkey",
+    "PasskeyChallenge",
     "RateLimitCounter",
     "RecoveryCode",
     "Role",

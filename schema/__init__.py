@@ -25,6 +25,7 @@ from schema.metrics import MetricsQuery
 from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
@@ -60,6 +61,7 @@ Mutation = merge_types(
         UserMutation,
         ApiKeyMutation,
         KeyChangeMutation,
+        PasskeyMutation,
     ),
 )
 get_object_definition(

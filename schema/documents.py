@@ -54,7 +54,9 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 ANONYMOUS_MAX_FRAGMENTS = 10
 ANONYMOUS_MAX_SPREADS = 30
-_ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
+# What a caller without a credential may send: signing in, by password or by passkey.
+_SIGN_IN_FIELDS = frozenset({"login", "beginPasskeyLogin", "passkeyLogin"})
+_ANONYMOUS_ROOT_FIELDS = _SIGN_IN_FIELDS | {"__typename"}
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
@@ -302,7 +304,8 @@ class DocumentGuard(SchemaExtension):
         return errors
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Without a valid credential, only `login`: refused before validation, so a caller
+        """Without a valid credential, only signing in (`login`, the passkey sign-in's two
+        mutations): refused before validation, so a caller
         without one learns nothing about the schema, and costs next to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
@@ -353,7 +356,7 @@ def _is_login(document: DocumentNode, operation_name: str | None) -> bool:
     if operation is None or operation.operation != OperationType.MUTATION:
         return False
     names = _root_field_names(document, operation.selection_set)
-    return "login" in names and names <= _ANONYMOUS_ROOT_FIELDS
+    return bool(names & _SIGN_IN_FIELDS) and names <= _ANONYMOUS_ROOT_FIELDS
 
 
 def _root_field_names(document: DocumentNode, selection_set: SelectionSetNode) -> set[str]:
