@@ -32,11 +32,21 @@ from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
+from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
-    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+    "Query",
+    (
+        NodeQuery,
+        SessionQuery,
+        UserSessionQuery,
+        UserQuery,
+        ApiKeyQuery,
+        MetricsQuery,
+        AuditQuery,
+    ),
 )
 get_object_definition(
     Query, strict=True
@@ -47,6 +57,7 @@ Mutation = merge_types(
     "Mutation",
     (
         SessionMutation,
+        UserSessionMutation,
         MfaMutation,
         UserMutation,
         ApiKeyMutation,
