@@ -21,6 +21,7 @@ from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
+from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
 from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
@@ -61,6 +62,7 @@ Mutation = merge_types(
         UserMutation,
         ApiKeyMutation,
         KeyChangeMutation,
+        KeyVerificationMutation,
         PasskeyMutation,
     ),
 )
