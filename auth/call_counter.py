@@ -23,7 +23,7 @@ import asyncio
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -34,6 +34,8 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import ApiKey, ApiKeyUsageDay
+from models.usage import ANONYMOUS_OPERATION, MAX_OPERATION_LENGTH, OK
+from models.usage_rollups import rollup_statements
 from models.conflicts import retry_on_conflict
 
 
@@ -42,17 +44,37 @@ class _Batch:
     calls: Counter[int] = field(default_factory=Counter)
     days: Counter[tuple[int, date]] = field(default_factory=Counter)
     last_used: dict[int, tuple[datetime, str | None]] = field(default_factory=dict)
+    # Calls by key, hour, operation and outcome; refusals and outcome moves land here only.
+    hours: Counter[tuple[int, datetime, str, str]] = field(default_factory=Counter)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
-    def add(self, key_id: int, now: datetime, address: str | None) -> asyncio.Future[None]:
+    def add(
+        self, key_id: int, now: datetime, address: str | None, operation: str, outcome: str
+    ) -> asyncio.Future[None]:
         self.calls[key_id] += 1
         self.days[(key_id, now.date())] += 1
         previous = self.last_used.get(key_id)
         if previous is None or previous[0] <= now:
             self.last_used[key_id] = (now, address)
+        return self.add_to_rollups(key_id, now, operation, outcome)
+
+    def add_to_rollups(
+        self, key_id: int, now: datetime, operation: str, outcome: str
+    ) -> asyncio.Future[None]:
+        self.hours[(key_id, hour_of(now), operation, outcome)] += 1
         waiter = asyncio.get_running_loop().create_future()
         self.waiters.append(waiter)
         return waiter
+
+    def move_in_rollups(
+        self, key_id: int, at: datetime, operation: str, recorded: str, outcome: str
+    ) -> asyncio.Future[None]:
+        self.hours[(key_id, hour_of(at), operation, recorded)] -= 1
+        return self.add_to_rollups(key_id, at, operation, outcome)
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class CallCounter:
@@ -60,8 +82,24 @@ class CallCounter:
         self._pending = _Batch()
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
-        waiter = self._pending.add(key_id, now, address)
+    async def record(
+        self, key_id: int, now: datetime, address: str | None, operation: str, outcome: str
+    ) -> None:
+        await self._wait_for(self._pending.add(key_id, now, address, operation, outcome))
+
+    async def record_refusal(
+        self, key_id: int, now: datetime, operation: str, outcome: str
+    ) -> None:
+        await self._wait_for(self._pending.add_to_rollups(key_id, now, operation, outcome))
+
+    async def move_outcome(
+        self, key_id: int, at: datetime, operation: str, recorded: str, outcome: str
+    ) -> None:
+        await self._wait_for(
+            self._pending.move_in_rollups(key_id, at, operation, recorded, outcome)
+        )
+
+    async def _wait_for(self, waiter: asyncio.Future[None]) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_pending())
         await waiter
@@ -127,6 +165,8 @@ def _statements(batch: _Batch, dialect: str) -> list[tuple[str, list[Any]]]:
         all_keys[day] += count
     for day, count in sorted(all_keys.items()):
         statements.append((count_all_keys_day, [_DAY.to_db_value(day, ApiKeyUsageDay), count]))
+    # Last in the lock order: the roll-up rows, sorted, in one statement per few hundred.
+    statements.extend(rollup_statements(batch.hours, dialect))
     return statements
 
 
@@ -186,10 +226,55 @@ class CallCounters:
             WeakKeyDictionary()
         )
 
-    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
-        """Count one call of the key, durably, before returning."""
+    async def record(
+        self,
+        key_id: int,
+        now: datetime,
+        address: str | None = None,
+        *,
+        operation: str | None = None,
+        outcome: str = OK,
+    ) -> None:
+        """Count one call of the key, durably, before returning, in the roll-ups under
+        `operation` (None: an anonymous one) and `outcome`."""
+        await self._counter().record(key_id, now, address, operation_label(operation), outcome)
+
+    async def record_refusal(
+        self, key_id: int, now: datetime, *, operation: str | None, outcome: str
+    ) -> None:
+        """A request of a known key refused at the door (over its rate limit, from an
+        address it may not use, revoked...): in the roll-ups under `outcome`, never a call
+        (`totalCalls`, `usage`, `apiCallsToday` stay as they are)."""
+        await self._counter().record_refusal(key_id, now, operation_label(operation), outcome)
+
+    async def move_outcome(
+        self,
+        key_id: int,
+        at: datetime,
+        *,
+        operation: str | None,
+        outcome: str,
+        recorded: str = OK,
+    ) -> None:
+        """A call counted at `at` under `recorded` was answered with `outcome`: move it
+        there in the roll-ups. Calls are counted before their request runs, so the outcome
+        is known only after; the call itself stays counted."""
+        if outcome == recorded:
+            return
+        await self._counter().move_outcome(
+            key_id, at, operation_label(operation), recorded, outcome
+        )
+
+    def _counter(self) -> CallCounter:
         loop = asyncio.get_running_loop()
         counter = self._counters.get(loop)
         if counter is None:
             counter = self._counters[loop] = CallCounter()
-        await counter.record(key_id, now, address)
+        return counter
+
+
+def operation_label(operation: str | None) -> str:
+    """What the roll-ups call an operation: its name, cut to the column's width."""
+    if not operation:
+        return ANONYMOUS_OPERATION
+    return operation[:MAX_OPERATION_LENGTH]

@@ -53,9 +53,14 @@ def known_address(client_address: str | None) -> str | None:
 
 
 async def authenticate(
-    headers: Mapping[str, str], client_address: str | None, runtime: Runtime
+    headers: Mapping[str, str],
+    client_address: str | None,
+    runtime: Runtime,
+    operation: str | None = None,
 ) -> Actor:
-    """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
+    """`operation`: what a key's call is counted under in the usage roll-ups (the GraphQL
+    operation name; None for an anonymous one).
+    `client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
     uvicorn resolves it; it travels with the actor into the audit log. A key's call is
     counted, and its limit kept, by `runtime`."""
     client_address = known_address(client_address)
@@ -66,7 +71,7 @@ async def authenticate(
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
-        principal = await authenticate_api_key(credential, client_address, runtime)
+        principal = await authenticate_api_key(credential, client_address, runtime, operation)
     else:
         principal = await authenticate_session(credential)
     if principal is None:

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from models import ApiKey, Role, Scope, Session, User
+
+
+@dataclass(frozen=True)
+class CountedCall:
+    """A key's call as the call counter counted it: when, and under which operation name,
+    so that the answer's outcome can be filed in the same roll-up bucket."""
+
+    at: datetime
+    operation: str | None
 
 
 @dataclass(frozen=True)
@@ -16,6 +26,7 @@ class Principal:
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
+    counted_call: CountedCall | None = None
 
     @property
     def role(self) -> Role | None:

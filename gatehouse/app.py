@@ -24,14 +24,16 @@ from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth.credentials import authenticate
+from auth.credentials import authenticate, credential_from_headers
 from auth.runtime import Runtime, build_runtime
+from auth.tokens import looks_like_api_key
 from core import metrics
 from core.config import Settings
 from core.errors import ErrorCode, GatehouseError, bad_input, unavailable
 from core.outage import shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
+from gatehouse.call_outcomes import outcome_of, remember_call, settle_call
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
@@ -40,6 +42,7 @@ from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
+from gatehouse.operation_names import requested_operation
 from gatehouse.playground import Playground
 from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
@@ -101,7 +104,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         address = request.client.host if request.client else None
-        actor = await authenticate(request.headers, address, self.runtime)
+        operation = None
+        credential = credential_from_headers(request.headers)
+        if credential and looks_like_api_key(credential):
+            operation = await requested_operation(request, self.schema.document_cache)
+        actor = await authenticate(request.headers, address, self.runtime, operation)
+        remember_call(request, actor)
         return Context(
             request=request,
             response=response,
@@ -140,6 +148,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        await settle_call(request, self.runtime, outcome_of(result.errors))
         if failed_before_execution(result.data, result.errors):
             # Nothing was executed, so there is no `data`, not even null (GraphQL spec 7.1.2).
             processed.pop("data", None)
@@ -187,10 +196,16 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             raise unavailable()
         try:
             response = await self._run_within_deadline(request)
-        except (GatehouseError, HTTPException):
+        except GatehouseError as exc:
+            await settle_call(request, self.runtime, exc.code.value)
+            raise
+        except HTTPException:
+            await settle_call(request, self.runtime, ErrorCode.BAD_USER_INPUT.value)
             raise
         except Exception as exc:
-            raise unexpected(exc) from exc
+            refusal = unexpected(exc)
+            await settle_call(request, self.runtime, refusal.code.value)
+            raise refusal from exc
         media_type = negotiate(request.headers.get("accept"))
         if media_type != JSON and response.media_type == JSON:
             response.headers["content-type"] = media_type

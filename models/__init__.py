@@ -6,6 +6,7 @@ from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
+from models.usage import ApiKeyUsageRollup
 from models.users import User
 from models.webhooks import WebhookEvent
 
@@ -15,6 +16,7 @@ __models__ = [
     ApiKey,
     ApiKeyUsageDay,
     ApiCallDay,
+    ApiKeyUsageRollup,
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
@@ -24,6 +26,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
+    "ApiKeyUsageRollup",
     "AuditEvent",
     "RateLimitCounter",
     "Role",

@@ -1,0 +1,53 @@
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0009_session_details")]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name="ApiKeyUsageRollup",
+            fields=[
+                (
+                    "id",
+                    fields.BigIntField(
+                        generated=True, primary_key=True, unique=True, db_index=True
+                    ),
+                ),
+                (
+                    "api_key",
+                    fields.ForeignKeyField(
+                        "models.ApiKey",
+                        source_field="api_key_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="usage_rollups",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("granularity", fields.CharField(max_length=5)),
+                ("bucket_start", fields.DatetimeField()),
+                ("operation", fields.CharField(max_length=100)),
+                ("outcome", fields.CharField(max_length=32)),
+                ("calls", fields.BigIntField(default=0)),
+            ],
+            options={
+                "table": "api_key_usage_rollups",
+                "app": "models",
+                "unique_together": (
+                    ("api_key", "granularity", "bucket_start", "operation", "outcome"),
+                ),
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
+        ops.AddIndex(
+            model_name="ApiKeyUsageRollup",
+            index=Index(fields=["granularity", "bucket_start"]),
+        ),
+    ]
