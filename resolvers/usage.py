@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import UTC, datetime, timedelta
 
 from core.enums import Role, Scope
@@ -31,7 +32,20 @@ from models.usage_rollups import (
     top_keys,
 )
 
-OPERATION, OUTCOME = "OPERATION", "OUTCOME"
+
+
+class UsageGranularity(StrEnum):
+    HOUR = HOUR
+    DAY = DAY
+    MONTH = MONTH
+
+
+class UsageDimension(StrEnum):
+    OPERATION = "OPERATION"
+    OUTCOME = "OUTCOME"
+
+
+OPERATION, OUTCOME = UsageDimension.OPERATION.value, UsageDimension.OUTCOME.value
 # The longest range a request may ask for, in buckets: a leap year of hours, ten years of
 # days, a century of months. A GraphQL series also counts its buckets in the query cost.
 MAX_BUCKETS = {HOUR: 24 * 366, DAY: 3660, MONTH: 1200}

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from schema.allowed_operations import AllowedOperationsQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
@@ -28,11 +29,22 @@ from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.text_inputs import check_text_inputs
+from schema.usage import UsageQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
-    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+    "Query",
+    (
+        NodeQuery,
+        SessionQuery,
+        UserQuery,
+        ApiKeyQuery,
+        MetricsQuery,
+        UsageQuery,
+        AuditQuery,
+        AllowedOperationsQuery,
+    ),
 )
 get_object_definition(
     Query, strict=True
