@@ -51,6 +51,7 @@ from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
+from gatehouse.usage_export import usage_csv
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from schema import build_schema
 from schema.context import Context
@@ -363,6 +364,7 @@ def create_app(
         Route("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         readiness_probe(readiness),
+        Route("/v1/usage.csv", usage_csv(runtime), methods=["GET"]),
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()
