@@ -34,9 +34,9 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import ApiKey, ApiKeyUsageDay
+from models.conflicts import retry_on_conflict
 from models.usage import ANONYMOUS_OPERATION, MAX_OPERATION_LENGTH, OK
 from models.usage_rollups import rollup_statements
-from models.conflicts import retry_on_conflict
 
 
 @dataclass
@@ -49,7 +49,12 @@ class _Batch:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     def add(
-        self, key_id: int, now: datetime, address: str | None, operation: str, outcome: str
+        self,
+        key_id: int,
+        now: datetime,
+        address: str | None,
+        operation: str = ANONYMOUS_OPERATION,
+        outcome: str = OK,
     ) -> asyncio.Future[None]:
         self.calls[key_id] += 1
         self.days[(key_id, now.date())] += 1

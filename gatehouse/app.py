@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -53,7 +53,7 @@ from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.usage_export import usage_csv
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
-from schema import build_schema
+from schema import GatehouseSchema, build_schema
 from schema.context import Context
 from schema.documents import DocumentSettings
 
@@ -108,7 +108,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         operation = None
         credential = credential_from_headers(request.headers)
         if credential and looks_like_api_key(credential):
-            operation = await requested_operation(request, self.schema.document_cache)
+            documents = cast(GatehouseSchema, self.schema).document_cache
+            operation = await requested_operation(request, documents)
         actor = await authenticate(request.headers, address, self.runtime, operation)
         remember_call(request, actor)
         return Context(

@@ -26,7 +26,7 @@ from auth.credentials import authenticate
 from auth.runtime import Runtime
 from core.errors import ErrorCode, GatehouseError
 from gatehouse.call_outcomes import remember_call, settle_call
-from models.usage_rollups import SeriesRow
+from models.usage_rollups import SeriesQuery, SeriesRow
 from resolvers import usage
 from schema.ids import API_KEY, pk_of
 
@@ -98,7 +98,7 @@ def _filename(granularity: str, start: datetime, end: datetime) -> str:
     return f"usage-{granularity.lower()}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
 
 
-async def _chunks(query: usage.SeriesQuery) -> AsyncIterator[str]:
+async def _chunks(query: SeriesQuery) -> AsyncIterator[str]:
     yield ",".join(COLUMNS) + "\r\n"
     pending: list[SeriesRow] = []
     try:

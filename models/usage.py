@@ -16,8 +16,8 @@ OK = "OK"
 
 
 class ApiKeyUsageRollup(Model):
-    """One row per key, granularity, bucket, operation and outcome. Written only by the
-    call counter's group commit (an upsert adding to `calls`) and deleted by pruning."""
+    # One row per key, granularity, bucket, operation and outcome. Written only by the call
+    # counter's group commit (an upsert adding to `calls`) and deleted by pruning.
 
     id = fields.BigIntField(primary_key=True)
     api_key: fields.ForeignKeyRelation[ApiKey] = fields.ForeignKeyField(

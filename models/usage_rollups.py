@@ -43,7 +43,7 @@ def bucket_start(moment: datetime, granularity: str) -> datetime:
 
 def next_bucket(start: datetime, granularity: str) -> datetime:
     if granularity == MONTH:
-        if start.month == 12:  # noqa: PLR2004 - December
+        if start.month == 12:
             return start.replace(year=start.year + 1, month=1)
         return start.replace(month=start.month + 1)
     return start + (timedelta(hours=1) if granularity == HOUR else timedelta(days=1))
@@ -55,7 +55,8 @@ def db_time(moment: datetime) -> Any:
 
 def python_time(value: Any) -> datetime:
     moment = _BUCKET.to_python_value(value)
-    assert isinstance(moment, datetime)
+    if not isinstance(moment, datetime):
+        raise TypeError(f"not a time: {value!r}")
     return moment.astimezone(UTC)
 
 
@@ -139,7 +140,7 @@ async def _series_batch(
     # batch ends on a bucket's boundary.
     buckets = (
         "SELECT DISTINCT bucket_start FROM api_key_usage_rollups "  # noqa: S608 - fixed text
-        f"WHERE {' AND '.join(where)} ORDER BY bucket_start LIMIT {int(batch_size)}"
+        f"WHERE {' AND '.join(where)} ORDER BY bucket_start LIMIT ?"
     )
     listed = ", ".join(columns)
     sql = (
@@ -150,7 +151,7 @@ async def _series_batch(
     connection = get_connection("default")
     if connection.capabilities.dialect == "postgres":
         sql = numbered(sql)
-    _, rows = await connection.execute_query(sql, parameters + parameters)
+    _, rows = await connection.execute_query(sql, [*parameters, *parameters, batch_size])
     result = []
     for row in rows:
         values = list(row)
@@ -168,21 +169,19 @@ class KeyTotal:
     errors: int
 
 
-async def top_keys(
-    granularity: str, start: datetime, end: datetime, first: int
-) -> list[KeyTotal]:
+async def top_keys(granularity: str, start: datetime, end: datetime, first: int) -> list[KeyTotal]:
     """The keys with the most calls in the buckets of [start, end); `errors` counts those
     answered with anything but OK."""
     sql = (
         "SELECT api_key_id, SUM(calls), SUM(CASE WHEN outcome <> 'OK' THEN calls ELSE 0 END) "
         "FROM api_key_usage_rollups WHERE granularity = ? AND bucket_start >= ? "
         "AND bucket_start < ? GROUP BY api_key_id HAVING SUM(calls) > 0 "
-        f"ORDER BY SUM(calls) DESC, api_key_id LIMIT {int(first)}"
+        "ORDER BY SUM(calls) DESC, api_key_id LIMIT ?"
     )
     connection = get_connection("default")
     if connection.capabilities.dialect == "postgres":
         sql = numbered(sql)
-    parameters = [granularity, db_time(start), db_time(end)]
+    parameters = [granularity, db_time(start), db_time(end), first]
     _, rows = await connection.execute_query(sql, parameters)
     totals = []
     for row in rows:
@@ -191,22 +190,21 @@ async def top_keys(
     return totals
 
 
+_DELETE_BATCH = (
+    "DELETE FROM api_key_usage_rollups WHERE id IN (SELECT id FROM api_key_usage_rollups "
+    "WHERE granularity = ? AND bucket_start < ? ORDER BY id LIMIT ?)"
+)
+
+
 async def delete_rollups_before(granularity: str, bound: datetime, batch_size: int) -> int:
     """Delete at most `batch_size` rows of `granularity` whose bucket starts before
     `bound`; answers how many. Idempotent, so several hosts may prune at once: on
     PostgreSQL rows another pruner holds are skipped (`SKIP LOCKED`) rather than waited
     for, and a row deleted twice is deleted once."""
     connection = get_connection("default")
-    inner = (
-        "SELECT id FROM api_key_usage_rollups WHERE granularity = ? AND bucket_start < ? "
-        f"ORDER BY id LIMIT {int(batch_size)}"
-    )
     if connection.capabilities.dialect == "postgres":
-        sql = numbered(
-            f"DELETE FROM api_key_usage_rollups WHERE id IN ({inner} FOR UPDATE SKIP LOCKED)"  # noqa: S608
-        )
+        sql = numbered(_DELETE_BATCH.replace(")", " FOR UPDATE SKIP LOCKED)"))
     else:
-        sql = f"DELETE FROM api_key_usage_rollups WHERE id IN ({inner})"  # noqa: S608
-    deleted, _ = await connection.execute_query(sql, [granularity, db_time(bound)])
+        sql = _DELETE_BATCH
+    deleted, _ = await connection.execute_query(sql, [granularity, db_time(bound), batch_size])
     return int(deleted)
-

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from enum import StrEnum
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
-from core.enums import Role, Scope
 from auth.principal import Principal
+from core.enums import Role, Scope
 from core.errors import (
     ErrorCode,
     GatehouseError,
@@ -31,7 +31,6 @@ from models.usage_rollups import (
     series_rows,
     top_keys,
 )
-
 
 
 class UsageGranularity(StrEnum):

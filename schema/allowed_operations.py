@@ -39,16 +39,19 @@ async def may_call(field: Any, info: Info) -> bool:
                     return False
                 if not allowed:
                     return False
-        elif isinstance(extension, ReadRuleExtension) and not extension.behind_interface:
-            if not extension.rule.allows(info.context.actor):
-                return False
+        elif (
+            isinstance(extension, ReadRuleExtension)
+            and not extension.behind_interface
+            and not extension.rule.allows(info.context.actor)
+        ):
+            return False
     return True
 
 
 async def allowed_operations(info: Info) -> list[str]:
     """In the schema's order: Query's fields, then Mutation's, then Subscription's; a name
     two roots share is listed once."""
-    schema = info.schema._schema  # noqa: SLF001 - the graphql-core schema Strawberry built
+    schema = info.schema._schema
     names: list[str] = []
     roots: list[GraphQLObjectType | None] = [
         schema.query_type,

@@ -150,7 +150,7 @@ class ApiKeyType(relay.Node):
         from_: From,
         to: To,
         granularity: Granularity,
-        group_by: GroupBy = (),  # type: ignore[assignment] - printed as []
+        group_by: GroupBy = (),  # type: ignore[assignment]  # printed as []
     ) -> list[UsageBucket]:
         return await series(from_, to, granularity, group_by, self.id)
 

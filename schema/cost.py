@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from graphql import (
+    EnumValueNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLArgument,
@@ -31,7 +32,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    EnumValueNode,
     ListValueNode,
     NullValueNode,
     SelectionSetNode,
@@ -180,7 +180,7 @@ class Measurer:
     def _page_size(self, node: FieldNode, definition: GraphQLField | None) -> int | None:
         if definition is None:
             return None
-        if SERIES_ARGUMENTS <= definition.args.keys():
+        if definition.args.keys() >= SERIES_ARGUMENTS:
             return self._buckets(node)
         names = [name for name in PAGE_ARGUMENTS if name in definition.args]
         if not names:
@@ -219,7 +219,7 @@ class Measurer:
                 value = value.value
             values[name] = value
         granularity = values["granularity"]
-        longest = MAX_BUCKETS.get(granularity, max(MAX_BUCKETS.values()))  # type: ignore[call-overload]
+        longest = MAX_BUCKETS.get(str(granularity), max(MAX_BUCKETS.values()))
         try:
             start = datetime.fromisoformat(str(values["from"]))
             end = datetime.fromisoformat(str(values["to"]))

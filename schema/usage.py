@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -44,7 +43,7 @@ class UsageQuery:
         from_: From,
         to: To,
         granularity: Granularity,
-        group_by: GroupBy = (),  # type: ignore[assignment] - printed as []
+        group_by: GroupBy = (),  # type: ignore[assignment]  # printed as []
     ) -> list[UsageBucket]:
         return await series(from_, to, granularity, group_by, None)
 

@@ -46,16 +46,14 @@ class UsageBucket:
 
 From = Annotated[
     datetime,
-    strawberry.argument(
-        name="from", description="The range's start: its bucket is the first one."
-    ),
+    strawberry.argument(name="from", description="The range's start: its bucket is the first one."),
 ]
 To = Annotated[datetime, strawberry.argument(description="The range's end, exclusive.")]
 Granularity = Annotated[
-    UsageGranularityEnum, strawberry.argument(description="One bucket per HOUR, DAY or MONTH.")
+    usage.UsageGranularity, strawberry.argument(description="One bucket per HOUR, DAY or MONTH.")
 ]
 GroupBy = Annotated[
-    list[UsageDimensionEnum] | None,
+    list[usage.UsageDimension] | None,
     strawberry.argument(description="Split each bucket by operation, outcome or both."),
 ]
 SERIES_DESCRIPTION = (

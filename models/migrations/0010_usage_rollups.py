@@ -42,12 +42,9 @@ class Migration(migrations.Migration):
                 "unique_together": (
                     ("api_key", "granularity", "bucket_start", "operation", "outcome"),
                 ),
+                "indexes": [Index(fields=["granularity", "bucket_start"])],
                 "pk_attr": "id",
             },
             bases=["Model"],
-        ),
-        ops.AddIndex(
-            model_name="ApiKeyUsageRollup",
-            index=Index(fields=["granularity", "bucket_start"]),
         ),
     ]

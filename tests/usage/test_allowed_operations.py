@@ -44,7 +44,7 @@ SCALARS = {
     "Date": '"2030-01-01"',
     "JSON": "{}",
 }
-SCHEMA = build_schema(DocumentSettings.from_settings(SETTINGS))._schema  # noqa: SLF001
+SCHEMA = build_schema(DocumentSettings.from_settings(SETTINGS))._schema
 
 
 def literal(of_type: GraphQLInputType) -> str:
@@ -53,7 +53,7 @@ def literal(of_type: GraphQLInputType) -> str:
     if isinstance(of_type, GraphQLList):
         return f"[{literal(of_type.of_type)}]"
     if isinstance(of_type, GraphQLEnumType):
-        return next(iter(of_type.values))
+        return str(next(iter(of_type.values)))
     if isinstance(of_type, GraphQLInputObjectType):
         required = [
             f"{name}: {literal(field.type)}"

@@ -26,7 +26,9 @@ async def record_calls_over(days: int) -> None:
 
 
 async def counts() -> dict[str, int]:
-    found = await ApiKeyUsageRollup.all().values_list("granularity", flat=True)
+    found = [
+        str(each) for each in await ApiKeyUsageRollup.all().values_list("granularity", flat=True)
+    ]
     return {granularity: found.count(granularity) for granularity in ("HOUR", "DAY", "MONTH")}
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
-from httpx import AsyncClient
 
 from auth.runtime import current
 from models import ApiKey, ApiKeyUsageRollup, Role, Scope, User
@@ -90,22 +89,57 @@ async def test_named_operations_and_outcomes_are_summed_by_hour_day_and_month(
         total, hours = await key_series(gql, token, gid(api_key), "HOUR", ["OPERATION", "OUTCOME"])
         assert total == 6
         assert hours == [
-            {"start": at(NOW.replace(minute=0)), "operation": "(anonymous)", "outcome": "OK", "calls": 1},
-            {"start": at(NOW.replace(minute=0)), "operation": "MakeKey", "outcome": "FORBIDDEN", "calls": 1},
-            {"start": at(NOW.replace(minute=0)), "operation": "WhoAmI", "outcome": "OK", "calls": 3},
-            {"start": at(NOW.replace(minute=0) + timedelta(hours=1)), "operation": "WhoAmI", "outcome": "OK", "calls": 1},
-        ]  # fmt: skip
+            {
+                "start": at(NOW.replace(minute=0)),
+                "operation": "(anonymous)",
+                "outcome": "OK",
+                "calls": 1,
+            },
+            {
+                "start": at(NOW.replace(minute=0)),
+                "operation": "MakeKey",
+                "outcome": "FORBIDDEN",
+                "calls": 1,
+            },
+            {
+                "start": at(NOW.replace(minute=0)),
+                "operation": "WhoAmI",
+                "outcome": "OK",
+                "calls": 3,
+            },
+            {
+                "start": at(NOW.replace(minute=0) + timedelta(hours=1)),
+                "operation": "WhoAmI",
+                "outcome": "OK",
+                "calls": 1,
+            },
+        ]
         _, days = await key_series(gql, token, gid(api_key), "DAY", ["OUTCOME"])
         assert days == [
-            {"start": at(datetime(2030, 3, 14, tzinfo=UTC)), "operation": None, "outcome": "FORBIDDEN", "calls": 1},
-            {"start": at(datetime(2030, 3, 14, tzinfo=UTC)), "operation": None, "outcome": "OK", "calls": 5},
-        ]  # fmt: skip
+            {
+                "start": at(datetime(2030, 3, 14, tzinfo=UTC)),
+                "operation": None,
+                "outcome": "FORBIDDEN",
+                "calls": 1,
+            },
+            {
+                "start": at(datetime(2030, 3, 14, tzinfo=UTC)),
+                "operation": None,
+                "outcome": "OK",
+                "calls": 5,
+            },
+        ]
         _, months = await key_series(
             gql, token, gid(api_key), "MONTH", [], start=datetime(2030, 1, 1, tzinfo=UTC)
         )
         assert months == [
-            {"start": at(datetime(2030, 3, 1, tzinfo=UTC)), "operation": None, "outcome": None, "calls": 6}
-        ]  # fmt: skip
+            {
+                "start": at(datetime(2030, 3, 1, tzinfo=UTC)),
+                "operation": None,
+                "outcome": None,
+                "calls": 6,
+            }
+        ]
 
 
 async def test_refused_calls_are_counted_by_outcome_but_not_in_total_calls(
@@ -116,9 +150,7 @@ async def test_refused_calls_are_counted_by_outcome_but_not_in_total_calls(
     with time_machine.travel(NOW, tick=False):
         token = await gql.login(super_admin)
         assert (await gql.execute(ME, headers=key_headers(secret))).ok
-        limited = await gql.http.post(
-            "/graphql", json={"query": ME}, headers=key_headers(secret)
-        )
+        limited = await gql.http.post("/graphql", json={"query": ME}, headers=key_headers(secret))
         assert limited.status_code == 429
         total, hours = await key_series(gql, token, gid(api_key), "HOUR", ["OUTCOME"])
     assert total == 1
@@ -187,16 +219,24 @@ async def test_group_commit_writes_concurrent_calls_into_one_set_of_rows(db: Non
     calls = current().calls
     await asyncio.gather(
         *(calls.record(api_key.id, NOW, operation="Burst") for _ in range(25)),
-        *(calls.record_refusal(api_key.id, NOW, operation="Burst", outcome="RATE_LIMITED") for _ in range(5)),
-    )  # fmt: skip
-    rows = await ApiKeyUsageRollup.filter(api_key_id=api_key.id).order_by(
-        "granularity", "outcome"
-    ).values_list("granularity", "outcome", "calls")
+        *(
+            calls.record_refusal(api_key.id, NOW, operation="Burst", outcome="RATE_LIMITED")
+            for _ in range(5)
+        ),
+    )
+    rows = (
+        await ApiKeyUsageRollup.filter(api_key_id=api_key.id)
+        .order_by("granularity", "outcome")
+        .values_list("granularity", "outcome", "calls")
+    )
     assert rows == [
-        ("DAY", "OK", 25), ("DAY", "RATE_LIMITED", 5),
-        ("HOUR", "OK", 25), ("HOUR", "RATE_LIMITED", 5),
-        ("MONTH", "OK", 25), ("MONTH", "RATE_LIMITED", 5),
-    ]  # fmt: skip
+        ("DAY", "OK", 25),
+        ("DAY", "RATE_LIMITED", 5),
+        ("HOUR", "OK", 25),
+        ("HOUR", "RATE_LIMITED", 5),
+        ("MONTH", "OK", 25),
+        ("MONTH", "RATE_LIMITED", 5),
+    ]
     await api_key.refresh_from_db()
     assert api_key.total_calls == 25
 

@@ -6,21 +6,21 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from urllib.parse import urlencode
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from httpx import AsyncClient
 
-from gatehouse.app import create_app
-
 from auth.runtime import current
+from gatehouse.app import create_app
 from models import Role, Scope, User
 from models.usage_rollups import DAY, HOUR, SeriesQuery, series_rows
-from tests.support.factories import gid, make_api_key, make_user
 from tests.support.database import SETTINGS
+from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import GraphQLClient
 
 NOW = datetime(2030, 3, 14, 15, 30, tzinfo=UTC)
@@ -58,9 +58,15 @@ async def test_the_csv_equals_the_graphql_series(gql: GraphQLClient, super_admin
         span = {"from": (NOW - timedelta(hours=3)).isoformat(), "to": NOW.isoformat()}
         for group_by in ([], ["OPERATION"], ["OPERATION", "OUTCOME"]):
             series = await gql.execute(
-                SERIES, {**span, "to": (NOW + timedelta(hours=3)).isoformat(),
-                         "granularity": "HOUR", "groupBy": group_by}, token=token,
-            )  # fmt: skip
+                SERIES,
+                {
+                    **span,
+                    "to": (NOW + timedelta(hours=3)).isoformat(),
+                    "granularity": "HOUR",
+                    "groupBy": group_by,
+                },
+                token=token,
+            )
             assert series.ok, series.body
             response = await gql.http.get(
                 "/v1/usage.csv",
@@ -99,10 +105,14 @@ async def test_cells_a_spreadsheet_would_run_are_escaped(
         await current().calls.record(api_key.id, NOW, operation=operation)
     response = await client.get(
         "/v1/usage.csv",
-        params={"from": "2030-03-14T00:00:00Z", "to": "2030-03-15T00:00:00Z",
-                "granularity": "DAY", "groupBy": "operation"},
+        params={
+            "from": "2030-03-14T00:00:00Z",
+            "to": "2030-03-15T00:00:00Z",
+            "granularity": "DAY",
+            "groupBy": "operation",
+        },
         headers={"X-API-Key": secret},
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     operations = {row["operation"] for row in parsed(response.text)}
     assert operations == {"'" + formula for formula in formulas}
@@ -118,17 +128,24 @@ async def test_a_year_of_hours_is_streamed_in_chunks(db: None, super_admin: User
         {"from": "2029-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "granularity": "HOUR"}
     )
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/v1/usage.csv", "raw_path": b"/v1/usage.csv",
-        "query_string": query.encode(), "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/usage.csv",
+        "raw_path": b"/v1/usage.csv",
+        "query_string": query.encode(),
+        "root_path": "",
         "headers": [(b"host", b"testserver"), (b"x-api-key", secret.encode())],
-        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-    }  # fmt: skip
-    sent: list[dict[str, Any]] = []
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    sent: list[MutableMapping[str, Any]] = []
     requested = False
     finished = asyncio.Event()
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         nonlocal requested
         if not requested:
             requested = True
@@ -136,7 +153,7 @@ async def test_a_year_of_hours_is_streamed_in_chunks(db: None, super_admin: User
         await finished.wait()  # the client stays until the whole body came
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
         if message["type"] == "http.response.body" and not message.get("more_body"):
             finished.set()
@@ -155,7 +172,9 @@ async def test_rows_are_read_in_keyset_batches_whole_buckets_at_a_time(db: None)
     api_key, _ = await make_api_key(owner)
     for hour in range(7):
         for operation in ("A", "B"):
-            await current().calls.record(api_key.id, NOW + timedelta(hours=hour), operation=operation)
+            await current().calls.record(
+                api_key.id, NOW + timedelta(hours=hour), operation=operation
+            )
     query = SeriesQuery(HOUR, NOW.replace(minute=0), NOW + timedelta(days=1), by_operation=True)
     rows = [row async for row in series_rows(query, batch_size=2)]
     assert [(row.start.hour, row.operation) for row in rows] == [
@@ -171,16 +190,43 @@ async def test_rows_are_read_in_keyset_batches_whole_buckets_at_a_time(db: None)
         ({"to": "2030-01-02T00:00:00Z", "granularity": "DAY"}, 400),
         ({"from": "yesterday", "to": "2030-01-02T00:00:00Z", "granularity": "DAY"}, 400),
         ({"from": "2030-01-02T00:00:00Z", "to": "2030-01-01T00:00:00Z", "granularity": "DAY"}, 400),
-        ({"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "granularity": "HOUR"}, 400),
-        ({"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", "granularity": "WEEK"}, 400),
-        ({"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", "granularity": "DAY",
-          "groupBy": "key"}, 400),
-        ({"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", "granularity": "DAY",
-          "keyId": "QXBpS2V5Ojk5OTk5"}, 404),
-        ({"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", "granularity": "DAY",
-          "keyId": "not-an-id"}, 404),
+        (
+            {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "granularity": "HOUR"},
+            400,
+        ),
+        (
+            {"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", "granularity": "WEEK"},
+            400,
+        ),
+        (
+            {
+                "from": "2030-01-01T00:00:00Z",
+                "to": "2030-01-02T00:00:00Z",
+                "granularity": "DAY",
+                "groupBy": "key",
+            },
+            400,
+        ),
+        (
+            {
+                "from": "2030-01-01T00:00:00Z",
+                "to": "2030-01-02T00:00:00Z",
+                "granularity": "DAY",
+                "keyId": "QXBpS2V5Ojk5OTk5",
+            },
+            404,
+        ),
+        (
+            {
+                "from": "2030-01-01T00:00:00Z",
+                "to": "2030-01-02T00:00:00Z",
+                "granularity": "DAY",
+                "keyId": "not-an-id",
+            },
+            404,
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_parameters_are_clear_errors(
     client: AsyncClient, super_admin: User, params: dict[str, str], status: int
 ) -> None:
@@ -207,8 +253,13 @@ async def test_every_role_may_export(client: AsyncClient, role: Role) -> None:
 
 @pytest.mark.parametrize(
     ("scopes", "status"),
-    [((Scope.READ,), 200), ((Scope.WRITE,), 403), ((Scope.ADMIN,), 403), ((Scope.WRITE, Scope.ADMIN), 403)],
-)  # fmt: skip
+    [
+        ((Scope.READ,), 200),
+        ((Scope.WRITE,), 403),
+        ((Scope.ADMIN,), 403),
+        ((Scope.WRITE, Scope.ADMIN), 403),
+    ],
+)
 async def test_a_key_needs_the_read_scope(
     client: AsyncClient, super_admin: User, scopes: tuple[Scope, ...], status: int
 ) -> None:
