@@ -114,30 +114,32 @@ async def _chunks(query: SeriesQuery) -> AsyncIterator[str]:
         raise
 
 
+async def export_usage(request: Request, runtime: Runtime) -> Response:
+    address = request.client.host if request.client else None
+    actor = await authenticate(request.headers, address, runtime, OPERATION_NAME)
+    remember_call(request, actor)
+    try:
+        usage.may_read_usage(actor)
+        granularity = _granularity(request)
+        wanted = usage.usage_range(_moment(request, "from"), _moment(request, "to"), granularity)
+        query = usage.series_query(wanted, _group_by(request), await _key_id(request))
+    except GatehouseError as error:
+        await settle_call(request, runtime, error.code.value)
+        raise
+    return StreamingResponse(
+        _chunks(query),
+        media_type="text/csv; charset=utf-8; header=present",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{_filename(granularity, wanted.start, wanted.end)}"'
+            ),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def usage_csv(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        address = request.client.host if request.client else None
-        actor = await authenticate(request.headers, address, runtime, OPERATION_NAME)
-        remember_call(request, actor)
-        try:
-            usage.may_read_usage(actor)
-            granularity = _granularity(request)
-            wanted = usage.usage_range(
-                _moment(request, "from"), _moment(request, "to"), granularity
-            )
-            query = usage.series_query(wanted, _group_by(request), await _key_id(request))
-        except GatehouseError as error:
-            await settle_call(request, runtime, error.code.value)
-            raise
-        return StreamingResponse(
-            _chunks(query),
-            media_type="text/csv; charset=utf-8; header=present",
-            headers={
-                "Content-Disposition": (
-                    f'attachment; filename="{_filename(granularity, wanted.start, wanted.end)}"'
-                ),
-                "Cache-Control": "no-store",
-            },
-        )
+        return await export_usage(request, runtime)
 
     return endpoint

@@ -3,9 +3,9 @@ batches, and pruning in batches."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,28 +60,42 @@ def python_time(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+@lru_cache(maxsize=512)
+def _buckets_of(hour: datetime) -> tuple[tuple[str, Any], ...]:
+    """The hour's hour, day and month buckets as the database stores their starts: the
+    same few hours come in every batch, so worked out once each (a third of a batch's
+    statement building, measured)."""
+    return tuple(
+        (granularity, db_time(bucket_start(hour, granularity))) for granularity in GRANULARITIES
+    )
+
+
+@lru_cache(maxsize=64)
+def _upsert_sql(rows: int, dialect: str) -> str:
+    sql = _UPSERT_HEAD + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows) + _UPSERT_TAIL
+    return numbered(sql) if dialect == "postgres" else sql
+
+
 def rollup_statements(
-    hours: Counter[tuple[int, datetime, str, str]], dialect: str
+    hours: Mapping[tuple[int, datetime, str, str], int], dialect: str
 ) -> list[tuple[str, list[Any]]]:
     """The upserts adding a batch's calls, counted by key, hour, operation and outcome, to
     their hour, day and month rows: one statement per few hundred rows, rows sorted so that
     every batch locks them in one order (after the rows the call count locks)."""
-    rows: Counter[tuple[int, str, datetime, str, str]] = Counter()
+    rows: dict[tuple[int, str, Any, str, str], int] = {}
     for (key_id, hour, operation, outcome), calls in hours.items():
-        for granularity in GRANULARITIES:
-            rows[(key_id, granularity, bucket_start(hour, granularity), operation, outcome)] += (
-                calls
-            )
-    ordered = sorted(row for row in rows.items() if row[1] != 0)
+        if calls:
+            for granularity, start in _buckets_of(hour):
+                row = (key_id, granularity, start, operation, outcome)
+                rows[row] = rows.get(row, 0) + calls
+    ordered = sorted(row for row in rows.items() if row[1])
     statements = []
     for first in range(0, len(ordered), ROWS_PER_STATEMENT):
         chunk = ordered[first : first + ROWS_PER_STATEMENT]
         values: list[Any] = []
-        for (key_id, granularity, start, operation, outcome), calls in chunk:
-            values += [key_id, granularity, db_time(start), operation, outcome, calls]
-        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-        sql = _UPSERT_HEAD + placeholders + _UPSERT_TAIL
-        statements.append((numbered(sql) if dialect == "postgres" else sql, values))
+        for row, calls in chunk:
+            values += [*row, calls]
+        statements.append((_upsert_sql(len(chunk), dialect), values))
     return statements
 
 
