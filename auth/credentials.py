@@ -57,6 +57,8 @@ async def authenticate(
     client_address: str | None,
     runtime: Runtime,
     operation: str | None = None,
+    *,
+    count_key_call: bool = True,
 ) -> Actor:
     """`operation`: what a key's call is counted under in the usage roll-ups (the GraphQL
     operation name; None for an anonymous one).
@@ -71,7 +73,9 @@ async def authenticate(
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
     if looks_like_api_key(credential):
-        principal = await authenticate_api_key(credential, client_address, runtime, operation)
+        principal = await authenticate_api_key(
+            credential, client_address, runtime, operation, count_call=count_key_call
+        )
     else:
         principal = await authenticate_session(credential)
     if principal is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
 from starlette.requests import Request
@@ -136,10 +136,3 @@ async def export_usage(request: Request, runtime: Runtime) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def usage_csv(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await export_usage(request, runtime)
-
-    return endpoint

@@ -22,6 +22,7 @@ from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
+from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
@@ -52,7 +53,8 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, KeyVerificationMutation),
 )
 get_object_definition(
     Mutation, strict=True

@@ -312,7 +312,9 @@ class DocumentGuard(SchemaExtension):
             return None
         if rejected:
             return graphql_error(
-                unauthenticated("The credential is malformed, unknown, expired or revoked.")
+                unauthenticated(
+                    "The credential is malformed, unknown, expired, disabled or revoked."
+                )
             )
         return graphql_error(unauthenticated())
 

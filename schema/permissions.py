@@ -62,7 +62,9 @@ class IsAuthenticated(BasePermission):
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
         if isinstance(actor, Anonymous) and actor.rejected:
-            raise unauthenticated("The credential is malformed, unknown, expired or revoked.")
+            raise unauthenticated(
+                "The credential is malformed, unknown, expired, disabled or revoked."
+            )
         return isinstance(actor, Principal)
 
 

@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0009_session_details")]
+    dependencies = [("models", "0010_key_verification")]
 
     initial = False
 

@@ -68,10 +68,21 @@ DOCUMENTS: dict[str, str] = {
     "roll_key": "mutation($id: ID!) { rollKey(id: $id) { secret } }",
     "update_api_key": """mutation($id: ID!) {
         updateApiKey(id: $id, input: {name: "renamed"}) { id } }""",
+    "disable_key": "mutation($id: ID!) { disableKey(id: $id) { id } }",
+    "enable_key": "mutation($id: ID!) { enableKey(id: $id) { id } }",
+    "verify_api_key": """mutation {
+        verifyApiKey(input: {key: "gk_not_a_key"}) { valid code } }""",
 }
 # The `id` variable names the target of each but the creations.
-TARGETS_A_KEY = {"revoke_key", "delete_api_key", "roll_key", "update_api_key"}
-CREATIONS = {"create_user", "create_api_key"}
+TARGETS_A_KEY = {
+    "revoke_key",
+    "delete_api_key",
+    "roll_key",
+    "update_api_key",
+    "disable_key",
+    "enable_key",
+}
+CREATIONS = {"create_user", "create_api_key", "verify_api_key"}
 
 
 def _variables(name: str, target: User, target_key: ApiKey) -> dict[str, Any]:

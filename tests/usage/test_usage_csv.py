@@ -279,3 +279,17 @@ async def test_without_a_valid_credential_it_is_unauthenticated(
     response = await client.get("/v1/usage.csv", params=SPAN, headers=headers)
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_export_is_described_in_the_openapi_document(client: AsyncClient) -> None:
+    document = (await client.get("/v1/openapi.json")).json()
+    operation = document["paths"]["/v1/usage.csv"]["get"]
+    assert {parameter["name"] for parameter in operation["parameters"]} == {
+        "from",
+        "to",
+        "granularity",
+        "groupBy",
+        "keyId",
+    }
+    assert "text/csv" in operation["responses"]["200"]["content"]
+    assert operation["security"] == [{"credential": []}]
