@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
+from httpx import AsyncClient
 
 from auth.runtime import current
 from models import ApiKey, ApiKeyUsageRollup, Role, Scope, User
@@ -260,3 +261,29 @@ async def test_ranges_are_checked(gql: GraphQLClient, super_admin: User) -> None
         TOP_KEYS, {"from": at(NOW - timedelta(days=1)), "to": at(NOW), "first": 0}, token=token
     )
     assert top.codes == ["BAD_USER_INPUT"]
+
+
+async def test_verifications_are_filed_under_their_operation_and_code(
+    client: AsyncClient, super_admin: User
+) -> None:
+    root_owner = await make_user(roles=(Role.ADMIN,))
+    _, root_secret = await make_api_key(root_owner, scopes=(Scope.VERIFY,), name="root")
+    verified, secret = await make_api_key(super_admin)
+    await ApiKey.filter(id=verified.id).update(allowed_cidrs_encoded="203.0.113.0/24")
+    with time_machine.travel(NOW, tick=False):
+        for address in ("203.0.113.9", "198.51.100.1"):
+            response = await client.post(
+                "/v1/keys/verify",
+                json={"key": secret, "operation": "charge", "clientAddress": address},
+                headers={"Authorization": f"Bearer {root_secret}"},
+            )
+            assert response.status_code == 200, response.text
+        token = await GraphQLClient(client).login(super_admin)
+        total, hours = await key_series(
+            GraphQLClient(client), token, gid(verified), "HOUR", ["OPERATION", "OUTCOME"]
+        )
+    assert total == 1
+    assert [(b["operation"], b["outcome"], b["calls"]) for b in hours] == [
+        ("charge", "IP_BLOCKED", 1),
+        ("charge", "VALID", 1),
+    ]
