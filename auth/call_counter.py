@@ -8,10 +8,16 @@ than once per call, so neither SQLite's single writer nor PostgreSQL's row lock 
 concurrent calls queue up one commit each. Increments stay in the database, so several
 processes count exactly.
 
+The same transaction adds the batch's calls to the usage roll-ups (models.usage_rollups):
+counted in memory by key, hour, operation and outcome, written as one multi-row upsert of
+their hour, day and month rows, so the trips per batch stay what they were plus one.
+Refusals of a known key at the door and outcomes known only after a request ran go to the
+roll-ups alone, through the same batches (`record_refusal`, `move_outcome`).
+
 Several processes write batches at once, and a batch locks one row per key, per key and day,
-and per day of `api_call_days`. Every batch takes those locks in one global order (keys by
-id, then key days by key and day, then days), so no two batches can each hold a row the
-other waits for: batches of different processes queue, they never deadlock. Should the
+per day of `api_call_days`, and per roll-up row. Every batch takes those locks in one global
+order (keys by id, then key days by key and day, then days, then roll-up rows sorted), so no
+two batches can each hold a row the other waits for: batches of different processes queue, they never deadlock. Should the
 database still roll a batch back (a deadlock with some other writer, a serialization
 failure, a busy SQLite file), the whole batch runs again after a short random pause
 (`models.conflicts`), and its callers only wait a little longer.
