@@ -18,9 +18,9 @@ Several processes write batches at once, and a batch locks one row per key, per 
 per day of `api_call_days`, and per roll-up row. Every batch takes those locks in one global
 order (keys by id, then key days by key and day, then days, then roll-up rows sorted), so no
 two batches can each hold a row the other waits for: batches of different processes queue,
-they never deadlock. Should the database still roll a batch back (a deadlock with some other writer, a serialization
-failure, a busy SQLite file), the whole batch runs again after a short random pause
-(`models.conflicts`), and its callers only wait a little longer.
+they never deadlock. Should the database still roll a batch back (a deadlock with some other
+writer, a serialization failure, a busy SQLite file), the whole batch runs again after a
+short random pause (`models.conflicts`), and its callers only wait a little longer.
 """
 
 from __future__ import annotations
