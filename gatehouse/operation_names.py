@@ -10,6 +10,7 @@ document that is not one operation; the roll-ups call those "(anonymous)".
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from starlette.requests import Request
 
 from schema.documents import DocumentCache
 
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 _OPERATION_KEYWORDS = frozenset({"query", "mutation", "subscription"})
 # A document longer than this many tokens is not scanned: it is refused by the query limits
 # (MAX_QUERY_TOKENS) anyway, and its call is recorded as anonymous.
@@ -31,7 +33,9 @@ async def requested_operation(request: Request, documents: DocumentCache) -> str
         return None
     name = request_data.get("operationName")
     if isinstance(name, str) and name:
-        return name
+        # Not a GraphQL name, it names no operation (the request fails): not recorded as
+        # given, so no client text reaches the roll-ups that a document could not hold.
+        return name if _GRAPHQL_NAME.fullmatch(name) else None
     query = request_data.get("query")
     if not isinstance(query, str):
         return None

@@ -287,3 +287,24 @@ async def test_verifications_are_filed_under_their_operation_and_code(
         ("charge", "IP_BLOCKED", 1),
         ("charge", "VALID", 1),
     ]
+
+
+async def test_an_operation_name_that_is_no_graphql_name_is_filed_as_anonymous(
+    gql: GraphQLClient, super_admin: User
+) -> None:
+    api_key, secret = await make_api_key(super_admin)
+    with time_machine.travel(NOW, tick=False):
+        token = await gql.login(super_admin)
+        for name in ('=HYPERLINK("http://evil.example")', "Mine"):
+            response = await gql.http.post(
+                "/graphql",
+                json={"query": "query Mine { me { id } }", "operationName": name},
+                headers=key_headers(secret),
+            )
+            # An unknown operation is a request error: 400 (GraphQL over HTTP).
+            assert response.status_code == (200 if name == "Mine" else 400)
+        _, hours = await key_series(gql, token, gid(api_key), "HOUR", ["OPERATION", "OUTCOME"])
+    assert [(b["operation"], b["outcome"], b["calls"]) for b in hours] == [
+        ("(anonymous)", "BAD_USER_INPUT", 1),
+        ("Mine", "OK", 1),
+    ]
