@@ -26,7 +26,6 @@ from auth.credentials import authenticate
 from auth.runtime import Runtime
 from core.errors import ErrorCode, GatehouseError
 from gatehouse.call_outcomes import remember_call, settle_call
-from models.usage_rollups import SeriesQuery, SeriesRow
 from resolvers import usage
 from schema.ids import API_KEY, pk_of
 
@@ -45,7 +44,7 @@ def escape_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def csv_lines(rows: Iterable[SeriesRow]) -> str:
+def csv_lines(rows: Iterable[usage.SeriesRow]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quoting as needed
     for row in rows:
@@ -98,9 +97,9 @@ def _filename(granularity: str, start: datetime, end: datetime) -> str:
     return f"usage-{granularity.lower()}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
 
 
-async def _chunks(query: SeriesQuery) -> AsyncIterator[str]:
+async def _chunks(query: usage.SeriesQuery) -> AsyncIterator[str]:
     yield ",".join(COLUMNS) + "\r\n"
-    pending: list[SeriesRow] = []
+    pending: list[usage.SeriesRow] = []
     try:
         async for row in usage.usage_series(query):
             pending.append(row)

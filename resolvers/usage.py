@@ -24,13 +24,15 @@ from models.usage_rollups import (
     HOUR,
     MONTH,
     KeyTotal,
-    SeriesQuery,
-    SeriesRow,
     bucket_start,
     next_bucket,
     series_rows,
     top_keys,
 )
+
+# Re-exported for the CSV export, which sits above resolvers and reaches no model itself.
+from models.usage_rollups import SeriesQuery as SeriesQuery
+from models.usage_rollups import SeriesRow as SeriesRow
 
 
 class UsageGranularity(StrEnum):
