@@ -44,11 +44,22 @@ class AuditAction(StrEnum):
     API_KEY_EXHAUSTED = "api_key.exhausted"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
+    MFA_TOTP_ENABLE = "mfa.totp_enable"
+    MFA_TOTP_DISABLE = "mfa.totp_disable"
+    MFA_RECOVERY_CODES_REGENERATE = "mfa.recovery_codes_regenerate"
+    MFA_VERIFY = "mfa.verify"
+    MFA_RESET = "mfa.reset"
+    SESSION_PASSKEY_LOGIN = "session.passkey_login"
+    PASSKEY_BEGIN_REGISTRATION = "passkey.begin_registration"
+    PASSKEY_REGISTER = "passkey.register"
+    PASSKEY_REMOVE = "passkey.remove"
 
 
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    PASSKEY = "passkey"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an

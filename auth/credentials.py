@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
+from auth.mfa import effective_restriction
 from auth.principal import Actor, Anonymous
 from auth.runtime import Runtime
 from auth.sessions import authenticate_session
@@ -80,4 +81,5 @@ async def authenticate(
         principal = await authenticate_session(credential)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
-    return replace(principal, client_address=client_address)
+    restriction = await effective_restriction(principal, runtime.settings.mfa)
+    return replace(principal, client_address=client_address, restriction=restriction)

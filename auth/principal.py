@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.enums import SessionRestriction
 from models import ApiKey, Role, Scope, Session, User
 
 
@@ -27,6 +28,9 @@ class Principal:
     api_key: ApiKey | None = None
     client_address: str | None = None
     counted_call: CountedCall | None = None
+    # What a session may do before it is trusted (auth.mfa.effective_restriction); None
+    # for a full session and for every API key.
+    restriction: SessionRestriction | None = None
 
     @property
     def role(self) -> Role | None:

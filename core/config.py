@@ -20,6 +20,7 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.enums import Role
 from core.text import redacted_url
 from core.trusted_documents import load_manifest
 
@@ -30,6 +31,7 @@ LOG_FORMATS = ("text", "json")
 MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+DEFAULT_WEBAUTHN_RP_ID = "localhost"
 MAX_EXECUTION_SECONDS_CEILING = 3600  # a request deadline, not a way to switch it off
 # Always allowed in a CORS preflight: the credentials, the body, request correlation and
 # the client name and version Apollo Client sends. CORS_ALLOW_HEADERS adds to these.
@@ -137,6 +139,25 @@ class KeyLifecycleSettings:
 
 
 @dataclass(frozen=True)
+class WebAuthnSettings:
+    rp_id: str
+    rp_name: str
+    origins: tuple[str, ...]
+    # Off in production until WEBAUTHN_RP_ID is set: a guessed relying party would only
+    # fail later, in every browser, with an error the user cannot read.
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class MfaSettings:
+    # Roles whose holders must enrol a second factor before anything else; empty: none.
+    required_roles: frozenset[Role]
+    step_up_seconds: int
+    # The issuer an authenticator app shows beside the account (WEBAUTHN_RP_NAME).
+    issuer: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """One field per environment variable (the README's table, in its order of reading),
     and the groups above as properties made from them."""
@@ -193,6 +214,12 @@ class Settings:
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
     portal_enabled: bool = True
+    max_subscriptions_per_credential: int = 20
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str = "Gatehouse"
+    webauthn_origins: tuple[str, ...] = ()
+    mfa_required_roles: tuple[Role, ...] = ()
+    step_up_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -258,12 +285,30 @@ class Settings:
         )
 
     @property
+    def mfa(self) -> MfaSettings:
+        return MfaSettings(
+            required_roles=frozenset(self.mfa_required_roles),
+            step_up_seconds=self.step_up_seconds,
+            issuer=self.webauthn_rp_name,
+        )
+
+    @property
     def key_lifecycle(self) -> KeyLifecycleSettings:
         return KeyLifecycleSettings(
             max_roll_grace_seconds=self.max_roll_grace_seconds,
             max_key_lifetime_days=self.max_key_lifetime_days,
             expiry_warning_days=self.expiry_warning_days,
             revoke_unused_after_days=self.revoke_unused_after_days,
+        )
+
+    @property
+    def webauthn(self) -> WebAuthnSettings:
+        rp_id = self.webauthn_rp_id or DEFAULT_WEBAUTHN_RP_ID
+        return WebAuthnSettings(
+            rp_id=rp_id,
+            rp_name=self.webauthn_rp_name,
+            origins=self.webauthn_origins or _default_webauthn_origins(rp_id, self.port),
+            enabled=self.webauthn_rp_id is not None or not self.is_production,
         )
 
     @classmethod
@@ -398,6 +443,16 @@ class Settings:
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
+            max_subscriptions_per_credential=read(
+                "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
+                _bounded_int(1, 10_000),
+                cls.max_subscriptions_per_credential,
+            ),
+            webauthn_rp_id=read("WEBAUTHN_RP_ID", _rp_id, None),
+            webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, cls.webauthn_rp_name),
+            webauthn_origins=read("WEBAUTHN_ORIGINS", _webauthn_origins, cls.webauthn_origins),
+            mfa_required_roles=read("MFA_REQUIRED_ROLES", _roles, cls.mfa_required_roles),
+            step_up_seconds=read("STEP_UP_SECONDS", _bounded_int(1, 86_400), cls.step_up_seconds),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -420,6 +475,7 @@ class Settings:
                 f"{RESERVED_DESCRIPTORS} of the process's {descriptor_limit()} file descriptors "
                 "(ulimit -n) for the database and logs; lower it or raise the limit"
             )
+        _check_webauthn_origins(settings.webauthn)
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
@@ -579,7 +635,72 @@ def _extra_headers(value: str) -> tuple[str, ...]:
     return DEFAULT_CORS_ALLOW_HEADERS + tuple(added)
 
 
+def _roles(value: str) -> tuple[Role, ...]:
+    names = [name.strip().upper() for name in value.split(",") if name.strip()]
+    known = {role.value for role in Role}
+    for name in names:
+        if name not in known:
+            raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
+    return tuple(Role(name) for name in dict.fromkeys(names))
+
+
+def _rp_name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise ValueError("must be 1 to 100 printable characters")
+    return name
+
+
 def _email(value: str) -> str:
     if "@" not in value.strip():
         raise ValueError(f"{value!r} is not an email address")
     return value.strip().lower()
+
+
+_RP_ID = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+def _rp_id(value: str) -> str:
+    # A WebAuthn relying party is a domain (never an address, a port or a scheme).
+    rp_id = value.strip().lower()
+    if not _RP_ID.match(rp_id) or rp_id.replace(".", "").isdigit():
+        raise ValueError(f"{value!r} is not a domain name such as example.com or localhost")
+    return rp_id
+
+
+def _webauthn_origins(value: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
+    return origins
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _default_webauthn_origins(rp_id: str, port: int) -> tuple[str, ...]:
+    if _is_localhost(rp_id):
+        return (f"http://{rp_id}:{port}",)
+    return (f"https://{rp_id}",)
+
+
+def _check_webauthn_origins(webauthn: WebAuthnSettings) -> None:
+    """Browsers refuse a passkey ceremony on a page outside the relying party's domain, or
+    on plain http anywhere but localhost: refuse such settings at the start, not in every
+    browser later."""
+    for origin in webauthn.origins:
+        host = urlsplit(origin).hostname or ""
+        if host != webauthn.rp_id and not host.endswith("." + webauthn.rp_id):
+            raise ConfigError(
+                f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID {webauthn.rp_id} "
+                "or one of its subdomains"
+            )
+        if origin.startswith("http://") and not _is_localhost(host):
+            raise ConfigError(
+                f"WEBAUTHN_ORIGINS: {origin} must be https (only localhost may be http)"
+            )

@@ -4,6 +4,8 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.mfa import RecoveryCode, TotpFactor
+from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.usage import ApiKeyUsageRollup
@@ -20,6 +22,10 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    Passkey,
+    PasskeyChallenge,
+    TotpFactor,
+    RecoveryCode,
 ]
 __all__ = [
     "ApiCallDay",
@@ -28,11 +34,15 @@ __all__ = [
     "ApiKeyUsageDay",
     "ApiKeyUsageRollup",
     "AuditEvent",
+    "Passkey",
+    "PasskeyChallenge",
     "RateLimitCounter",
+    "RecoveryCode",
     "RefillInterval",
     "Role",
     "Scope",
     "Session",
+    "TotpFactor",
     "User",
     "UserStatus",
     "WebhookEvent",

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
+from auth.mfa import refresh_restriction, sign_in_state
 from auth.passwords import Verification, validate_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, password_attempt, verify_password
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
+from core.enums import MfaMethod, SessionRestriction
 from core.errors import ErrorCode, GatehouseError, forbidden, unauthenticated
 from core.observability import note_auth_failure
 from core.text import has_control_characters
@@ -30,6 +32,10 @@ class LoginResult:
     token: str = field(repr=False)
     expires_at: datetime
     user: User
+    # What the session may do before it is trusted (None: a full session), and what
+    # verifyMfa accepts for this user.
+    restriction: SessionRestriction | None = None
+    mfa_methods: list[MfaMethod] = field(default_factory=list)
 
 
 async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> LoginResult:
@@ -47,9 +53,14 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
 
     now = utcnow()
     token = generate_session_token()
+    # A password alone opens a restricted session for a user with a second factor.
+    state = await sign_in_state(user, factor_verified=False)
     async with in_transaction():
         session = await Session.create(
-            user=user, token_hash=hash_secret(token), expires_at=now + ttl
+            user=user,
+            token_hash=hash_secret(token),
+            expires_at=now + ttl,
+            restriction=None if state.restriction is None else state.restriction.value,
         )
         user.last_login_at = now
         update_fields = ["last_login_at"]
@@ -66,7 +77,13 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
         )
     # Ended sessions of everyone, swept by every login of every process: rows nobody holds.
     await delete_ended_rows(Session, "expires_at", now)
-    return LoginResult(token=token, expires_at=session.expires_at, user=user)
+    return LoginResult(
+        token=token,
+        expires_at=session.expires_at,
+        user=user,
+        restriction=state.restriction,
+        mfa_methods=state.methods,
+    )
 
 
 async def _account(email: str, normalised: str | None) -> User | None:
@@ -151,7 +168,8 @@ async def logout(principal: Principal) -> bool:
 
 async def change_password(principal: Principal, current_password: str, new_password: str) -> bool:
     """Replace one's own password. Every other session of the user ends, so a session that
-    leaked ends with the change; the caller's own session goes on."""
+    leaked ends with the change; the caller's own session goes on. A temporary password
+    is replaced for good: PASSWORD_CHANGE_REQUIRED lifts."""
     session = principal.session
     if session is None:
         raise forbidden("changePassword is for a signed-in user, not an API key.")
@@ -160,8 +178,12 @@ async def change_password(principal: Principal, current_password: str, new_passw
     new_hash = await hash_password(new_password)
     user = principal.user
     async with in_transaction():
-        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=utcnow())
+        await User.filter(id=user.id).update(
+            password_hash=new_hash, must_change_password=False, updated_at=utcnow()
+        )
         await Session.filter(user_id=user.id).exclude(id=session.id).delete()
+        user.must_change_password = False
+        await refresh_restriction(session, user)
         await audit(
             principal,
             AuditAction.USER_CHANGE_PASSWORD,

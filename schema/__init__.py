@@ -24,11 +24,14 @@ from schema.extension_hooks import ExtensionsRunner
 from schema.key_changes import KeyChangeMutation
 from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
+from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
 from schema.usage import UsageQuery
 from schema.users import UserMutation, UserQuery
@@ -54,7 +57,15 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, KeyVerificationMutation),
+    (
+        SessionMutation,
+        MfaMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        KeyVerificationMutation,
+        PasskeyMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True
@@ -117,6 +128,7 @@ def build_schema(
     schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=documents.production),
         scalar_overrides=SCALAR_OVERRIDES,

@@ -28,12 +28,16 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.permission import PermissionExtension
+from strawberry.schema_directive import Location
 
+from auth import signals as signals_module
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.mfa import require_step_up
 from auth.principal import Principal
-from schema.ids import API_KEY, USER, pk_of
+from auth.signals import Signal, SignalBus
+from schema.ids import API_KEY, PASSKEY, USER, pk_of
 
-_ID_TYPES = {AuditTarget.USER: USER, AuditTarget.API_KEY: API_KEY}
+_ID_TYPES = {AuditTarget.USER: USER, AuditTarget.API_KEY: API_KEY, AuditTarget.PASSKEY: PASSKEY}
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Change:
     # Sign-in and sign-out record themselves: their actor may be anonymous, and what a
     # failed attempt keeps is decided next to the throttling.
     self_audited: bool = False
+    step_up: bool = False
 
 
 class ChangeExtension(FieldExtension):
@@ -68,6 +73,16 @@ class ChangeExtension(FieldExtension):
         self.change = change
 
     async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        try:
+            return await self._resolve_audited(next_, source, info, **kwargs)
+        finally:
+            # After the change's commit (or its rollback and the refusal's record): the
+            # live subscriptions read again what they show (auth.signals).
+            publish_changes(info.context.runtime.signals, self.change, info.context.actor, kwargs)
+
+    async def _resolve_audited(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
         actor = info.context.actor
@@ -90,6 +105,46 @@ class ChangeExtension(FieldExtension):
         return result
 
 
+def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[str, Any]) -> None:
+    """A new audit event, the target the mutation names, and the caller's own session and
+    user: signing out ends the session, and a user may end their other sessions (a new
+    password, `endOtherSessions`) whose subscriptions then read their credentials again."""
+    signals = [Signal(signals_module.AUDIT)]
+    target = change.target
+    target_id = None if target is None else target.id_in(arguments)
+    if target is not None:
+        signals.append(Signal(str(target.type), target_id))
+    if isinstance(actor, Principal):
+        signals.append(Signal(signals_module.USER, actor.user.id))
+        if actor.session is not None:
+            signals.append(Signal(signals_module.SESSION, actor.session.id))
+    bus.publish_all(signals)
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="stepUp",
+    description="For a user with a second factor, a session must have verified it "
+    "(verifyMfa) within STEP_UP_SECONDS: FORBIDDEN with reason STEP_UP_REQUIRED otherwise. "
+    "API keys are not sessions and are not asked.",
+)
+class StepUpDirective:
+    pass
+
+
+class StepUpExtension(FieldExtension):
+    """Innermost: after the role and scope checks, so that a caller who may not call the
+    field at all is told that, not to verify a factor."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        actor = info.context.actor
+        if isinstance(actor, Principal):
+            await require_step_up(actor)
+        return await next_(source, info, **kwargs)
+
+
 def mutation(
     *,
     action: AuditAction,
@@ -98,11 +153,19 @@ def mutation(
     description: str,
     events: Iterable[str] = (),
     self_audited: bool = False,
+    step_up: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
-    change = Change(action, target, frozenset(events), self_audited)
+    """`step_up=True`: a session needs a second factor verified within STEP_UP_SECONDS
+    (for conditional cases, the domain function calls `auth.mfa.require_step_up`)."""
+    change = Change(action, target, frozenset(events), self_audited, step_up)
     # Strawberry makes the last extension the outermost one.
+    extensions: list[FieldExtension] = [allow, ChangeExtension(change)]
+    if step_up:
+        extensions.insert(0, StepUpExtension())
     return strawberry.mutation(  # type: ignore[no-any-return]
-        extensions=[allow, ChangeExtension(change)], description=description
+        extensions=extensions,
+        description=description,
+        directives=[StepUpDirective()] if step_up else (),
     )
 
 

@@ -24,6 +24,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     get_operation_ast,
@@ -36,6 +37,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Anonymous, Principal
+from auth.restrictions import allows, restriction_error
 from core.config import Settings
 from core.errors import bad_input, internal, unauthenticated
 from schema.cost import LARGEST_PAGE
@@ -52,7 +54,9 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 ANONYMOUS_MAX_FRAGMENTS = 10
 ANONYMOUS_MAX_SPREADS = 30
-_ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
+# What a caller without a credential may send: signing in, by password or by passkey.
+_SIGN_IN_FIELDS = frozenset({"login", "beginPasskeyLogin", "passkeyLogin"})
+_ANONYMOUS_ROOT_FIELDS = _SIGN_IN_FIELDS | {"__typename"}
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
@@ -300,11 +304,12 @@ class DocumentGuard(SchemaExtension):
         return errors
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Without a valid credential, only `login`: refused before validation, so a caller
+        """Without a valid credential, only signing in (`login`, the passkey sign-in's two
+        mutations): refused before validation, so a caller
         without one learns nothing about the schema, and costs next to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
-            return None
+            return self._restriction_refusal(actor, document)
         rejected = isinstance(actor, Anonymous) and actor.rejected
         if not (rejected or self.settings.production):
             return None  # development: GraphiQL introspects before anyone signs in
@@ -318,6 +323,31 @@ class DocumentGuard(SchemaExtension):
             )
         return graphql_error(unauthenticated())
 
+    def _restriction_refusal(
+        self, principal: Principal, document: DocumentNode
+    ) -> GraphQLError | None:
+        """A restricted session (auth.restrictions) may send only documents whose every root
+        field its restriction allows: by field name, so aliases change nothing; fragments
+        are followed; an unknown fragment counts as a field it may not call. Refused
+        whole, before validation, whichever way the document came (GET, POST, trusted)."""
+        restriction = principal.restriction
+        if restriction is None:
+            return None
+        operation = get_operation_ast(document, self.execution_context.operation_name)
+        operations = (
+            [operation]
+            if operation is not None
+            else [
+                each for each in document.definitions if isinstance(each, OperationDefinitionNode)
+            ]
+        )
+        names: set[str] = set()
+        for each in operations:
+            names |= _root_field_names(document, each.selection_set)
+        if allows(restriction, names):
+            return None
+        return graphql_error(restriction_error(restriction))
+
     def _actor(self) -> Any:
         return getattr(self.execution_context.context, "actor", None)
 
@@ -330,7 +360,7 @@ def _is_login(document: DocumentNode, operation_name: str | None) -> bool:
     if operation is None or operation.operation != OperationType.MUTATION:
         return False
     names = _root_field_names(document, operation.selection_set)
-    return "login" in names and names <= _ANONYMOUS_ROOT_FIELDS
+    return bool(names & _SIGN_IN_FIELDS) and names <= _ANONYMOUS_ROOT_FIELDS
 
 
 def _root_field_names(document: DocumentNode, selection_set: SelectionSetNode) -> set[str]:

@@ -19,7 +19,8 @@ from core.errors import not_found
 
 USER = "User"
 API_KEY = "ApiKey"
-_WHAT = {USER: "User", API_KEY: "API key"}
+PASSKEY = "Passkey"
+_WHAT = {USER: "User", API_KEY: "API key", PASSKEY: "Passkey"}
 _MAX_PK = 2**63 - 1
 
 
@@ -58,3 +59,4 @@ def require_pk(value: str, type_name: str) -> int:
 
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
+PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]

@@ -7,7 +7,9 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
+from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
+from resolvers.mfa import methods_by_user_ids
 from resolvers.rows import ApiKey, User
 from resolvers.users import users_by_ids
 
@@ -20,6 +22,11 @@ class UserByIdLoader(DataLoader[int, User | None]):
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=api_keys_by_ids)
+
+
+class MfaMethodsByUserLoader(DataLoader[int, list[MfaMethod]]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=methods_by_user_ids)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)
@@ -47,3 +54,4 @@ class Loaders:
     user_by_id: UserByIdLoader = field(default_factory=UserByIdLoader)
     api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)
+    mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

@@ -79,6 +79,10 @@ class IsNotApiKey(BasePermission):
         actor = info.context.actor
         return not (isinstance(actor, Principal) and actor.api_key is not None)
 
+    def on_unauthorized(self) -> None:
+        # A domain error, so that a mutation's wrapper records the key's refusal.
+        raise forbidden(self.message)
+
 
 class HasRoleAndScope(BasePermission):
     message = "You are not allowed to do this."

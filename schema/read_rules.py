@@ -6,6 +6,9 @@ gives each one that returns a protected type — directly, in a list, in a Conne
 behind an interface such as Relay's Node — a `ReadRuleExtension`. A field added later
 that returns a User is protected without saying so. The only fields left out are those
 marked `own_user()`: they answer the caller's own user (`me`, a login's payload).
+
+A rule with `owner_of` guards rows only their owner may read (a passkey): besides the
+roles, every row a field answers must belong to the caller's user.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from strawberry.types.base import (
     get_object_definition,
 )
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 
 from auth.principal import Principal
@@ -36,6 +40,8 @@ T = TypeVar("T", bound=type)
 class ReadRule:
     roles: frozenset[Role]
     message: str
+    # The id of the user a row belongs to, for rows only their owner may read.
+    owner_of: Callable[[Any], int] | None = None
 
     def allows(self, actor: Any) -> bool:
         return isinstance(actor, Principal) and actor.role in self.roles
@@ -43,6 +49,11 @@ class ReadRule:
     def require(self, actor: Any) -> None:
         if not self.allows(actor):
             raise forbidden(self.message)
+
+    def allows_row(self, actor: Any, row: Any) -> bool:
+        return self.owner_of is None or (
+            isinstance(actor, Principal) and self.owner_of(row) == actor.user.id
+        )
 
 
 _RULES: dict[type, ReadRule] = {}
@@ -75,17 +86,17 @@ class ReadRuleExtension(FieldExtension):
         # Only a field that returns the type itself is sync here; it is checked up front,
         # so its result may stay an awaitable (a DataLoader's) that graphql-core awaits.
         self.rule.require(info.context.actor)
-        return next_(source, info, **kwargs)
+        return self._owned(info.context.actor, next_(source, info, **kwargs))
 
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
         if not self.behind_interface:
             self.rule.require(info.context.actor)
-            return await next_(source, info, **kwargs)
+            return self._owned(info.context.actor, await next_(source, info, **kwargs))
         result = await next_(source, info, **kwargs)
         if self.rule.allows(info.context.actor):
-            return result
+            return self._owned(info.context.actor, result)
         if isinstance(result, list):
             # As `nodes` answers: the refused entry alone is null, its error at its index.
             return [
@@ -97,6 +108,14 @@ class ReadRuleExtension(FieldExtension):
 
     def _refused(self) -> GatehouseError:
         return forbidden(self.rule.message)
+
+    def _owned(self, actor: Any, result: Any) -> Any:
+        """The result, when every protected row in it is the caller's to read."""
+        rows = result if isinstance(result, list) else [result]
+        for row in rows:
+            if isinstance(row, self.protected) and not self.rule.allows_row(actor, row):
+                raise self._refused()
+        return result
 
 
 class OwnUser(FieldExtension):
@@ -110,6 +129,8 @@ def own_user() -> OwnUser:
 def _returned(field_type: Any) -> Iterator[tuple[type, bool]]:
     """The object types a field can answer with, each with whether only an interface
     (or union) stands for it in the field's declared type."""
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
     if isinstance(field_type, StrawberryOptional | StrawberryList):
         yield from _returned(field_type.of_type)
         return
@@ -139,6 +160,8 @@ def _fields(cls: type) -> list[StrawberryField]:
 
 
 def _nested_types(field_type: Any) -> Iterator[type]:
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
     if isinstance(field_type, StrawberryOptional | StrawberryList):
         yield from _nested_types(field_type.of_type)
     elif isinstance(field_type, StrawberryUnion):

@@ -10,6 +10,7 @@ from core.enums import Scope
 from resolvers import sessions
 from schema.changes import Target, mutation
 from schema.context import Context
+from schema.enums import MfaMethodEnum, SessionRestrictionEnum
 from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
 from schema.read_rules import own_user
 from schema.users import UserType
@@ -25,6 +26,13 @@ class LoginPayload:
     expires_at: datetime = strawberry.field(description="When the token stops working.")
     user: UserType = strawberry.field(
         description="The user who signed in.", extensions=[own_user()]
+    )
+    restriction: SessionRestrictionEnum | None = strawberry.field(
+        default=None,
+        description="What the session may do before it is trusted; null: a full session.",
+    )
+    mfa_methods: list[MfaMethodEnum] = strawberry.field(
+        default_factory=list, description="What verifyMfa accepts for this user."
     )
 
 
@@ -62,6 +70,8 @@ class SessionMutation:
             token=result.token,
             expires_at=result.expires_at,
             user=UserType.from_model(result.user),
+            restriction=result.restriction,
+            mfa_methods=result.mfa_methods,
         )
 
     @mutation(

@@ -5,7 +5,8 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0010_key_verification")]
+    # After both branches of the graph: key verification (0010) and second factors (0011).
+    dependencies = [("models", "0010_key_verification"), ("models", "0011_passkeys")]
 
     initial = False
 
