@@ -44,6 +44,8 @@ class AuditAction(StrEnum):
     API_KEY_EXHAUSTED = "api_key.exhausted"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    SESSION_END = "session.end"
+    SESSION_END_OTHERS = "session.end_others"
     MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
     MFA_TOTP_ENABLE = "mfa.totp_enable"
     MFA_TOTP_DISABLE = "mfa.totp_disable"
@@ -59,6 +61,7 @@ class AuditAction(StrEnum):
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    SESSION = "session"
     PASSKEY = "passkey"
 
 

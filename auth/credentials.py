@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
 from auth.mfa import effective_restriction
-from auth.principal import Actor, Anonymous
+from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime
 from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
@@ -73,13 +73,16 @@ async def authenticate(
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
+    principal: Principal | Anonymous | None
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(
             credential, client_address, runtime, operation, count_call=count_key_call
         )
     else:
-        principal = await authenticate_session(credential)
+        principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
+    if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)
+        return replace(principal, client_address=client_address)
     restriction = await effective_restriction(principal, runtime.settings.mfa)
     return replace(principal, client_address=client_address, restriction=restriction)

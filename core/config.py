@@ -11,6 +11,7 @@ import re
 import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -214,6 +215,7 @@ class Settings:
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
     portal_enabled: bool = True
+    session_idle_minutes: int | None = None
     max_subscriptions_per_credential: int = 20
     webauthn_rp_id: str | None = None
     webauthn_rp_name: str = "Gatehouse"
@@ -224,6 +226,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def session_idle(self) -> timedelta | None:
+        """How long a session may go unused; None: no idle timeout."""
+        minutes = self.session_idle_minutes
+        return None if minutes is None else timedelta(minutes=minutes)
 
     @property
     def argon2(self) -> Argon2Settings:
@@ -443,6 +451,7 @@ class Settings:
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
+            session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
             max_subscriptions_per_credential=read(
                 "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
                 _bounded_int(1, 10_000),

@@ -34,6 +34,7 @@ from schema.sessions import SessionMutation, SessionQuery
 from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
 from schema.usage import UsageQuery
+from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
@@ -42,6 +43,7 @@ Query = merge_types(
     (
         NodeQuery,
         SessionQuery,
+        UserSessionQuery,
         UserQuery,
         ApiKeyQuery,
         MetricsQuery,
@@ -59,6 +61,7 @@ Mutation = merge_types(
     "Mutation",
     (
         SessionMutation,
+        UserSessionMutation,
         MfaMutation,
         UserMutation,
         ApiKeyMutation,

@@ -20,7 +20,8 @@ from core.errors import not_found
 USER = "User"
 API_KEY = "ApiKey"
 PASSKEY = "Passkey"
-_WHAT = {USER: "User", API_KEY: "API key", PASSKEY: "Passkey"}
+SESSION = "Session"
+_WHAT = {USER: "User", API_KEY: "API key", PASSKEY: "Passkey", SESSION: "Session"}
 _MAX_PK = 2**63 - 1
 
 
@@ -59,4 +60,5 @@ def require_pk(value: str, type_name: str) -> int:
 
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
+SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
 PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
