@@ -8,11 +8,17 @@ from datetime import datetime
 from tortoise.expressions import F
 
 from auth.audit import AuditAction, AuditTarget, audit
-from auth.principal import Principal
+from auth.principal import CountedCall, Principal
 from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from core.errors import CredentialRefused, ErrorCode, RateLimitedError, usage_exceeded
+from core.errors import (
+    CredentialRefused,
+    ErrorCode,
+    GatehouseError,
+    RateLimitedError,
+    usage_exceeded,
+)
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
 from models.key_credits import credits_left, next_refill_at
@@ -47,31 +53,22 @@ def key_owner(
     return service_account if api_key.owned_by_service_account else creator
 
 
-def owner_principal(
-    api_key: ApiKey,
-    creator: User | None,
-    service_account: ServiceAccount | None,
-    client_address: str | None = None,
-) -> Principal | None:
-    """The caller a key makes, or None when its owner (`key_owner`) is gone or inactive."""
-    owner = key_owner(api_key, creator, service_account)
-    if owner is None or owner.status != UserStatus.ACTIVE:
-        return None
-    if isinstance(owner, ServiceAccount):
-        return Principal(
-            user=None, service_account=owner, api_key=api_key, client_address=client_address
-        )
-    return Principal(user=owner, api_key=api_key, client_address=client_address)
-
-
 async def authenticate_api_key(
-    secret: str, client_address: str | None, runtime: Runtime, *, count_call: bool = True
+    secret: str,
+    client_address: str | None,
+    runtime: Runtime,
+    operation: str | None = None,
+    *,
+    count_call: bool = True,
 ) -> Principal | None:
-    """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
-    owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
-    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either.
-    `count_call=False` leaves the count to the caller (a verification counts the root
-    key's call in the same group commit as the verified key's)."""
+    """Recognise a key and count the call, in the usage roll-ups under `operation` (the
+    GraphQL operation name) and the outcome OK until its answer says otherwise. Unknown,
+    revoked or expired keys, and keys whose owner is inactive or gone, are refused and not
+    counted. A key with an allow-list refuses other addresses with `CredentialRefused`
+    (FORBIDDEN), audited and not counted either. Refusals of a known key are counted in the
+    roll-ups only, under their error code. `count_call=False` leaves the count to the
+    caller (a verification counts the root key's call in the same group commit as the
+    verified key's)."""
     if not is_well_formed_api_key(secret):
         note_auth_failure("malformed")
         return None
@@ -83,15 +80,30 @@ async def authenticate_api_key(
         return None
     api_key, creator, service_account = found
     status = api_key.status_at(now)
-    if status != ApiKeyStatus.ACTIVE:
-        note_auth_failure(status.value.lower())
+    owner = key_owner(api_key, creator, service_account)
+    if status != ApiKeyStatus.ACTIVE or owner is None or owner.status != UserStatus.ACTIVE:
+        if status != ApiKeyStatus.ACTIVE:
+            note_auth_failure(status.value.lower())
+        else:
+            note_auth_failure("unknown" if owner is None else "inactive")
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=ErrorCode.UNAUTHENTICATED.value
+        )
         return None
-    principal = owner_principal(api_key, creator, service_account, client_address)
-    if principal is None:
-        gone = key_owner(api_key, creator, service_account) is None
-        note_auth_failure("unknown" if gone else "inactive")
-        return None
-    check_credits_left(api_key, now)
+    try:
+        check_credits_left(api_key, now)
+    except GatehouseError as refusal:
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=refusal.code.value
+        )
+        raise
+    principal = Principal(
+        user=owner if isinstance(owner, User) else None,
+        service_account=owner if isinstance(owner, ServiceAccount) else None,
+        api_key=api_key,
+        client_address=client_address,
+        counted_call=CountedCall(now, operation) if count_call else None,
+    )
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,
@@ -101,15 +113,24 @@ async def authenticate_api_key(
             target_id=api_key.id,
             details={"address": client_address},
         )
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=ErrorCode.FORBIDDEN.value
+        )
         raise CredentialRefused(
             ErrorCode.FORBIDDEN,
             "This API key may not be used from this address.",
             status_code=403,
         )
     if api_key.rate_limit_per_minute is not None:
-        await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
+        try:
+            await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
+        except RateLimitedError:
+            await runtime.calls.record_refusal(
+                api_key.id, now, operation=operation, outcome=ErrorCode.RATE_LIMITED.value
+            )
+            raise
     if count_call:
-        await runtime.calls.record(api_key.id, now, client_address)
+        await runtime.calls.record(api_key.id, now, client_address, operation=operation)
     return principal
 
 

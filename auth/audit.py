@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     SERVICE_ACCOUNT_DELETE = "service_account.delete"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    SESSION_END = "session.end"
+    SESSION_END_OTHERS = "session.end_others"
     MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
     MFA_TOTP_ENABLE = "mfa.totp_enable"
     MFA_TOTP_DISABLE = "mfa.totp_disable"
@@ -62,6 +64,7 @@ class AuditAction(StrEnum):
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    SESSION = "session"
     PASSKEY = "passkey"
     SERVICE_ACCOUNT = "service_account"
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
 from auth.mfa import effective_restriction
-from auth.principal import Actor, Anonymous
+from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime
 from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
@@ -57,10 +57,13 @@ async def authenticate(
     headers: Mapping[str, str],
     client_address: str | None,
     runtime: Runtime,
+    operation: str | None = None,
     *,
     count_key_call: bool = True,
 ) -> Actor:
-    """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
+    """`operation`: what a key's call is counted under in the usage roll-ups (the GraphQL
+    operation name; None for an anonymous one).
+    `client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
     uvicorn resolves it; it travels with the actor into the audit log. A key's call is
     counted, and its limit kept, by `runtime`."""
     client_address = known_address(client_address)
@@ -70,13 +73,16 @@ async def authenticate(
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
+    principal: Principal | Anonymous | None
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(
-            credential, client_address, runtime, count_call=count_key_call
+            credential, client_address, runtime, operation, count_call=count_key_call
         )
     else:
-        principal = await authenticate_session(credential)
+        principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
+    if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)
+        return replace(principal, client_address=client_address)
     restriction = await effective_restriction(principal, runtime.settings.mfa)
     return replace(principal, client_address=client_address, restriction=restriction)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.enums import SessionRestriction
-from core.errors import forbidden
+from core.errors import GatehouseError, forbidden, unauthenticated
 from models import ApiKey, Role, Scope, ServiceAccount, Session, User
 
 # The reason of the FORBIDDEN a service account's key gets where only a person will do.
 NOT_A_PERSON = "SERVICE_ACCOUNT_KEY"
+
+
+@dataclass(frozen=True)
+class CountedCall:
+    """A key's call as the call counter counted it: when, and under which operation name,
+    so that the answer's outcome can be filed in the same roll-up bucket."""
+
+    at: datetime
+    operation: str | None
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,7 @@ class Principal:
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
+    counted_call: CountedCall | None = None
     # What a session may do before it is trusted (auth.mfa.effective_restriction); None
     # for a full session and for every API key.
     restriction: SessionRestriction | None = None
@@ -73,10 +84,26 @@ class Principal:
 
 @dataclass(frozen=True)
 class Anonymous:
-    """No valid credential. `rejected` is set when one was sent but was not accepted."""
+    """No valid credential. `rejected` is set when one was sent but was not accepted;
+    `reason`, when the refusal has a name a client may act on (`SESSION_IDLE`)."""
 
     rejected: bool = False
     client_address: str | None = None
+    reason: str | None = None
 
 
 Actor = Principal | Anonymous
+
+# The reason of a session refused (and ended) for going unused past SESSION_IDLE_MINUTES.
+SESSION_IDLE = "SESSION_IDLE"
+
+
+def credential_refusal(actor: Anonymous) -> GatehouseError:
+    """UNAUTHENTICATED for a credential that was sent but not accepted."""
+    if actor.reason == SESSION_IDLE:
+        return unauthenticated(
+            "The session was unused for longer than SESSION_IDLE_MINUTES and has ended; "
+            "sign in again.",
+            reason=SESSION_IDLE,
+        )
+    return unauthenticated("The credential is malformed, unknown, expired, disabled or revoked.")

@@ -9,9 +9,9 @@ The servers run on core 0 and wrk on core 1 where `taskset` exists. Results, as 
 p99 and the ratios of req/s to each floor's (and to the peer's for S2 and S4), go to
 bench/results/ as Markdown and JSON, with S1-S4 again at 100 connections (tail latency),
 S2 and S3 at 10x the keys and calls (growth), and S6: 200 open subscriptions while key
-calls run, with the delay from a call to its subscribers' messages (bench/live.py). V1 is key
-verification (`POST /v1/keys/verify` of the S1 key with a root key), reported with its ratios
-to S1's req/s and p99.
+calls run, with the delay from a call to its subscribers' messages (bench/live.py).
+V1 is key verification (`POST /v1/keys/verify` of the S1 key with a root key), reported
+with its ratios to S1's req/s and p99.
 
 Settings (environment): BENCH_SECONDS (15) per measurement, BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SCALE (1.0; multiplies the seeded rows), BENCH_DATABASE_URL

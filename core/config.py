@@ -11,6 +11,7 @@ import re
 import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -185,6 +186,8 @@ class Settings:
     password_hash_concurrency: int = field(default_factory=available_cores)
     password_hash_queue_seconds: float = 5.0
     audit_retention_days: int = 365
+    usage_hourly_retention_days: int = 14
+    usage_daily_retention_days: int = 400
     redis_url: Secret | None = None
     redis_key_prefix: str = "gatehouse"
     trusted_proxies: tuple[str, ...] = ()
@@ -212,6 +215,7 @@ class Settings:
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
     portal_enabled: bool = True
+    session_idle_minutes: int | None = None
     max_subscriptions_per_credential: int = 20
     webauthn_rp_id: str | None = None
     webauthn_rp_name: str = "Gatehouse"
@@ -222,6 +226,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def session_idle(self) -> timedelta | None:
+        """How long a session may go unused; None: no idle timeout."""
+        minutes = self.session_idle_minutes
+        return None if minutes is None else timedelta(minutes=minutes)
 
     @property
     def argon2(self) -> Argon2Settings:
@@ -368,6 +378,16 @@ class Settings:
             audit_retention_days=read(
                 "AUDIT_RETENTION_DAYS", _bounded_int(1, 36500), cls.audit_retention_days
             ),
+            usage_hourly_retention_days=read(
+                "USAGE_HOURLY_RETENTION_DAYS",
+                _bounded_int(1, 3660),
+                cls.usage_hourly_retention_days,
+            ),
+            usage_daily_retention_days=read(
+                "USAGE_DAILY_RETENTION_DAYS",
+                _bounded_int(1, 36500),
+                cls.usage_daily_retention_days,
+            ),
             redis_url=read("REDIS_URL", _redis_url, None),
             redis_key_prefix=read("REDIS_KEY_PREFIX", _key_prefix, cls.redis_key_prefix),
             trusted_proxies=read("TRUSTED_PROXIES", _networks, cls.trusted_proxies),
@@ -431,6 +451,7 @@ class Settings:
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
+            session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
             max_subscriptions_per_credential=read(
                 "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
                 _bounded_int(1, 10_000),

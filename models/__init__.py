@@ -9,6 +9,7 @@ from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.service_accounts import ServiceAccount
 from models.sessions import Session
+from models.usage import ApiKeyUsageRollup
 from models.users import User
 from models.webhooks import WebhookEvent
 
@@ -19,6 +20,7 @@ __models__ = [
     ApiKey,
     ApiKeyUsageDay,
     ApiCallDay,
+    ApiKeyUsageRollup,
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
@@ -32,6 +34,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
+    "ApiKeyUsageRollup",
     "AuditEvent",
     "KeyOwnerType",
     "Passkey",

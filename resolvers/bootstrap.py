@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from auth.password_policy import check_password
 from core.config import ConfigError, Settings
 from core.errors import ErrorCode, GatehouseError
 from models import Role, User
@@ -44,7 +45,7 @@ async def ensure_first_super_admin(settings: Settings) -> None:
     if settings.admin_email and settings.admin_password:
         email, password, generated = settings.admin_email, str(settings.admin_password), False
     else:
-        email, password, generated = DEFAULT_ADMIN_EMAIL, secrets.token_urlsafe(18), True
+        email, password, generated = DEFAULT_ADMIN_EMAIL, _generated_password(), True
     try:
         await create_user(
             None,
@@ -79,6 +80,17 @@ def warn_about_mfa_policy(settings: Settings) -> None:
             "MFA_REQUIRED_ROLES is unset: no role is required to use a second factor; set it "
             "(e.g. MFA_REQUIRED_ROLES=SUPER_ADMIN,ADMIN) to enforce one"
         )
+
+
+def _generated_password() -> str:
+    # 144 random bits; drawn again in the unlikely case the policy refuses it.
+    while True:
+        password = secrets.token_urlsafe(18)
+        try:
+            check_password(password, DEFAULT_ADMIN_EMAIL)
+        except GatehouseError:
+            continue
+        return password
 
 
 async def create_account(

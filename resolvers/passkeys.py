@@ -19,6 +19,7 @@ from auth.passkey_challenges import admit_anonymous_challenge
 from auth.passkey_options import authentication_options, registration_options
 from auth.passkeys import PasskeyRefused, require_enabled, verify_assertion, verify_registration
 from auth.principal import Actor, Principal
+from auth.sessions import clean_user_agent
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
@@ -158,7 +159,12 @@ async def _user_by_email(email: str) -> User | None:
 
 
 async def passkey_login(
-    actor: Actor, webauthn: WebAuthnSettings, credential: object, *, ttl: timedelta
+    actor: Actor,
+    webauthn: WebAuthnSettings,
+    credential: object,
+    *,
+    ttl: timedelta,
+    user_agent: str | None = None,
 ) -> LoginResult:
     """A passwordless sign-in: refused alike (UNAUTHENTICATED, PASSKEY_REFUSED) whatever is
     wrong, counted with the sign-in's failures, audited with why."""
@@ -184,7 +190,9 @@ async def passkey_login(
             user=user,
             token_hash=hash_secret(token),
             expires_at=now + ttl,
+            last_seen_at=now,
             client_address=actor.client_address,
+            user_agent=clean_user_agent(user_agent),
             mfa_verified_at=now,
             restriction=None if state.restriction is None else state.restriction.value,
         )

@@ -9,9 +9,11 @@ from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
 from auth.mfa import refresh_restriction, sign_in_state
-from auth.passwords import Verification, validate_password
+from auth.password_policy import check_password
+from auth.passwords import Verification
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, password_attempt, verify_password
+from auth.sessions import clean_user_agent
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
@@ -38,13 +40,15 @@ class LoginResult:
     mfa_methods: list[MfaMethod] = field(default_factory=list)
 
 
-async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> LoginResult:
+async def login(
+    actor: Actor, email: str, password: str, *, ttl: timedelta, user_agent: str | None = None
+) -> LoginResult:
     """Open a session. A wrong email, a wrong password and an inactive account fail alike,
     and a password is verified even for an unknown email, so that neither the answer nor
     its timing tells an attacker which emails exist. Every attempt is audited; only the
     audit log, read by super-admins, says why one failed. Throttled per account and per
     address: a lock refuses before any verification, and only failures count (see
-    `auth.throttle`)."""
+    `auth.throttle`). The session records the client's address and `user_agent`."""
     try:
         user, verification = await _check_password(actor, email, password)
     except ThrottledError:
@@ -60,6 +64,9 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
             user=user,
             token_hash=hash_secret(token),
             expires_at=now + ttl,
+            last_seen_at=now,
+            client_address=actor.client_address,
+            user_agent=clean_user_agent(user_agent),
             restriction=None if state.restriction is None else state.restriction.value,
         )
         user.last_login_at = now
@@ -173,7 +180,7 @@ async def change_password(principal: Principal, current_password: str, new_passw
     session = principal.session
     if session is None:
         raise forbidden("changePassword is for a signed-in user, not an API key.")
-    validate_password(new_password)
+    check_password(new_password, principal.person.email)
     await _verify_current_password(principal, current_password)
     new_hash = await hash_password(new_password)
     user = principal.person

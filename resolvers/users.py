@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.mfa import require_step_up
+from auth.password_policy import check_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, lift_lock
 from core.clock import utcnow
@@ -156,6 +157,7 @@ async def create_user(
         display_name = _display_name(display_name)
         roles_encoded = _roles(roles)
         event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
+        check_password(password, email)
         if must_change_password:
             event.details["mustChangePassword"] = True
         if await User.exists(email=email):
@@ -282,6 +284,7 @@ async def set_password(
     lift the account's sign-in lock, so its owner can sign in with the new one at once;
     audited as `action` (`actor=None` is the CLI)."""
     async with audited(actor, action, target_type=AuditTarget.USER, target_id=target.id) as event:
+        check_password(new_password, target.email)
         target.password_hash = await hash_password(new_password)
         target.must_change_password = temporary
         async with in_transaction():

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from schema.allowed_operations import AllowedOperationsQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
@@ -33,6 +34,8 @@ from schema.service_accounts import ServiceAccountMutation, ServiceAccountQuery
 from schema.sessions import SessionMutation, SessionQuery
 from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
+from schema.usage import UsageQuery
+from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
@@ -41,11 +44,14 @@ Query = merge_types(
     (
         NodeQuery,
         SessionQuery,
+        UserSessionQuery,
         UserQuery,
         ServiceAccountQuery,
         ApiKeyQuery,
         MetricsQuery,
+        UsageQuery,
         AuditQuery,
+        AllowedOperationsQuery,
     ),
 )
 get_object_definition(
@@ -57,6 +63,7 @@ Mutation = merge_types(
     "Mutation",
     (
         SessionMutation,
+        UserSessionMutation,
         MfaMutation,
         UserMutation,
         ServiceAccountMutation,

@@ -11,7 +11,7 @@ from core.errors import bad_input
 from resolvers import audit
 from resolvers.rows import AuditEvent
 from schema.context import Context
-from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id, global_id
+from schema.ids import API_KEY, SERVICE_ACCOUNT, SESSION, USER, decode_global_id, global_id
 from schema.pagination import (
     After,
     Before,
@@ -26,7 +26,12 @@ from schema.permissions import SUPER_ADMIN, allow
 Info = strawberry.Info[Context, None]
 
 
-_TYPE_NAMES = {"user": USER, "api_key": API_KEY, "service_account": SERVICE_ACCOUNT}
+_TYPE_NAMES = {
+    "user": USER,
+    "api_key": API_KEY,
+    "session": SESSION,
+    "service_account": SERVICE_ACCOUNT,
+}
 
 
 def _id(kind: str | None, pk: int | None) -> strawberry.ID | None:
@@ -65,7 +70,7 @@ class AuditEventType:
     )
     action: str = strawberry.field(description='Named "<target type>.<verb>", e.g. "user.create".')
     target_type: str | None = strawberry.field(
-        description='One of "user", "api_key", "service_account".'
+        description='One of "user", "api_key", "session", "service_account".'
     )
     target_id: strawberry.ID | None = strawberry.field(
         description="The global id of the user, key or service account acted on; null when "

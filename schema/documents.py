@@ -36,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from auth.principal import Anonymous, Principal
+from auth.principal import Anonymous, Principal, credential_refusal
 from auth.restrictions import allows, restriction_error
 from core.config import Settings
 from core.errors import bad_input, internal, unauthenticated
@@ -315,12 +315,8 @@ class DocumentGuard(SchemaExtension):
             return None  # development: GraphiQL introspects before anyone signs in
         if _is_login(document, self.execution_context.operation_name):
             return None
-        if rejected:
-            return graphql_error(
-                unauthenticated(
-                    "The credential is malformed, unknown, expired, disabled or revoked."
-                )
-            )
+        if isinstance(actor, Anonymous) and actor.rejected:
+            return graphql_error(credential_refusal(actor))
         return graphql_error(unauthenticated())
 
     def _restriction_refusal(

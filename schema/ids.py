@@ -21,10 +21,12 @@ USER = "User"
 API_KEY = "ApiKey"
 PASSKEY = "Passkey"
 SERVICE_ACCOUNT = "ServiceAccount"
+SESSION = "Session"
 _WHAT = {
     USER: "User",
     API_KEY: "API key",
     PASSKEY: "Passkey",
+    SESSION: "Session",
     SERVICE_ACCOUNT: "Service account",
 }
 _MAX_PK = 2**63 - 1
@@ -65,6 +67,7 @@ def require_pk(value: str, type_name: str) -> int:
 
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
+SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
 PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
 ServiceAccountId = Annotated[
     strawberry.ID, strawberry.argument(description="A ServiceAccount's global id.")

@@ -1,7 +1,8 @@
-"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount or (one's own) Passkey by its
-global id, with the permissions of `user`, `apiKey` and `serviceAccount` (a User or a
-ServiceAccount needs a role that may read users; an ApiKey any role; a Passkey is null for
-anyone but its owner)."""
+"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount, (one's own) Passkey or
+Session by its global id, with the permissions of `user`, `apiKey` and `serviceAccount` (a
+User or a ServiceAccount needs a role that may read users; an ApiKey any role; a Passkey is
+null for anyone but its owner) and of `User.sessions` (a Session: its user's own, or a
+super-admin's)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, PASSKEY, SERVICE_ACCOUNT, USER, decode_global_id
+from schema.ids import API_KEY, PASSKEY, SERVICE_ACCOUNT, SESSION, USER, decode_global_id
 from schema.passkeys import passkey_node
 from schema.permissions import EVERY_ROLE, allow
 from schema.service_accounts import SERVICE_ACCOUNT_READ_RULE, ServiceAccountType
+from schema.user_sessions import session_node
 from schema.users import USER_READ_RULE, UserType
 
 Info = strawberry.Info[Context, None]
@@ -39,6 +41,8 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     if type_name == API_KEY:
         api_key = await loaders.api_key_by_id.load(pk)
         return ApiKeyType.from_model(api_key) if api_key else None
+    if type_name == SESSION:
+        return await session_node(info, pk)
     if type_name == PASSKEY:
         # Only the caller's own: another user's is as absent as one that never was.
         return await passkey_node(info, pk)
@@ -53,9 +57,11 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User, ApiKey, ServiceAccount or own Passkey with this global id; "
-        "null when the id is malformed or names nothing. A User or ServiceAccount id needs "
-        "the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as `user` does.",
+        description="The User, ApiKey, ServiceAccount, own Passkey or Session with this "
+        "global id; null when the id is malformed or names nothing. A User or ServiceAccount "
+        "id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as `user` does; a "
+        "Session id a session (FORBIDDEN with an API key), and is null unless the session is "
+        "the caller's own or the caller is a SUPER_ADMIN.",
     )
     async def node(
         self,

@@ -167,7 +167,11 @@ class PasskeyMutation:
     async def passkey_login(self, info: Info, credential: Credential) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
         result = await passkeys.passkey_login(
-            info.context.actor, info.context.settings.webauthn, credential, ttl=ttl
+            info.context.actor,
+            info.context.settings.webauthn,
+            credential,
+            ttl=ttl,
+            user_agent=info.context.request.headers.get("user-agent"),
         )
         return LoginPayload(
             token=result.token,

@@ -38,22 +38,33 @@ T = TypeVar("T", bound=type)
 
 @dataclass(frozen=True)
 class ReadRule:
+    """`roles` may read the type. With `owner_of` (the id of the user a row belongs to), a
+    row is read only by its owner, or by a role in `every_row`. `people_only` refuses API
+    keys whatever their owner could read."""
+
     roles: frozenset[Role]
     message: str
-    # The id of the user a row belongs to, for rows only their owner may read.
     owner_of: Callable[[Any], int] | None = None
+    every_row: frozenset[Role] = frozenset()
+    people_only: bool = False
 
     def allows(self, actor: Any) -> bool:
-        return isinstance(actor, Principal) and actor.role in self.roles
+        if not isinstance(actor, Principal) or (self.people_only and actor.api_key is not None):
+            return False
+        return actor.role in self.roles
 
     def require(self, actor: Any) -> None:
         if not self.allows(actor):
             raise forbidden(self.message)
 
     def allows_row(self, actor: Any, row: Any) -> bool:
-        return self.owner_of is None or (
-            isinstance(actor, Principal) and self.owner_of(row) == actor.user_id
-        )
+        return self.owner_of is None or self.allows_owner(actor, self.owner_of(row))
+
+    def allows_owner(self, actor: Any, owner_id: int | None) -> bool:
+        """Whether the actor may read the rows of the user `owner_id`."""
+        if not self.allows(actor):
+            return False
+        return self.owner_of is None or actor.role in self.every_row or owner_id == actor.user_id
 
 
 _RULES: dict[type, ReadRule] = {}

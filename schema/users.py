@@ -32,11 +32,18 @@ from schema.pagination import (
 )
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
+from schema.user_sessions import SessionType, sessions_of
 
 if TYPE_CHECKING:
     from schema.passkeys import PasskeyType
 
 Info = strawberry.Info[Context, None]
+
+# Every password argument's description (the policy is auth/password_policy.py).
+PASSWORD_RULES = (
+    "12 to 1024 characters, not a common password, not containing the email's local part; "  # noqa: S105 - a description
+    "BAD_USER_INPUT with reason WEAK_PASSWORD otherwise."
+)
 
 
 # Wherever a User is reached (`users`, `user`, `node`, `nodes`, an ApiKey's `createdBy`, any
@@ -65,6 +72,13 @@ class UserType(relay.Node):
     @strawberry.field(description="The second factors the user can verify (verifyMfa).")
     async def mfa_methods(self, info: Info) -> list[MfaMethodEnum]:
         return await info.context.loaders.mfa_methods_by_user.load(int(self.id))
+
+    @strawberry.field(
+        description="The user's live sessions, newest first (at most 100): the user's own, "
+        "or anyone's for a SUPER_ADMIN; FORBIDDEN otherwise, and with an API key."
+    )
+    async def sessions(self, info: Info) -> list[SessionType]:
+        return await sessions_of(info, self.id)
 
     @strawberry.field(
         description="The user's passkeys, oldest first: the user themself only (FORBIDDEN "
@@ -120,7 +134,7 @@ class UserOrder:
 class CreateUserInput:
     email: str = strawberry.field(description="Unique in any letter case (CONFLICT otherwise).")
     display_name: str = strawberry.field(description="1 to 200 characters.")
-    password: str = strawberry.field(description="12 to 1024 characters.")
+    password: str = strawberry.field(description=PASSWORD_RULES)
     roles: list[RoleEnum] = strawberry.field(description="At least one.")
     must_change_password: bool | None = strawberry.field(
         default=False,
@@ -243,7 +257,7 @@ class UserMutation:
         self,
         info: Info,
         user_id: UserId,
-        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+        new_password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
         temporary: Annotated[
             bool | None,
             strawberry.argument(

@@ -86,6 +86,9 @@ FOR_EVERY_PERSON: dict[str, str] = {
     "confirm_totp_enrollment": 'mutation { confirmTotpEnrollment(code: "123456") }',
     "regenerate_recovery_codes": "mutation { regenerateRecoveryCodes }",
     "disable_totp": "mutation { disableTotp }",
+    # Other users' sessions are NOT_FOUND: tests/sessions/test_session_list.py.
+    "end_session": 'mutation { endSession(id: "U2Vzc2lvbjox") }',
+    "end_other_sessions": "mutation { endOtherSessions }",
 }
 # The `id` variable names the target of each but the creations.
 TARGETS_A_KEY = {

@@ -7,8 +7,7 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    # After the heads of both branches merged here (passkeys on main, key verification).
-    dependencies = [("models", "0011_passkeys"), ("models", "0010_key_verification")]
+    dependencies = [("models", "0013_usage_rollups")]
 
     initial = False
 
