@@ -4,6 +4,7 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.invitations import Invitation
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import User
@@ -18,6 +19,7 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    Invitation,
 ]
 __all__ = [
     "ApiCallDay",
@@ -25,6 +27,7 @@ __all__ = [
     "ApiKeyStatus",
     "ApiKeyUsageDay",
     "AuditEvent",
+    "Invitation",
     "RateLimitCounter",
     "Role",
     "Scope",

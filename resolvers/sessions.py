@@ -46,11 +46,8 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
         raise
 
     now = utcnow()
-    token = generate_session_token()
     async with in_transaction():
-        session = await Session.create(
-            user=user, token_hash=hash_secret(token), expires_at=now + ttl
-        )
+        session, token = await open_session(user, ttl=ttl, now=now)
         user.last_login_at = now
         update_fields = ["last_login_at"]
         if verification.new_hash:
@@ -67,6 +64,14 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     # Ended sessions of everyone, swept by every login of every process: rows nobody holds.
     await delete_ended_rows(Session, "expires_at", now)
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
+
+
+async def open_session(user: User, *, ttl: timedelta, now: datetime) -> tuple[Session, str]:
+    """A new session of `user` and its token, shown once (`login`, `acceptInvitation`);
+    call it inside the transaction that records the sign-in."""
+    token = generate_session_token()
+    session = await Session.create(user=user, token_hash=hash_secret(token), expires_at=now + ttl)
+    return session, token
 
 
 async def _account(email: str, normalised: str | None) -> User | None:

@@ -56,7 +56,7 @@ def search_term(search: str | None) -> str | None:
     return term
 
 
-def _display_name(display_name: str) -> str:
+def valid_display_name(display_name: str) -> str:
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
         raise bad_input(f"`displayName` must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters long.")
@@ -65,10 +65,17 @@ def _display_name(display_name: str) -> str:
     return display_name
 
 
-def _roles(roles: list[Role]) -> str:
+def encoded_roles(roles: list[Role]) -> str:
     if not roles:
         raise bad_input("`roles` must name at least one role.")
     return encode_roles(roles)
+
+
+def ensure_may_grant(actor: Principal, roles: list[Role]) -> None:
+    """The role ceiling of every way of giving roles (updateUser, inviteUser): only a
+    super-admin grants SUPER_ADMIN."""
+    if actor.role != Role.SUPER_ADMIN and Role.SUPER_ADMIN in roles:
+        raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
 
 
 class UserOrderField(StrEnum):
@@ -144,8 +151,8 @@ async def create_user(
     """`actor=None` is the system: the CLI and the first start."""
     async with audited(actor, AuditAction.USER_CREATE, target_type=AuditTarget.USER) as event:
         email = normalise_email(email)
-        display_name = _display_name(display_name)
-        roles_encoded = _roles(roles)
+        display_name = valid_display_name(display_name)
+        roles_encoded = encoded_roles(roles)
         event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
         if await User.exists(email=email):
             raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
@@ -180,9 +187,9 @@ async def update_user(
     ) as event:
         changes: dict[str, object] = {}
         if display_name is not None:
-            changes["display_name"] = _display_name(display_name)
+            changes["display_name"] = valid_display_name(display_name)
         if roles is not None:
-            changes["roles_encoded"] = _roles(roles)
+            changes["roles_encoded"] = encoded_roles(roles)
         if status is not None:
             changes["status"] = status
         event.details = _requested_changes(display_name=display_name, roles=roles, status=status)
@@ -193,8 +200,8 @@ async def update_user(
             if actor.role != Role.SUPER_ADMIN:
                 if target.is_super_admin:
                     raise forbidden("Only a super-admin may change a super-admin.")
-                if roles is not None and Role.SUPER_ADMIN in roles:
-                    raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
+                if roles is not None:
+                    ensure_may_grant(actor, roles)
             loses_super_admin = (
                 target.is_super_admin
                 and target.is_active

@@ -20,6 +20,7 @@ from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
+from schema.invitations import InvitationMutation, InvitationQuery
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
 from schema.nodes import NodeQuery
@@ -32,7 +33,8 @@ from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
-    "Query", (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery)
+    "Query",
+    (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery, InvitationQuery),
 )
 get_object_definition(
     Query, strict=True
@@ -40,7 +42,8 @@ get_object_definition(
     "What can be read. Every field needs a credential and, with an API key, the READ scope."
 )
 Mutation = merge_types(
-    "Mutation", (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation)
+    "Mutation",
+    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, InvitationMutation),
 )
 get_object_definition(
     Mutation, strict=True

@@ -52,7 +52,9 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 ANONYMOUS_MAX_FRAGMENTS = 10
 ANONYMOUS_MAX_SPREADS = 30
-_ANONYMOUS_ROOT_FIELDS = frozenset({"login", "__typename"})
+# What a caller without a credential may send: the two ways of starting a session.
+_SIGN_IN_FIELDS = frozenset({"login", "acceptInvitation"})
+_ANONYMOUS_ROOT_FIELDS = _SIGN_IN_FIELDS | {"__typename"}
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _RulesKey = tuple[tuple[type[ASTValidationRule], ...], bool]
@@ -85,9 +87,10 @@ class DocumentSettings:
 
     @property
     def anonymous_limits(self) -> QueryLimits:
-        """Callers without a credential may send `login` (and, in development, GraphiQL's
-        introspection): a few fragments are plenty, and they bound the specified rules'
-        pairwise comparisons of fragments, which grow with the square of their number."""
+        """Callers without a credential may send `login` and `acceptInvitation` (and, in
+        development, GraphiQL's introspection): a few fragments are plenty, and they bound
+        the specified rules' pairwise comparisons of fragments, which grow with the square
+        of their number."""
         return replace(
             self.limits,
             max_fragments=min(self.limits.max_fragments, ANONYMOUS_MAX_FRAGMENTS),
@@ -300,15 +303,16 @@ class DocumentGuard(SchemaExtension):
         return errors
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Without a valid credential, only `login`: refused before validation, so a caller
-        without one learns nothing about the schema, and costs next to nothing."""
+        """Without a valid credential, only `login` and `acceptInvitation`: refused before
+        validation, so a caller without one learns nothing about the schema, and costs next
+        to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
             return None
         rejected = isinstance(actor, Anonymous) and actor.rejected
         if not (rejected or self.settings.production):
             return None  # development: GraphiQL introspects before anyone signs in
-        if _is_login(document, self.execution_context.operation_name):
+        if _is_sign_in(document, self.execution_context.operation_name):
             return None
         if rejected:
             return graphql_error(
@@ -323,12 +327,12 @@ class DocumentGuard(SchemaExtension):
         return not isinstance(self._actor(), Principal)
 
 
-def _is_login(document: DocumentNode, operation_name: str | None) -> bool:
+def _is_sign_in(document: DocumentNode, operation_name: str | None) -> bool:
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.MUTATION:
         return False
     names = _root_field_names(document, operation.selection_set)
-    return "login" in names and names <= _ANONYMOUS_ROOT_FIELDS
+    return bool(names & _SIGN_IN_FIELDS) and names <= _ANONYMOUS_ROOT_FIELDS
 
 
 def _root_field_names(document: DocumentNode, selection_set: SelectionSetNode) -> set[str]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import strawberry
 
-from core.enums import ApiKeyStatus, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, InvitationStatus, Role, Scope, UserStatus
 from resolvers.api_keys import ApiKeyOrderField
 from resolvers.pagination import OrderDirection
 from resolvers.users import UserOrderField
@@ -84,5 +84,16 @@ ApiKeyOrderFieldEnum = _described(
         "LAST_USED_AT": "The last authenticated request; keys never used come last.",
         "EXPIRES_AT": "The expiry; keys that never expire come last.",
         "TOTAL_CALLS": "The number of requests the key has made.",
+    },
+)
+InvitationStatusEnum = _described(
+    InvitationStatus,
+    "InvitationStatus",
+    "Where an invitation stands.",
+    {
+        "PENDING": "Neither accepted nor revoked, and `expiresAt` is still ahead: its token works.",
+        "ACCEPTED": "Accepted: the user exists. Final.",
+        "EXPIRED": "Not accepted before `expiresAt`; `resendInvitation` gives it a new token.",
+        "REVOKED": "Revoked before it was accepted. Final.",
     },
 )

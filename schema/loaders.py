@@ -8,7 +8,8 @@ from datetime import date
 from strawberry.dataloader import DataLoader
 
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
-from resolvers.rows import ApiKey, User
+from resolvers.invitations import invitations_by_ids
+from resolvers.rows import ApiKey, Invitation, User
 from resolvers.users import users_by_ids
 
 
@@ -20,6 +21,11 @@ class UserByIdLoader(DataLoader[int, User | None]):
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=api_keys_by_ids)
+
+
+class InvitationByIdLoader(DataLoader[int, Invitation | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=invitations_by_ids)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)
@@ -47,3 +53,4 @@ class Loaders:
     user_by_id: UserByIdLoader = field(default_factory=UserByIdLoader)
     api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)
+    invitation_by_id: InvitationByIdLoader = field(default_factory=InvitationByIdLoader)

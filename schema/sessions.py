@@ -28,6 +28,13 @@ class LoginPayload:
     )
 
 
+def login_payload(result: sessions.LoginResult) -> LoginPayload:
+    """The answer of every way of starting a session (`login`, `acceptInvitation`)."""
+    return LoginPayload(
+        token=result.token, expires_at=result.expires_at, user=UserType.from_model(result.user)
+    )
+
+
 @strawberry.type
 class SessionQuery:
     @strawberry.field(
@@ -58,11 +65,7 @@ class SessionMutation:
     ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
         result = await sessions.login(info.context.actor, email, password, ttl=ttl)
-        return LoginPayload(
-            token=result.token,
-            expires_at=result.expires_at,
-            user=UserType.from_model(result.user),
-        )
+        return login_payload(result)
 
     @mutation(
         action=AuditAction.SESSION_LOGOUT,

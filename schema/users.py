@@ -24,7 +24,7 @@ from schema.pagination import (
     page_request,
     selects_total_count,
 )
-from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
+from schema.permissions import ADMIN, SUPER_ADMIN, USER_CREATORS, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
 
 Info = strawberry.Info[Context, None]
@@ -152,7 +152,7 @@ class UserMutation:
     @mutation(
         action=AuditAction.USER_CREATE,
         target=Target(AuditTarget.USER),
-        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        allow=allow(*USER_CREATORS, scope=Scope.ADMIN),
         description="Creates a portal user; a duplicate email is CONFLICT.",
     )
     async def create_user(
