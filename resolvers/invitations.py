@@ -199,6 +199,8 @@ async def resend_invitation(
         invitation = await _require_invitation(invitation_id)
         event.details = {"email": invitation.email}
         ensure_may_grant(actor, invitation.roles)
+        if invitation.accepted_at is not None or invitation.revoked_at is not None:
+            raise _final_conflict(invitation)
         now = utcnow()
         token = generate_invitation_token()
         expires_at = now + timedelta(hours=settings.ttl_hours)
