@@ -93,7 +93,7 @@ def _variables(name: str, target: User, target_key: ApiKey) -> dict[str, Any]:
 def _target_pk(name: str, target: User, target_key: ApiKey) -> int:
     if name in TARGETS_AN_INVITATION:
         return INVITATION_PK
-    return (target_key if name in TARGETS_A_KEY else target).id
+    return int((target_key if name in TARGETS_A_KEY else target).id)
 
 
 def test_every_audited_mutation_has_a_refusal_case_here() -> None:

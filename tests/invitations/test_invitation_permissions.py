@@ -32,13 +32,14 @@ OPERATIONS = ["invite", "resend", "revoke", "list", "node"]
 
 
 async def _attempt(gql: GraphQLClient, operation: str, invitation_id: str, token: str) -> Any:
-    document, variables = {
+    documents: dict[str, tuple[str, dict[str, Any]]] = {
         "invite": (INVITE, INVITE_INPUT),
         "resend": (RESEND, {"id": invitation_id}),
         "revoke": (REVOKE, {"id": invitation_id}),
         "list": (INVITATIONS, {}),
         "node": (INVITATION_NODE, {"id": invitation_id}),
-    }[operation]
+    }
+    document, variables = documents[operation]
     return await gql.execute(document, variables, token=token)
 
 
