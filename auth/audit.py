@@ -43,12 +43,15 @@ class AuditAction(StrEnum):
     INVITATION_RESEND = "invitation.resend"
     INVITATION_REVOKE = "invitation.revoke"
     INVITATION_ACCEPT = "invitation.accept"
+    SESSION_END = "session.end"
+    SESSION_END_OTHERS = "session.end_others"
 
 
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
     INVITATION = "invitation"
+    SESSION = "session"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
-from auth.principal import Actor, Anonymous
+from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime
 from auth.sessions import authenticate_session
 from auth.tokens import looks_like_api_key
@@ -65,10 +65,12 @@ async def authenticate(
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
         note_auth_failure("malformed")
         return Anonymous(rejected=True, client_address=client_address)
+    principal: Principal | Anonymous | None
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(credential, client_address, runtime)
     else:
-        principal = await authenticate_session(credential)
+        principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
+    # Principal or a named refusal (an idle session), as seen from this address.
     return replace(principal, client_address=client_address)

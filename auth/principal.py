@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import GatehouseError, unauthenticated
 from models import ApiKey, Role, Scope, Session, User
 
 
@@ -30,10 +31,26 @@ class Principal:
 
 @dataclass(frozen=True)
 class Anonymous:
-    """No valid credential. `rejected` is set when one was sent but was not accepted."""
+    """No valid credential. `rejected` is set when one was sent but was not accepted;
+    `reason`, when the refusal has a name a client may act on (`SESSION_IDLE`)."""
 
     rejected: bool = False
     client_address: str | None = None
+    reason: str | None = None
 
 
 Actor = Principal | Anonymous
+
+
+def credential_refusal(actor: Anonymous) -> GatehouseError:
+    """UNAUTHENTICATED for a credential that was sent but not accepted."""
+    if actor.reason == SESSION_IDLE:
+        return unauthenticated(
+            "The session was unused for longer than SESSION_IDLE_MINUTES and has ended; "
+            "sign in again.",
+            reason=SESSION_IDLE,
+        )
+    return unauthenticated("The credential is malformed, unknown, expired or revoked.")
+
+
+SESSION_IDLE = "SESSION_IDLE"

@@ -11,6 +11,7 @@ import re
 import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
@@ -206,10 +207,17 @@ class Settings:
     portal_enabled: bool = True
     invitation_ttl_hours: int = 72
     invitation_url: str | None = None
+    session_idle_minutes: int | None = None
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def session_idle(self) -> timedelta | None:
+        """How long a session may go unused; None: no idle timeout."""
+        minutes = self.session_idle_minutes
+        return None if minutes is None else timedelta(minutes=minutes)
 
     @property
     def argon2(self) -> Argon2Settings:
@@ -411,6 +419,7 @@ class Settings:
                 "INVITATION_TTL_HOURS", _bounded_int(1, 8760), cls.invitation_ttl_hours
             ),
             invitation_url=read("INVITATION_URL", _invitation_url, None),
+            session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(

@@ -146,8 +146,10 @@ def not_found(what: str) -> GatehouseError:
     return GatehouseError(ErrorCode.NOT_FOUND, f"{what} not found.")
 
 
-def unauthenticated(message: str = "Authentication required.") -> GatehouseError:
-    return GatehouseError(ErrorCode.UNAUTHENTICATED, message)
+def unauthenticated(
+    message: str = "Authentication required.", *, reason: str | None = None
+) -> GatehouseError:
+    return GatehouseError(ErrorCode.UNAUTHENTICATED, message, reason=reason)
 
 
 # Whole-request refusals of the HTTP layer, named once here with their statuses.

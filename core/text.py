@@ -26,6 +26,11 @@ def has_unsafe_characters(text: str) -> bool:
     return _UNSAFE.search(text) is not None
 
 
+def without_unsafe_characters(text: str) -> str:
+    """`text` with its control and bidirectional formatting characters removed."""
+    return _UNSAFE.sub("", text)
+
+
 def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 

@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from auth.password_policy import check_password
 from core.config import ConfigError, Settings
 from core.errors import ErrorCode, GatehouseError
 from models import Role, User
@@ -39,7 +40,7 @@ async def ensure_first_super_admin(settings: Settings) -> None:
     if settings.admin_email and settings.admin_password:
         email, password, generated = settings.admin_email, str(settings.admin_password), False
     else:
-        email, password, generated = DEFAULT_ADMIN_EMAIL, secrets.token_urlsafe(18), True
+        email, password, generated = DEFAULT_ADMIN_EMAIL, _generated_password(), True
     try:
         await create_user(
             None,
@@ -64,6 +65,17 @@ async def ensure_first_super_admin(settings: Settings) -> None:
         )
     else:
         log.info("created super-admin %s from ADMIN_EMAIL", email)
+
+
+def _generated_password() -> str:
+    # 144 random bits; drawn again in the unlikely case the policy refuses it.
+    while True:
+        password = secrets.token_urlsafe(18)
+        try:
+            check_password(password, DEFAULT_ADMIN_EMAIL)
+        except GatehouseError:
+            continue
+        return password
 
 
 async def create_account(

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit, audited
-from auth.passwords import validate_password
+from auth.password_policy import check_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, token_attempt
 from auth.throttle import ThrottledError
@@ -278,17 +278,19 @@ async def accept_invitation(
     display_name: str | None,
     *,
     session_ttl: timedelta,
+    user_agent: str | None = None,
 ) -> LoginResult:
     """Create the invited user with the invited roles and sign them in. Anonymous: the
     token is the credential. Every invalid token gets the one refusal and counts as a
     failed sign-in of the client's address (`auth.throttle`); two acceptances at once
     create one user (the conditional update on `accepted_at IS NULL`)."""
-    # Checked before the token, so that these refusals tell nothing about it.
+    # Checked before the token, so that these refusals tell nothing about it; the rule that
+    # needs the email (not its local part) once the token has named the invitation.
     if display_name is not None:
         display_name = valid_display_name(display_name)
-    validate_password(password)
+    check_password(password, None)
     invitation = await _invitation_for(actor, token)
-    # TODO(sessions): check_password(password, invitation.email) from auth.password_policy
+    check_password(password, invitation.email)
     password_hash = await hash_password(password)
     now = utcnow()
     try:
@@ -310,7 +312,13 @@ async def accept_invitation(
                 last_login_at=now,
             )
             await Invitation.filter(id=invitation.id).update(accepted_user_id=user.id)
-            session, session_token = await open_session(user, ttl=session_ttl, now=now)
+            session, session_token = await open_session(
+                user,
+                ttl=session_ttl,
+                now=now,
+                client_address=actor.client_address,
+                user_agent=user_agent,
+            )
             await drop_undelivered(USER_INVITED, _ordering_key(invitation.id), now)
             await audit(
                 Principal(user=user, session=session, client_address=actor.client_address),

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
-from auth.passwords import Verification, validate_password
+from auth.password_policy import check_password
+from auth.passwords import Verification
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, password_attempt, verify_password
+from auth.sessions import clean_user_agent
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
@@ -32,13 +34,15 @@ class LoginResult:
     user: User
 
 
-async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> LoginResult:
+async def login(
+    actor: Actor, email: str, password: str, *, ttl: timedelta, user_agent: str | None = None
+) -> LoginResult:
     """Open a session. A wrong email, a wrong password and an inactive account fail alike,
     and a password is verified even for an unknown email, so that neither the answer nor
     its timing tells an attacker which emails exist. Every attempt is audited; only the
     audit log, read by super-admins, says why one failed. Throttled per account and per
     address: a lock refuses before any verification, and only failures count (see
-    `auth.throttle`)."""
+    `auth.throttle`). The session records the client's address and `user_agent`."""
     try:
         user, verification = await _check_password(actor, email, password)
     except ThrottledError:
@@ -47,7 +51,13 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
 
     now = utcnow()
     async with in_transaction():
-        session, token = await open_session(user, ttl=ttl, now=now)
+        session, token = await open_session(
+            user,
+            ttl=ttl,
+            now=now,
+            client_address=actor.client_address,
+            user_agent=user_agent,
+        )
         user.last_login_at = now
         update_fields = ["last_login_at"]
         if verification.new_hash:
@@ -66,11 +76,25 @@ async def login(actor: Actor, email: str, password: str, *, ttl: timedelta) -> L
     return LoginResult(token=token, expires_at=session.expires_at, user=user)
 
 
-async def open_session(user: User, *, ttl: timedelta, now: datetime) -> tuple[Session, str]:
-    """A new session of `user` and its token, shown once (`login`, `acceptInvitation`);
-    call it inside the transaction that records the sign-in."""
+async def open_session(
+    user: User,
+    *,
+    ttl: timedelta,
+    now: datetime,
+    client_address: str | None,
+    user_agent: str | None,
+) -> tuple[Session, str]:
+    """A new session of `user` and its token, shown once (`login`, `acceptInvitation`),
+    recording the client's address and user agent; call it inside the transaction that
+    records the sign-in."""
     token = generate_session_token()
-    session = await Session.create(user=user, token_hash=hash_secret(token), expires_at=now + ttl)
+    session = await Session.create(
+        user=user,
+        token_hash=hash_secret(token),
+        expires_at=now + ttl,
+        client_address=client_address,
+        user_agent=clean_user_agent(user_agent),
+    )
     return session, token
 
 
@@ -160,7 +184,7 @@ async def change_password(principal: Principal, current_password: str, new_passw
     session = principal.session
     if session is None:
         raise forbidden("changePassword is for a signed-in user, not an API key.")
-    validate_password(new_password)
+    check_password(new_password, principal.user.email)
     await _verify_current_password(principal, current_password)
     new_hash = await hash_password(new_password)
     user = principal.user

@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.password_policy import check_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, lift_lock
 from core.clock import utcnow
@@ -154,6 +155,7 @@ async def create_user(
         display_name = valid_display_name(display_name)
         roles_encoded = encoded_roles(roles)
         event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
+        check_password(password, email)
         if await User.exists(email=email):
             raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
         password_hash = await hash_password(password)
@@ -268,6 +270,7 @@ async def set_password(
     lift the account's sign-in lock, so its owner can sign in with the new one at once;
     audited as `action` (`actor=None` is the CLI)."""
     async with audited(actor, action, target_type=AuditTarget.USER, target_id=target.id) as event:
+        check_password(new_password, target.email)
         target.password_hash = await hash_password(new_password)
         async with in_transaction():
             await target.save(update_fields=["password_hash", "updated_at"])

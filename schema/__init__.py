@@ -29,12 +29,22 @@ from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.text_inputs import check_text_inputs
+from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
 
 Query = merge_types(
     "Query",
-    (NodeQuery, SessionQuery, UserQuery, ApiKeyQuery, MetricsQuery, AuditQuery, InvitationQuery),
+    (
+        NodeQuery,
+        SessionQuery,
+        UserSessionQuery,
+        UserQuery,
+        ApiKeyQuery,
+        MetricsQuery,
+        AuditQuery,
+        InvitationQuery,
+    ),
 )
 get_object_definition(
     Query, strict=True
@@ -43,7 +53,14 @@ get_object_definition(
 )
 Mutation = merge_types(
     "Mutation",
-    (SessionMutation, UserMutation, ApiKeyMutation, KeyChangeMutation, InvitationMutation),
+    (
+        SessionMutation,
+        UserSessionMutation,
+        UserMutation,
+        ApiKeyMutation,
+        KeyChangeMutation,
+        InvitationMutation,
+    ),
 )
 get_object_definition(
     Mutation, strict=True

@@ -31,11 +31,12 @@ from strawberry.permission import PermissionExtension
 
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.principal import Principal
-from schema.ids import API_KEY, INVITATION, USER, pk_of
+from schema.ids import API_KEY, INVITATION, SESSION, USER, pk_of
 
 _ID_TYPES = {
     AuditTarget.USER: USER,
     AuditTarget.API_KEY: API_KEY,
+    AuditTarget.SESSION: SESSION,
     AuditTarget.INVITATION: INVITATION,
 }
 

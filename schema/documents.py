@@ -35,7 +35,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from auth.principal import Anonymous, Principal
+from auth.principal import Anonymous, Principal, credential_refusal
 from core.config import Settings
 from core.errors import bad_input, internal, unauthenticated
 from schema.cost import LARGEST_PAGE
@@ -314,10 +314,8 @@ class DocumentGuard(SchemaExtension):
             return None  # development: GraphiQL introspects before anyone signs in
         if _is_sign_in(document, self.execution_context.operation_name):
             return None
-        if rejected:
-            return graphql_error(
-                unauthenticated("The credential is malformed, unknown, expired or revoked.")
-            )
+        if isinstance(actor, Anonymous) and actor.rejected:
+            return graphql_error(credential_refusal(actor))
         return graphql_error(unauthenticated())
 
     def _actor(self) -> Any:

@@ -19,8 +19,9 @@ from core.errors import not_found
 
 USER = "User"
 API_KEY = "ApiKey"
+SESSION = "Session"
 INVITATION = "Invitation"
-_WHAT = {USER: "User", API_KEY: "API key", INVITATION: "Invitation"}
+_WHAT = {USER: "User", API_KEY: "API key", SESSION: "Session", INVITATION: "Invitation"}
 _MAX_PK = 2**63 - 1
 
 
@@ -59,6 +60,7 @@ def require_pk(value: str, type_name: str) -> int:
 
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
+SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
 InvitationId = Annotated[
     strawberry.ID, strawberry.argument(description="An Invitation's global id.")
 ]

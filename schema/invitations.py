@@ -27,7 +27,7 @@ from schema.pagination import (
 from schema.permissions import SUPER_ADMIN, USER_CREATORS, allow, public_for_people
 from schema.read_rules import ReadRule, read_rule
 from schema.sessions import LoginPayload, login_payload
-from schema.users import UserType
+from schema.users import PASSWORD_RULES, UserType
 
 Info = strawberry.Info[Context, None]
 
@@ -213,9 +213,7 @@ class InvitationMutation:
         self,
         info: Info,
         token: Annotated[str, strawberry.argument(description="The invitation's token.")],
-        password: Annotated[
-            str, strawberry.argument(description="The new user's password: 12 to 1024 characters.")
-        ],
+        password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
         display_name: Annotated[
             str | None,
             strawberry.argument(description="Null keeps the name the invitation gave."),
@@ -223,6 +221,11 @@ class InvitationMutation:
     ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
         result = await invitations.accept_invitation(
-            info.context.actor, token, password, display_name, session_ttl=ttl
+            info.context.actor,
+            token,
+            password,
+            display_name,
+            session_ttl=ttl,
+            user_agent=info.context.request.headers.get("user-agent"),
         )
         return login_payload(result)

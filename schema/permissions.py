@@ -14,9 +14,9 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from auth.principal import Anonymous, Principal
+from auth.principal import Anonymous, Principal, credential_refusal
 from core.enums import Role, Scope
-from core.errors import ErrorCode, MissingScopeError, forbidden, unauthenticated
+from core.errors import ErrorCode, MissingScopeError, forbidden
 from schema.enums import RoleEnum, ScopeEnum
 
 
@@ -62,7 +62,7 @@ class IsAuthenticated(BasePermission):
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
         if isinstance(actor, Anonymous) and actor.rejected:
-            raise unauthenticated("The credential is malformed, unknown, expired or revoked.")
+            raise credential_refusal(actor)
         return isinstance(actor, Principal)
 
 
@@ -76,6 +76,10 @@ class IsNotApiKey(BasePermission):
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
         return not (isinstance(actor, Principal) and actor.api_key is not None)
+
+    def on_unauthorized(self) -> None:
+        # A domain error, so that a declared mutation's wrapper records the refusal.
+        raise forbidden(self.message)
 
 
 class HasRoleAndScope(BasePermission):

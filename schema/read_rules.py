@@ -10,7 +10,8 @@ marked `own_user()`: they answer the caller's own user (`me`, a login's payload)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,15 +35,40 @@ T = TypeVar("T", bound=type)
 
 @dataclass(frozen=True)
 class ReadRule:
+    """`roles` may read every row. With `owner_of` (a row's owning user id), a user may
+    also read their own rows: checked on what the field answers. `people_only` refuses
+    API keys whatever their owner could read."""
+
     roles: frozenset[Role]
     message: str
+    owner_of: Callable[[Any], int] | None = None
+    people_only: bool = False
 
     def allows(self, actor: Any) -> bool:
-        return isinstance(actor, Principal) and actor.role in self.roles
+        """Whether the actor may read some rows of the type (all of them without `owner_of`)."""
+        if not isinstance(actor, Principal) or (self.people_only and actor.api_key is not None):
+            return False
+        return actor.role in self.roles or self.owner_of is not None
+
+    def allows_row(self, actor: Any, row: Any) -> bool:
+        if not self.allows(actor):
+            return False
+        if self.owner_of is None or actor.role in self.roles:
+            return True
+        return bool(self.owner_of(row) == actor.user.id)
 
     def require(self, actor: Any) -> None:
         if not self.allows(actor):
             raise forbidden(self.message)
+
+    def require_rows(self, actor: Any, result: Any) -> Any:
+        """`result` (a row or a list of rows) when the actor may read every row of it."""
+        rows = result if isinstance(result, list) else [result]
+        if self.owner_of is not None and not all(
+            self.allows_row(actor, row) for row in rows if row is not None
+        ):
+            raise forbidden(self.message)
+        return result
 
 
 _RULES: dict[type, ReadRule] = {}
@@ -75,23 +101,33 @@ class ReadRuleExtension(FieldExtension):
         # Only a field that returns the type itself is sync here; it is checked up front,
         # so its result may stay an awaitable (a DataLoader's) that graphql-core awaits.
         self.rule.require(info.context.actor)
-        return next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        if self.rule.owner_of is None:
+            return result
+        if inspect.isawaitable(result):
+            return self._rows_checked(info.context.actor, result)
+        return self.rule.require_rows(info.context.actor, result)
+
+    async def _rows_checked(self, actor: Any, pending: Awaitable[Any]) -> Any:
+        return self.rule.require_rows(actor, await pending)
 
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
+        actor = info.context.actor
         if not self.behind_interface:
-            self.rule.require(info.context.actor)
-            return await next_(source, info, **kwargs)
+            self.rule.require(actor)
+            return self.rule.require_rows(actor, await next_(source, info, **kwargs))
         result = await next_(source, info, **kwargs)
-        if self.rule.allows(info.context.actor):
-            return result
         if isinstance(result, list):
             # As `nodes` answers: the refused entry alone is null, its error at its index.
             return [
-                self._refused() if isinstance(item, self.protected) else item for item in result
+                self._refused()
+                if isinstance(item, self.protected) and not self.rule.allows_row(actor, item)
+                else item
+                for item in result
             ]
-        if isinstance(result, self.protected):
+        if isinstance(result, self.protected) and not self.rule.allows_row(actor, result):
             raise self._refused()
         return result
 

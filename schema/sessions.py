@@ -12,7 +12,7 @@ from schema.changes import Target, mutation
 from schema.context import Context
 from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
 from schema.read_rules import own_user
-from schema.users import UserType
+from schema.users import PASSWORD_RULES, UserType
 
 Info = strawberry.Info[Context, None]
 
@@ -64,7 +64,13 @@ class SessionMutation:
         password: Annotated[str, strawberry.argument(description="The user's password.")],
     ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
-        result = await sessions.login(info.context.actor, email, password, ttl=ttl)
+        result = await sessions.login(
+            info.context.actor,
+            email,
+            password,
+            ttl=ttl,
+            user_agent=info.context.request.headers.get("user-agent"),
+        )
         return login_payload(result)
 
     @mutation(
@@ -93,7 +99,7 @@ class SessionMutation:
         current_password: Annotated[
             str, strawberry.argument(description="The password the user signs in with now.")
         ],
-        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+        new_password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
     ) -> bool:
         return await sessions.change_password(
             info.context.principal, current_password, new_password

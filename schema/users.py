@@ -26,8 +26,15 @@ from schema.pagination import (
 )
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_CREATORS, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
+from schema.user_sessions import SessionType, sessions_of
 
 Info = strawberry.Info[Context, None]
+
+# Every password argument's description (the policy is auth/password_policy.py).
+PASSWORD_RULES = (
+    "12 to 1024 characters, not a common password, not containing the email's local part; "  # noqa: S105 - a description
+    "BAD_USER_INPUT with reason WEAK_PASSWORD otherwise."
+)
 
 
 # Wherever a User is reached (`users`, `user`, `node`, `nodes`, an ApiKey's `createdBy`, any
@@ -48,6 +55,13 @@ class UserType(relay.Node):
     status: UserStatusEnum = strawberry.field(description="Whether the user may sign in.")
     last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
     created_at: datetime = strawberry.field(description="When the user was created.")
+
+    @strawberry.field(
+        description="The user's live sessions, newest first (at most 100): the user's own, "
+        "or anyone's for a SUPER_ADMIN; FORBIDDEN otherwise, and with an API key."
+    )
+    async def sessions(self, info: Info) -> list[SessionType]:
+        return await sessions_of(info, self.id)
 
     @classmethod
     def from_model(cls, user: User) -> UserType:
@@ -90,7 +104,7 @@ class UserOrder:
 class CreateUserInput:
     email: str = strawberry.field(description="Unique in any letter case (CONFLICT otherwise).")
     display_name: str = strawberry.field(description="1 to 200 characters.")
-    password: str = strawberry.field(description="12 to 1024 characters.")
+    password: str = strawberry.field(description=PASSWORD_RULES)
     roles: list[RoleEnum] = strawberry.field(description="At least one.")
 
 
@@ -204,7 +218,7 @@ class UserMutation:
         self,
         info: Info,
         user_id: UserId,
-        new_password: Annotated[str, strawberry.argument(description="12 to 1024 characters.")],
+        new_password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
     ) -> UserType:
         user = await users.reset_password(
             info.context.principal, require_pk(user_id, USER), new_password

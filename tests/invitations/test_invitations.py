@@ -10,10 +10,11 @@ import time_machine
 
 from auth.tokens import hash_secret
 from core.enums import InvitationStatus
-from models import AuditEvent, Invitation, User
+from models import AuditEvent, Invitation, Session, User
 from tests.support.factories import gid, make_user, pk
 from tests.support.graphql import GraphQLClient
 from tests.support.invitations import (
+    ACCEPT,
     INVITATION_NODE,
     INVITATIONS,
     INVITE,
@@ -253,6 +254,48 @@ async def test_a_weak_password_is_refused_before_the_token_is_looked_at(
     assert short.errors == unknown_short.errors
     invitation = await Invitation.get(id=pk(invitation_id))
     assert invitation.accepted_at is None
+
+
+async def test_a_common_password_is_refused_alike_for_any_token(
+    gql: GraphQLClient, super_admin: User
+) -> None:
+    _, token = await invite(gql, await gql.login(super_admin))
+
+    common = await accept(gql, token, password="password1234")
+    unknown = await accept(gql, "gi_" + "C" * 43, password="password1234")
+
+    assert refusal(common.errors) == {"code": "BAD_USER_INPUT", "reason": "WEAK_PASSWORD"}
+    assert common.errors == unknown.errors
+    assert (await accept(gql, token)).ok
+
+
+async def test_a_password_holding_the_invited_emails_name_is_weak(
+    gql: GraphQLClient, super_admin: User
+) -> None:
+    _, token = await invite(gql, await gql.login(super_admin), "margarethe@example.com")
+
+    weak = await accept(gql, token, password="Margarethe's own phrase")
+
+    assert refusal(weak.errors) == {"code": "BAD_USER_INPUT", "reason": "WEAK_PASSWORD"}
+    assert not await User.exists(email="margarethe@example.com")
+
+
+async def test_the_new_session_records_the_address_and_user_agent(
+    gql: GraphQLClient, super_admin: User
+) -> None:
+    _, token = await invite(gql, await gql.login(super_admin))
+
+    accepted = await gql.execute(
+        ACCEPT,
+        {"token": token, "password": NEW_PASSWORD},
+        headers={"User-Agent": "Mail-Link-Browser/1.0"},
+    )
+
+    assert accepted.ok, accepted.body
+    user = await User.get(email="new.person@example.com")
+    session = await Session.get(user_id=user.id)
+    assert session.user_agent == "Mail-Link-Browser/1.0"
+    assert session.client_address == "127.0.0.1"
 
 
 async def test_invitations_are_listed_newest_first_and_filtered_by_status(

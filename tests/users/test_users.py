@@ -10,7 +10,14 @@ from httpx import AsyncClient
 from models import ApiKey, Role, Session, User, UserStatus
 from schema import ids as global_ids
 from tests.support.documents import DELETE_USER
-from tests.support.factories import PASSWORD, gid, make_api_key, make_user, pk
+from tests.support.factories import (
+    PASSWORD,
+    gid,
+    make_api_key,
+    make_user,
+    password_of_length,
+    pk,
+)
 from tests.support.graphql import error_codes, graphql, login, token_for
 
 USERS = """
@@ -293,7 +300,11 @@ async def test_create_user_takes_passwords_of_12_to_1024_characters(
             await graphql(
                 client,
                 CREATE_USER,
-                {"input": new_user_input(email=f"len{length}@example.com", password="p" * length)},
+                {
+                    "input": new_user_input(
+                        email=f"len{length}@example.com", password=password_of_length(length)
+                    )
+                },
                 token=token,
             )
         )
@@ -303,7 +314,9 @@ async def test_create_user_takes_passwords_of_12_to_1024_characters(
     assert outcomes == {11: "BAD_USER_INPUT", 12: "ok", 1024: "ok", 1025: "BAD_USER_INPUT"}
     created = {user.email: user for user in await User.filter(email__startswith="len")}
     assert sorted(created) == ["len1024@example.com", "len12@example.com"]
-    assert PasswordHasher().verify(created["len1024@example.com"].password_hash, "p" * 1024)
+    assert PasswordHasher().verify(
+        created["len1024@example.com"].password_hash, password_of_length(1024)
+    )
 
 
 async def test_reset_password_refuses_a_password_of_the_wrong_length(
@@ -317,7 +330,7 @@ async def test_reset_password_refuses_a_password_of_the_wrong_length(
             await graphql(
                 client,
                 RESET_PASSWORD,
-                {"userId": gid(target), "newPassword": "p" * length},
+                {"userId": gid(target), "newPassword": password_of_length(length)},
                 token=token,
             )
         )
