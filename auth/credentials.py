@@ -72,5 +72,5 @@ async def authenticate(
         principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
-    # Principal or a named refusal (an idle session), as seen from this address.
+    # A principal, or a refusal with its reason (an idle session), seen from this address.
     return replace(principal, client_address=client_address)

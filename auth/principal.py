@@ -41,6 +41,9 @@ class Anonymous:
 
 Actor = Principal | Anonymous
 
+# The reason of a session refused (and ended) for going unused past SESSION_IDLE_MINUTES.
+SESSION_IDLE = "SESSION_IDLE"
+
 
 def credential_refusal(actor: Anonymous) -> GatehouseError:
     """UNAUTHENTICATED for a credential that was sent but not accepted."""
@@ -51,6 +54,3 @@ def credential_refusal(actor: Anonymous) -> GatehouseError:
             reason=SESSION_IDLE,
         )
     return unauthenticated("The credential is malformed, unknown, expired or revoked.")
-
-
-SESSION_IDLE = "SESSION_IDLE"

@@ -55,7 +55,7 @@ class SessionType(relay.Node):
 
     @classmethod
     def from_model(cls, session: Session, actor: Principal | None) -> SessionType:
-        current = actor is not None and actor.session is not None
+        current = actor is not None and actor.session is not None and actor.session.id == session.id
         return cls(
             id=session.id,
             created_at=session.created_at,
@@ -63,7 +63,7 @@ class SessionType(relay.Node):
             expires_at=session.expires_at,
             client_address=session.client_address,
             user_agent=session.user_agent,
-            current=current and actor.session.id == session.id,  # type: ignore[union-attr]
+            current=current,
             mfa=session.mfa_verified_at is not None,
             user_id=session.user_id,
         )
