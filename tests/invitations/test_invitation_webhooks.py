@@ -4,6 +4,7 @@ blanked in the outbox once delivered."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
@@ -20,6 +21,7 @@ from tests.support.database import SETTINGS
 from tests.support.factories import gid
 from tests.support.graphql import GraphQLClient
 from tests.support.invitations import RESEND, REVOKE, accept, invite
+from tests.support.paths import ROOT
 from tests.support.webhook_receiver import SECRET, Receiver
 
 TEMPLATE = "https://portal.example.com/welcome?invitation={token}&from=mail"
@@ -85,6 +87,26 @@ async def test_the_event_carries_the_invitation_the_token_and_the_link(
     assert isinstance(expires_at, str)
     # The link's token is the one that works.
     assert (await accept(hooked, data["token"])).ok
+
+
+async def test_the_body_has_the_shape_docs_invitations_shows(
+    hooked: GraphQLClient, super_admin: User, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.start()
+    await invite(hooked, await hooked.login(super_admin))
+    await WebhookSender(receiver.url, SECRET, http).deliver_due()
+
+    [(_, body)] = receiver.received
+    documented = next(
+        line
+        for line in (ROOT / "docs" / "invitations.md").read_text().splitlines()
+        if line.startswith('{"type":"user.invited"')
+    )
+    sent, shown = json.loads(body), json.loads(documented)
+    assert list(sent) == list(shown)
+    assert list(sent["data"]) == list(shown["data"])
+    # One line of compact JSON, as documented.
+    assert body.decode() == json.dumps(sent, separators=(",", ":"))
 
 
 async def test_once_delivered_the_stored_event_keeps_no_token(
