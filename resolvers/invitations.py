@@ -12,22 +12,17 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from auth.audit import AuditAction, AuditTarget, audit, audited
-from auth.password_policy import check_password
-from auth.principal import Actor, Principal
-from auth.runtime import hash_password, token_attempt
-from auth.throttle import ThrottledError
-from auth.tokens import generate_invitation_token, hash_secret, is_well_formed_invitation_token
+from auth.audit import AuditAction, AuditTarget, audited
+from auth.principal import Principal
+from auth.tokens import generate_invitation_token, hash_secret
 from core.clock import utcnow
 from core.config import InvitationSettings
 from core.enums import InvitationStatus, Role
 from core.errors import ErrorCode, GatehouseError, not_found
-from core.observability import note_auth_failure
 from models import Invitation, User
 from models.webhooks import drop_undelivered, global_id
 from resolvers.listing import Condition, Listing, db_value
 from resolvers.pagination import Page, PageRequest, paginate
-from resolvers.sessions import LoginResult, open_session
 from resolvers.users import (
     encoded_roles,
     ensure_may_grant,
@@ -36,11 +31,6 @@ from resolvers.users import (
 )
 
 USER_INVITED = "user.invited"
-INVITATION_INVALID = "INVITATION_INVALID"
-# One answer for a token that is malformed, unknown, expired, revoked or used: which of
-# these it is would tell a guesser something, and the invited person can do nothing
-# different but ask for a new invitation.
-INVALID_MESSAGE = "This invitation is not valid; ask for a new one."
 EMAIL_TAKEN = "A user with this email already exists."
 
 
@@ -50,11 +40,11 @@ class IssuedInvitation:
     token: str = field(repr=False)
 
 
-def _ordering_key(invitation_id: int) -> str:
+def ordering_key(invitation_id: int) -> str:
     return f"Invitation:{invitation_id}"
 
 
-def _names(roles: list[Role]) -> list[str]:
+def role_names(roles: list[Role]) -> list[str]:
     return [role.value for role in roles]
 
 
@@ -65,7 +55,7 @@ def event_data(invitation: Invitation, token: str, url: str | None) -> dict[str,
         "id": global_id("Invitation", invitation.id),
         "email": invitation.email,
         "displayName": invitation.display_name,
-        "roles": _names(invitation.roles),
+        "roles": role_names(invitation.roles),
         "invitedBy": (
             global_id("User", invitation.invited_by_id) if invitation.invited_by_id else None
         ),
@@ -75,12 +65,8 @@ def event_data(invitation: Invitation, token: str, url: str | None) -> dict[str,
     }
 
 
-def _conflict(message: str, reason: str | None = None) -> GatehouseError:
+def conflict(message: str, reason: str | None = None) -> GatehouseError:
     return GatehouseError(ErrorCode.CONFLICT, message, reason=reason)
-
-
-def _invalid() -> GatehouseError:
-    return GatehouseError(ErrorCode.UNAUTHENTICATED, INVALID_MESSAGE, reason=INVITATION_INVALID)
 
 
 # Ids arrive as primary keys: the schema layer decodes the API's global ids (schema.ids).
@@ -143,20 +129,20 @@ async def invite_user(
         email = normalise_email(email)
         display_name = valid_display_name(display_name)
         roles_encoded = encoded_roles(roles)
-        event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
+        event.details = {"email": email, "displayName": display_name, "roles": role_names(roles)}
         ensure_may_grant(actor, roles)
         now = utcnow()
         token = generate_invitation_token()
         try:
             async with in_transaction():
                 if await User.exists(email=email):
-                    raise _conflict(EMAIL_TAKEN)
+                    raise conflict(EMAIL_TAKEN)
                 # An expired invitation no longer holds its address.
                 await Invitation.filter(pending_email=email, expires_at__lte=now).update(
                     pending_email=None
                 )
                 if await Invitation.exists(pending_email=email):
-                    raise _pending_conflict()
+                    raise _pendingconflict()
                 invitation = await Invitation.create(
                     email=email,
                     pending_email=email,
@@ -171,16 +157,16 @@ async def invite_user(
                 await event.emit_data(
                     USER_INVITED,
                     event_data(invitation, token, settings.url_for(token)),
-                    ordering_key=_ordering_key(invitation.id),
+                    ordering_key=ordering_key(invitation.id),
                 )
                 await event.record()
         except IntegrityError:  # a concurrent invitation of the same address won
-            raise _pending_conflict() from None
+            raise _pendingconflict() from None
     return IssuedInvitation(invitation=invitation, token=token)
 
 
-def _pending_conflict() -> GatehouseError:
-    return _conflict(
+def _pendingconflict() -> GatehouseError:
+    return conflict(
         "A pending invitation for this email exists; resend or revoke it.", "INVITATION_PENDING"
     )
 
@@ -200,14 +186,14 @@ async def resend_invitation(
         event.details = {"email": invitation.email}
         ensure_may_grant(actor, invitation.roles)
         if invitation.accepted_at is not None or invitation.revoked_at is not None:
-            raise _final_conflict(invitation)
+            raise _finalconflict(invitation)
         now = utcnow()
         token = generate_invitation_token()
         expires_at = now + timedelta(hours=settings.ttl_hours)
         try:
             async with in_transaction():
                 if await User.exists(email=invitation.email):
-                    raise _conflict(EMAIL_TAKEN)
+                    raise conflict(EMAIL_TAKEN)
                 await (
                     Invitation.filter(pending_email=invitation.email, expires_at__lte=now)
                     .exclude(id=invitation.id)
@@ -222,25 +208,25 @@ async def resend_invitation(
                     pending_email=invitation.email,
                 )
                 if not changed:
-                    raise _final_conflict(await _require_invitation(invitation.id))
+                    raise _finalconflict(await _require_invitation(invitation.id))
                 invitation = await _require_invitation(invitation.id)
-                await drop_undelivered(USER_INVITED, _ordering_key(invitation.id), now)
+                await drop_undelivered(USER_INVITED, ordering_key(invitation.id), now)
                 event.details["expiresAt"] = expires_at.isoformat()
                 await event.emit_data(
                     USER_INVITED,
                     event_data(invitation, token, settings.url_for(token)),
-                    ordering_key=_ordering_key(invitation.id),
+                    ordering_key=ordering_key(invitation.id),
                 )
                 await event.record()
         except IntegrityError:  # another invitation of the address is pending
-            raise _pending_conflict() from None
+            raise _pendingconflict() from None
     return IssuedInvitation(invitation=invitation, token=token)
 
 
-def _final_conflict(invitation: Invitation) -> GatehouseError:
+def _finalconflict(invitation: Invitation) -> GatehouseError:
     if invitation.accepted_at is not None:
-        return _conflict("The invitation was accepted.", "INVITATION_ACCEPTED")
-    return _conflict("The invitation was revoked.", "INVITATION_REVOKED")
+        return conflict("The invitation was accepted.", "INVITATION_ACCEPTED")
+    return conflict("The invitation was revoked.", "INVITATION_REVOKED")
 
 
 async def revoke_invitation(actor: Principal, invitation_id: int) -> bool:
@@ -263,120 +249,9 @@ async def revoke_invitation(actor: Principal, invitation_id: int) -> bool:
             if not changed:
                 current = await _require_invitation(invitation.id)
                 if current.accepted_at is not None:
-                    raise _final_conflict(current)
+                    raise _finalconflict(current)
                 event.details["alreadyRevoked"] = True
             else:
-                await drop_undelivered(USER_INVITED, _ordering_key(invitation.id), now)
+                await drop_undelivered(USER_INVITED, ordering_key(invitation.id), now)
             await event.record()
     return True
-
-
-async def accept_invitation(
-    actor: Actor,
-    token: str,
-    password: str,
-    display_name: str | None,
-    *,
-    session_ttl: timedelta,
-    user_agent: str | None = None,
-) -> LoginResult:
-    """Create the invited user with the invited roles and sign them in. Anonymous: the
-    token is the credential. Every invalid token gets the one refusal and counts as a
-    failed sign-in of the client's address (`auth.throttle`); two acceptances at once
-    create one user (the conditional update on `accepted_at IS NULL`)."""
-    # Checked before the token, so that these refusals tell nothing about it; the rule that
-    # needs the email (not its local part) once the token has named the invitation.
-    if display_name is not None:
-        display_name = valid_display_name(display_name)
-    check_password(password, None)
-    invitation = await _invitation_for(actor, token)
-    check_password(password, invitation.email)
-    password_hash = await hash_password(password)
-    now = utcnow()
-    try:
-        async with in_transaction():
-            claimed = await Invitation.filter(
-                id=invitation.id,
-                token_hash=invitation.token_hash,
-                accepted_at__isnull=True,
-                revoked_at__isnull=True,
-                expires_at__gt=now,
-            ).update(accepted_at=now, pending_email=None)
-            if not claimed:
-                raise _invalid()
-            user = await User.create(
-                email=invitation.email,
-                display_name=display_name or invitation.display_name,
-                roles_encoded=invitation.roles_encoded,
-                password_hash=password_hash,
-                last_login_at=now,
-            )
-            await Invitation.filter(id=invitation.id).update(accepted_user_id=user.id)
-            session, session_token = await open_session(
-                user,
-                ttl=session_ttl,
-                now=now,
-                client_address=actor.client_address,
-                user_agent=user_agent,
-            )
-            await drop_undelivered(USER_INVITED, _ordering_key(invitation.id), now)
-            await audit(
-                Principal(user=user, session=session, client_address=actor.client_address),
-                AuditAction.INVITATION_ACCEPT,
-                target_type=AuditTarget.INVITATION,
-                target_id=invitation.id,
-                details={"email": user.email, "userId": user.id, "roles": _names(user.roles)},
-            )
-    except IntegrityError:  # the address became a user's since the invitation
-        await _audit_refusal(actor, invitation, ErrorCode.CONFLICT, "email_taken")
-        raise _conflict(EMAIL_TAKEN) from None
-    except GatehouseError as refusal:  # accepted by a concurrent request a moment earlier
-        await _audit_refusal(actor, invitation, refusal.code, "accepted")
-        raise
-    return LoginResult(token=session_token, expires_at=session.expires_at, user=user)
-
-
-async def _invitation_for(actor: Actor, token: str) -> Invitation:
-    """The pending invitation of `token`, or the one refusal, counted and audited."""
-    try:
-        async with token_attempt(actor.client_address) as attempt:
-            found = None
-            if is_well_formed_invitation_token(token):
-                found = await Invitation.get_or_none(token_hash=hash_secret(token))
-            reason = _failure_reason(found, utcnow())
-            if reason is None and found is not None:
-                await attempt.succeeded()
-                return found
-            await attempt.failed()
-    except ThrottledError as refusal:
-        await audit(
-            actor,
-            AuditAction.INVITATION_ACCEPT,
-            outcome=refusal.code.value,
-            details={"reason": "throttled"},
-        )
-        raise
-    note_auth_failure("invitation")
-    await _audit_refusal(actor, found, ErrorCode.UNAUTHENTICATED, reason)
-    raise _invalid()
-
-
-def _failure_reason(invitation: Invitation | None, now: datetime) -> str | None:
-    if invitation is None:
-        return "unknown_token"
-    status = invitation.status_at(now)
-    return None if status == InvitationStatus.PENDING else status.value.lower()
-
-
-async def _audit_refusal(
-    actor: Actor, invitation: Invitation | None, code: ErrorCode, reason: str | None
-) -> None:
-    # Only super-admins read why; the token itself is never kept.
-    await audit(
-        actor,
-        AuditAction.INVITATION_ACCEPT,
-        outcome=code.value,
-        target_type=AuditTarget.INVITATION if invitation else None,
-        target_id=invitation.id if invitation else None,
-        details={"email": invitation.email if invitation else None, "reason": reason},
-    )

@@ -9,7 +9,7 @@ from strawberry import relay
 from auth.audit import AuditAction, AuditTarget
 from core.clock import utcnow
 from core.enums import Scope
-from resolvers import invitations
+from resolvers import invitation_acceptance, invitations
 from resolvers.rows import Invitation
 from schema.changes import Target, mutation
 from schema.context import Context
@@ -220,7 +220,7 @@ class InvitationMutation:
         ] = None,
     ) -> LoginPayload:
         ttl = timedelta(hours=info.context.settings.session_ttl_hours)
-        result = await invitations.accept_invitation(
+        result = await invitation_acceptance.accept_invitation(
             info.context.actor,
             token,
             password,
