@@ -19,7 +19,8 @@ class Session(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
-    # Written at most about once a minute, not per request; null until the first write.
+    # Written at most about once a minute, not per request (auth/sessions.py); `login` sets
+    # it, other ways of opening a session may leave it null until the first write.
     last_seen_at = fields.DatetimeField(null=True)
     client_address = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=512, null=True)

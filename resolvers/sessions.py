@@ -86,12 +86,13 @@ async def open_session(
 ) -> tuple[Session, str]:
     """A new session of `user` and its token, shown once (`login`, `acceptInvitation`),
     recording the client's address and user agent; call it inside the transaction that
-    records the sign-in."""
+    records the sign-in. Seen now, so that its first minute writes nothing."""
     token = generate_session_token()
     session = await Session.create(
         user=user,
         token_hash=hash_secret(token),
         expires_at=now + ttl,
+        last_seen_at=now,
         client_address=client_address,
         user_agent=clean_user_agent(user_agent),
     )

@@ -51,11 +51,16 @@ class ReadRule:
         return actor.role in self.roles or self.owner_of is not None
 
     def allows_row(self, actor: Any, row: Any) -> bool:
+        owner = None if self.owner_of is None else self.owner_of(row)
+        return self.allows_owner(actor, owner)
+
+    def allows_owner(self, actor: Any, owner_id: int | None) -> bool:
+        """Whether the actor may read rows owned by this user."""
         if not self.allows(actor):
             return False
         if self.owner_of is None or actor.role in self.roles:
             return True
-        return bool(self.owner_of(row) == actor.user.id)
+        return bool(owner_id == actor.user.id)
 
     def require(self, actor: Any) -> None:
         if not self.allows(actor):

@@ -12,6 +12,7 @@ from auth.audit import AuditAction, AuditTarget
 from auth.principal import Principal
 from auth.sessions import last_seen
 from core.enums import Role
+from core.errors import forbidden
 from resolvers import user_sessions
 from resolvers.rows import Session
 from schema.changes import Target, mutation
@@ -76,7 +77,10 @@ def session_list(info: Info, sessions: list[Session]) -> list[SessionType]:
 
 
 async def sessions_of(info: Info, user_id: int) -> list[SessionType]:
-    """`User.sessions`: the read rule refuses anyone but the user and super-admins."""
+    """`User.sessions`: the user's own, or anyone's for a super-admin. Refused before the
+    load, so that the refusal does not tell whether the user has sessions."""
+    if not SESSION_READ_RULE.allows_owner(info.context.actor, user_id):
+        raise forbidden(SESSION_READ_RULE.message)
     idle = info.context.settings.session_idle
     return session_list(info, await user_sessions.live_sessions(user_id, idle=idle))
 

@@ -36,7 +36,7 @@ NAMELESS_IDS = [
     pytest.param(base64.b64encode(b"User:abc").decode(), id="not-a-number"),
     pytest.param(base64.b64encode(b"User:-1").decode(), id="negative"),
     pytest.param(base64.b64encode(b"User:99999999999999999999").decode(), id="too-big"),
-    pytest.param(base64.b64encode(b"Widget:1").decode(), id="unknown-type"),
+    pytest.param(base64.b64encode(b"Invoice:1").decode(), id="unknown-type"),
     pytest.param(base64.b64encode(b"User:987654").decode(), id="no-such-row"),
     pytest.param("", id="empty"),
 ]

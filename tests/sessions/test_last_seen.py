@@ -43,7 +43,7 @@ async def test_last_seen_is_written_at_most_once_a_minute(gql: GraphQLClient) ->
     user = await make_user()
     with time_machine.travel(START, tick=False) as clock:
         token = await sign_in(gql, user.email, PASSWORD)
-        assert await _last_seen(token) is None
+        assert await _last_seen(token) == START  # sign-in counts as use
 
         assert (await gql.execute(ME, token=token)).ok
         assert await _last_seen(token) == START
@@ -56,6 +56,21 @@ async def test_last_seen_is_written_at_most_once_a_minute(gql: GraphQLClient) ->
         clock.move_to(START + timedelta(seconds=61))
         assert (await gql.execute(ME, token=token)).ok
         assert await _last_seen(token) == START + timedelta(seconds=61)
+
+
+async def test_a_session_never_written_is_written_on_first_use(gql: GraphQLClient) -> None:
+    # As a session opened another way (or stored before last-seen existed) may be.
+    user = await make_user()
+    with time_machine.travel(START, tick=False) as clock:
+        token = await sign_in(gql, user.email, PASSWORD)
+        await Session.filter(token_hash=(await session_of(token)).token_hash).update(
+            last_seen_at=None
+        )
+        clock.move_to(START + timedelta(seconds=5))
+
+        assert (await gql.execute(ME, token=token)).ok
+
+    assert await _last_seen(token) == START + timedelta(seconds=5)
 
 
 async def test_a_session_is_shown_with_its_last_seen_time(gql: GraphQLClient) -> None:
