@@ -45,6 +45,12 @@ class AuditAction(StrEnum):
     INVITATION_ACCEPT = "invitation.accept"
     SESSION_END = "session.end"
     SESSION_END_OTHERS = "session.end_others"
+    MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
+    MFA_TOTP_ENABLE = "mfa.totp_enable"
+    MFA_TOTP_DISABLE = "mfa.totp_disable"
+    MFA_RECOVERY_CODES_REGENERATE = "mfa.recovery_codes_regenerate"
+    MFA_VERIFY = "mfa.verify"
+    MFA_RESET = "mfa.reset"
 
 
 class AuditTarget(StrEnum):

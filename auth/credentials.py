@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from auth.api_keys import authenticate_api_key
+from auth.mfa import effective_restriction
 from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime
 from auth.sessions import authenticate_session
@@ -72,5 +73,7 @@ async def authenticate(
         principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
-    # A principal, or a refusal with its reason (an idle session), seen from this address.
-    return replace(principal, client_address=client_address)
+    if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)
+        return replace(principal, client_address=client_address)
+    restriction = await effective_restriction(principal, runtime.settings.mfa)
+    return replace(principal, client_address=client_address, restriction=restriction)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.enums import SessionRestriction
 from core.errors import GatehouseError, unauthenticated
 from models import ApiKey, Role, Scope, Session, User
 
@@ -17,6 +18,9 @@ class Principal:
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
+    # What a session may do before it is trusted (auth.mfa.effective_restriction); None
+    # for a full session and for every API key.
+    restriction: SessionRestriction | None = None
 
     @property
     def role(self) -> Role | None:

@@ -21,6 +21,7 @@ from starlette.datastructures import Secret
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError as TortoiseConfigurationError
 
+from core.enums import Role
 from core.text import redacted_url
 from core.trusted_documents import load_manifest
 
@@ -151,6 +152,18 @@ class InvitationSettings:
 
 
 @dataclass(frozen=True)
+class MfaSettings:
+    # Roles whose holders must enrol a second factor before anything else; empty: none.
+    required_roles: frozenset[Role]
+    step_up_seconds: int
+    # The issuer an authenticator app shows beside the account (WEBAUTHN_RP_NAME).
+    issuer: str
+
+
+DEFAULT_MFA_ISSUER = "Gatehouse"
+
+
+@dataclass(frozen=True)
 class Settings:
     """One field per environment variable (the README's table, in its order of reading),
     and the groups above as properties made from them."""
@@ -208,6 +221,9 @@ class Settings:
     invitation_ttl_hours: int = 72
     invitation_url: str | None = None
     session_idle_minutes: int | None = None
+    mfa_required_roles: tuple[Role, ...] = ()
+    step_up_seconds: int = 300
+    webauthn_rp_name: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -276,6 +292,14 @@ class Settings:
             max_per_address=self.max_connections_per_address,
             max_total=self.max_connections,
             trusted_proxies=self.trusted_proxies,
+        )
+
+    @property
+    def mfa(self) -> MfaSettings:
+        return MfaSettings(
+            required_roles=frozenset(self.mfa_required_roles),
+            step_up_seconds=self.step_up_seconds,
+            issuer=self.webauthn_rp_name or DEFAULT_MFA_ISSUER,
         )
 
     @property
@@ -420,6 +444,9 @@ class Settings:
             ),
             invitation_url=read("INVITATION_URL", _invitation_url, None),
             session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
+            mfa_required_roles=read("MFA_REQUIRED_ROLES", _roles, cls.mfa_required_roles),
+            step_up_seconds=read("STEP_UP_SECONDS", _bounded_int(1, 86_400), cls.step_up_seconds),
+            webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, None),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -610,6 +637,22 @@ def _extra_headers(value: str) -> tuple[str, ...]:
     known = {name.lower() for name in DEFAULT_CORS_ALLOW_HEADERS}
     added = [name for name in dict.fromkeys(extra) if name.lower() not in known]
     return DEFAULT_CORS_ALLOW_HEADERS + tuple(added)
+
+
+def _roles(value: str) -> tuple[Role, ...]:
+    names = [name.strip().upper() for name in value.split(",") if name.strip()]
+    known = {role.value for role in Role}
+    for name in names:
+        if name not in known:
+            raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
+    return tuple(Role(name) for name in dict.fromkeys(names))
+
+
+def _rp_name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise ValueError("must be 1 to 100 printable characters")
+    return name
 
 
 def _email(value: str) -> str:

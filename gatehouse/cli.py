@@ -31,6 +31,8 @@ from resolvers.bootstrap import (
     SUPER_ADMIN,
     create_account,
     ensure_first_super_admin,
+    reset_mfa,
+    warn_about_mfa_policy,
 )
 from resolvers.bootstrap import reset_password as reset_account_password
 
@@ -59,6 +61,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
     sock = server.bind(settings.host, settings.port)
     try:
         asyncio.run(_check_redis(settings))
+        warn_about_mfa_policy(settings)
         asyncio.run(_prepare_database(settings, first_super_admin=True))
         log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
         # X-Forwarded-For only from TRUSTED_PROXIES, resolved by uvicorn itself; the
@@ -139,6 +142,22 @@ def reset_password(settings: Settings, args: argparse.Namespace) -> None:
     run_command(settings, work)
 
 
+def reset_mfa_command(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(_: Runtime) -> None:
+        found = await reset_mfa(args.email)
+        if found is None:
+            raise CommandError(f"no user with email {shown(args.email)}")
+        account, ended = found
+        log.info(
+            "second factors of %s removed (TOTP, recovery codes); %d sessions ended",
+            shown(account.email),
+            ended,
+        )
+
+    asyncio.run(_prepare_database(settings, first_super_admin=False))
+    run_command(settings, work)
+
+
 def prune_audit(settings: Settings, _: argparse.Namespace) -> None:
     from resolvers.audit import prune_audit_events
 
@@ -187,6 +206,10 @@ never from the command line, where shell history and `ps` would keep it."""
 _RESET_HELP = """\
 Replace a user's password and end all of their sessions: the way back in when every
 super-admin is locked out. The new password is read like create-user's."""
+_RESET_MFA_HELP = """\
+Remove every second factor of a user (TOTP secret, recovery codes) and end all of their
+sessions: for the operator who lost their authenticator and every recovery code. The user
+signs in with their password alone and enrols again."""
 _PRINT_SCHEMA_HELP = "Print the GraphQL schema (SDL) to standard output."
 
 
@@ -233,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--email", required=True, help="whose password to replace")
     reset.set_defaults(run=reset_password)
+    reset_mfa_parser = command(
+        "reset-mfa", "remove a user's second factors and end their sessions", _RESET_MFA_HELP
+    )
+    reset_mfa_parser.add_argument("--email", required=True, help="whose second factors to remove")
+    reset_mfa_parser.set_defaults(run=reset_mfa_command)
     command(
         "prune-audit",
         "delete audit events older than AUDIT_RETENTION_DAYS",

@@ -5,6 +5,7 @@ from core.enums import ApiKeyStatus, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.invitations import Invitation
+from models.mfa import RecoveryCode, TotpFactor
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import User
@@ -20,6 +21,8 @@ __models__ = [
     WebhookEvent,
     RateLimitCounter,
     Invitation,
+    TotpFactor,
+    RecoveryCode,
 ]
 __all__ = [
     "ApiCallDay",
@@ -29,9 +32,11 @@ __all__ = [
     "AuditEvent",
     "Invitation",
     "RateLimitCounter",
+    "RecoveryCode",
     "Role",
     "Scope",
     "Session",
+    "TotpFactor",
     "User",
     "UserStatus",
     "WebhookEvent",

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.mfa import require_step_up
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
@@ -164,6 +165,8 @@ async def create_api_key(
         check_rate_limit(rate_limit_per_minute)
         allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
         check_key_holds(actor, scopes)
+        if Scope.ADMIN in scopes:
+            await require_step_up(actor)
         check_key_limits_cover(actor, rate_limit_per_minute, allowed_cidrs_encoded)
 
         new_key = generate_api_key()

@@ -1,5 +1,5 @@
 """Accounts made and mended by an operator with a shell: the first super-admin of an empty
-database, `gatehouse create-user` and `gatehouse reset-password`."""
+database, `gatehouse create-user`, `gatehouse reset-password` and `gatehouse reset-mfa`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ from auth.password_policy import check_password
 from core.config import ConfigError, Settings
 from core.errors import ErrorCode, GatehouseError
 from models import Role, User
+from resolvers.mfa import reset_factors_of
 from resolvers.users import create_user, has_users, normalise_email, set_password
 
 # The name operators know from the logs of earlier releases.
 log = logging.getLogger("gatehouse.bootstrap")
 
 DEFAULT_ADMIN_EMAIL = "admin@localhost"
+ENROL_HINT = (
+    "second factors: sign in, then beginTotpEnrollment and confirmTotpEnrollment(code) "
+    "enrol an authenticator app (docs/account-security.md)"
+)
 ROLE_NAMES = tuple(role.value for role in Role)
 SUPER_ADMIN = Role.SUPER_ADMIN.value
 
@@ -65,6 +70,16 @@ async def ensure_first_super_admin(settings: Settings) -> None:
         )
     else:
         log.info("created super-admin %s from ADMIN_EMAIL", email)
+    log.info(ENROL_HINT)
+
+
+def warn_about_mfa_policy(settings: Settings) -> None:
+    """One line at a production start that requires no second factor of anyone."""
+    if settings.is_production and not settings.mfa_required_roles:
+        log.warning(
+            "MFA_REQUIRED_ROLES is unset: no role is required to use a second factor; set it "
+            "(e.g. MFA_REQUIRED_ROLES=SUPER_ADMIN,ADMIN) to enforce one"
+        )
 
 
 def _generated_password() -> str:
@@ -100,3 +115,14 @@ async def reset_password(email: str, password: str) -> Account | None:
         return None
     await set_password(None, user, password)
     return _account(user)
+
+
+async def reset_mfa(email: str) -> tuple[Account, int] | None:
+    """Remove every second factor of the user with this email and end their sessions (the
+    operator locked out of everything); with the number of sessions ended, None when there
+    is no such user."""
+    user = await User.get_or_none(email=normalise_email(email))
+    if user is None:
+        return None
+    ended = await reset_factors_of(None, user)
+    return _account(user), ended

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
+from auth.mfa import sign_in_state
 from auth.password_policy import check_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, token_attempt
@@ -82,12 +83,15 @@ async def accept_invitation(
                 last_login_at=now,
             )
             await Invitation.filter(id=invitation.id).update(accepted_user_id=user.id)
+            # No factor yet: a role in MFA_REQUIRED_ROLES starts MFA_ENROLLMENT_REQUIRED.
+            state = await sign_in_state(user, factor_verified=False)
             session, session_token = await open_session(
                 user,
                 ttl=session_ttl,
                 now=now,
                 client_address=actor.client_address,
                 user_agent=user_agent,
+                restriction=state.restriction,
             )
             await drop_undelivered(USER_INVITED, ordering_key(invitation.id), now)
             await audit(
@@ -103,7 +107,13 @@ async def accept_invitation(
     except GatehouseError as refusal:  # accepted by a concurrent request a moment earlier
         await _audit_refusal(actor, invitation, refusal.code, "accepted")
         raise
-    return LoginResult(token=session_token, expires_at=session.expires_at, user=user)
+    return LoginResult(
+        token=session_token,
+        expires_at=session.expires_at,
+        user=user,
+        restriction=state.restriction,
+        mfa_methods=state.methods,
+    )
 
 
 async def _invitation_for(actor: Actor, token: str) -> Invitation:

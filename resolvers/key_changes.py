@@ -9,11 +9,12 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.mfa import require_step_up
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input
-from models import ApiKey, ApiKeyStatus
+from models import ApiKey, ApiKeyStatus, Scope
 from resolvers.api_keys import CreatedApiKey, require_api_key
 from resolvers.key_authority import check_may_roll, check_may_update
 from resolvers.key_rules import check_description, check_rate_limit, checked_name, encode_cidrs
@@ -43,6 +44,8 @@ async def roll_key(
             )
         api_key = await require_api_key(key_id)
         check_may_roll(actor, api_key)
+        if Scope.ADMIN in api_key.scopes:
+            await require_step_up(actor)
         now = utcnow()
         status = api_key.status_at(now)
         if status != ApiKeyStatus.ACTIVE:
@@ -122,6 +125,8 @@ async def update_api_key(
             field: value for field, value in changes.items() if getattr(api_key, field) != value
         }
         check_may_update(actor, api_key, changed)
+        if Scope.ADMIN in api_key.scopes:
+            await require_step_up(actor)
         if not changed:
             event.nothing_changed()
             return api_key

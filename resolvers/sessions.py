@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audit
+from auth.mfa import refresh_restriction, sign_in_state
 from auth.password_policy import check_password
 from auth.passwords import Verification
 from auth.principal import Actor, Principal
@@ -16,6 +17,7 @@ from auth.sessions import clean_user_agent
 from auth.throttle import ThrottledError
 from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
+from core.enums import MfaMethod, SessionRestriction
 from core.errors import ErrorCode, GatehouseError, forbidden, unauthenticated
 from core.observability import note_auth_failure
 from core.text import has_control_characters
@@ -32,6 +34,10 @@ class LoginResult:
     token: str = field(repr=False)
     expires_at: datetime
     user: User
+    # What the session may do before it is trusted (None: a full session), and what
+    # verifyMfa accepts for this user.
+    restriction: SessionRestriction | None = None
+    mfa_methods: list[MfaMethod] = field(default_factory=list)
 
 
 async def login(
@@ -50,6 +56,8 @@ async def login(
         raise
 
     now = utcnow()
+    # A password alone opens a restricted session for a user with a second factor.
+    state = await sign_in_state(user, factor_verified=False)
     async with in_transaction():
         session, token = await open_session(
             user,
@@ -57,6 +65,7 @@ async def login(
             now=now,
             client_address=actor.client_address,
             user_agent=user_agent,
+            restriction=state.restriction,
         )
         user.last_login_at = now
         update_fields = ["last_login_at"]
@@ -73,7 +82,13 @@ async def login(
         )
     # Ended sessions of everyone, swept by every login of every process: rows nobody holds.
     await delete_ended_rows(Session, "expires_at", now)
-    return LoginResult(token=token, expires_at=session.expires_at, user=user)
+    return LoginResult(
+        token=token,
+        expires_at=session.expires_at,
+        user=user,
+        restriction=state.restriction,
+        mfa_methods=state.methods,
+    )
 
 
 async def open_session(
@@ -83,10 +98,12 @@ async def open_session(
     now: datetime,
     client_address: str | None,
     user_agent: str | None,
+    restriction: SessionRestriction | None,
 ) -> tuple[Session, str]:
     """A new session of `user` and its token, shown once (`login`, `acceptInvitation`),
     recording the client's address and user agent; call it inside the transaction that
-    records the sign-in. Seen now, so that its first minute writes nothing."""
+    records the sign-in. Seen now, so that its first minute writes nothing. `restriction`
+    is what it may do before it is trusted (`auth.mfa.sign_in_state`)."""
     token = generate_session_token()
     session = await Session.create(
         user=user,
@@ -95,6 +112,7 @@ async def open_session(
         last_seen_at=now,
         client_address=client_address,
         user_agent=clean_user_agent(user_agent),
+        restriction=None if restriction is None else restriction.value,
     )
     return session, token
 
@@ -181,7 +199,8 @@ async def logout(principal: Principal) -> bool:
 
 async def change_password(principal: Principal, current_password: str, new_password: str) -> bool:
     """Replace one's own password. Every other session of the user ends, so a session that
-    leaked ends with the change; the caller's own session goes on."""
+    leaked ends with the change; the caller's own session goes on. A temporary password
+    is replaced for good: PASSWORD_CHANGE_REQUIRED lifts."""
     session = principal.session
     if session is None:
         raise forbidden("changePassword is for a signed-in user, not an API key.")
@@ -190,8 +209,12 @@ async def change_password(principal: Principal, current_password: str, new_passw
     new_hash = await hash_password(new_password)
     user = principal.user
     async with in_transaction():
-        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=utcnow())
+        await User.filter(id=user.id).update(
+            password_hash=new_hash, must_change_password=False, updated_at=utcnow()
+        )
         await Session.filter(user_id=user.id).exclude(id=session.id).delete()
+        user.must_change_password = False
+        await refresh_restriction(session, user)
         await audit(
             principal,
             AuditAction.USER_CHANGE_PASSWORD,

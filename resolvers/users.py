@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.mfa import require_step_up
 from auth.password_policy import check_password
 from auth.principal import Actor, Principal
 from auth.runtime import hash_password, lift_lock
@@ -147,15 +148,25 @@ async def list_users(
 
 
 async def create_user(
-    actor: Actor | None, *, email: str, display_name: str, password: str, roles: list[Role]
+    actor: Actor | None,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: list[Role],
+    must_change_password: bool = False,
 ) -> User:
-    """`actor=None` is the system: the CLI and the first start."""
+    """`actor=None` is the system: the CLI and the first start. `must_change_password`:
+    the password is temporary, the user's sessions are PASSWORD_CHANGE_REQUIRED until they
+    change it."""
     async with audited(actor, AuditAction.USER_CREATE, target_type=AuditTarget.USER) as event:
         email = normalise_email(email)
         display_name = valid_display_name(display_name)
         roles_encoded = encoded_roles(roles)
         event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
         check_password(password, email)
+        if must_change_password:
+            event.details["mustChangePassword"] = True
         if await User.exists(email=email):
             raise GatehouseError(ErrorCode.CONFLICT, "A user with this email already exists.")
         password_hash = await hash_password(password)
@@ -166,6 +177,7 @@ async def create_user(
                     display_name=display_name,
                     roles_encoded=roles_encoded,
                     password_hash=password_hash,
+                    must_change_password=must_change_password,
                 )
                 event.target_id = user.id
                 await event.record()
@@ -204,6 +216,11 @@ async def update_user(
                     raise forbidden("Only a super-admin may change a super-admin.")
                 if roles is not None:
                     ensure_may_grant(actor, roles)
+            changes_access = (roles is not None and set(roles) != set(target.roles)) or (
+                status is not None and status != target.status
+            )
+            if changes_access:
+                await require_step_up(actor)
             loses_super_admin = (
                 target.is_super_admin
                 and target.is_active
@@ -249,14 +266,17 @@ def _changes_from(target: User, requested: dict[str, dict[str, object]] | None) 
     return {name: {"from": before[name], **change} for name, change in (requested or {}).items()}
 
 
-async def reset_password(actor: Principal, user_id: int, new_password: str) -> User:
+async def reset_password(
+    actor: Principal, user_id: int, new_password: str, *, temporary: bool = False
+) -> User:
+    """`temporary`: the user must change it at their next sign-in."""
     async with audited(
         actor, AuditAction.USER_RESET_PASSWORD, target_type=AuditTarget.USER, target_id=user_id
     ):
         target = await _require_user(user_id)
         if target.id == actor.user.id:
             raise forbidden("resetPassword is for other users; ask another super-admin.")
-    return await set_password(actor, target, new_password)
+    return await set_password(actor, target, new_password, temporary=temporary)
 
 
 async def set_password(
@@ -265,6 +285,7 @@ async def set_password(
     new_password: str,
     *,
     action: AuditAction = AuditAction.USER_RESET_PASSWORD,
+    temporary: bool = False,
 ) -> User:
     """Set a password and end the user's sessions, so a stolen session dies with the reset;
     lift the account's sign-in lock, so its owner can sign in with the new one at once;
@@ -272,10 +293,11 @@ async def set_password(
     async with audited(actor, action, target_type=AuditTarget.USER, target_id=target.id) as event:
         check_password(new_password, target.email)
         target.password_hash = await hash_password(new_password)
+        target.must_change_password = temporary
         async with in_transaction():
-            await target.save(update_fields=["password_hash", "updated_at"])
+            await target.save(update_fields=["password_hash", "must_change_password", "updated_at"])
             ended = await Session.filter(user_id=target.id).delete()
-            event.details = {"sessionsEnded": ended}
+            event.details = {"sessionsEnded": ended, "temporary": temporary}
             await event.record()
     await lift_lock(target.email)
     return target

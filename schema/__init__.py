@@ -23,6 +23,7 @@ from schema.extension_hooks import ExtensionsRunner
 from schema.invitations import InvitationMutation, InvitationQuery
 from schema.key_changes import KeyChangeMutation
 from schema.metrics import MetricsQuery
+from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
 from schema.read_rules import apply_read_rules
@@ -56,6 +57,7 @@ Mutation = merge_types(
     (
         SessionMutation,
         UserSessionMutation,
+        MfaMutation,
         UserMutation,
         ApiKeyMutation,
         KeyChangeMutation,

@@ -28,8 +28,10 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.permission import PermissionExtension
+from strawberry.schema_directive import Location
 
 from auth.audit import AuditAction, AuditTarget, audited
+from auth.mfa import require_step_up
 from auth.principal import Principal
 from schema.ids import API_KEY, INVITATION, SESSION, USER, pk_of
 
@@ -63,6 +65,7 @@ class Change:
     # Sign-in and sign-out record themselves: their actor may be anonymous, and what a
     # failed attempt keeps is decided next to the throttling.
     self_audited: bool = False
+    step_up: bool = False
 
 
 class ChangeExtension(FieldExtension):
@@ -95,6 +98,30 @@ class ChangeExtension(FieldExtension):
         return result
 
 
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="stepUp",
+    description="For a user with a second factor, a session must have verified it "
+    "(verifyMfa) within STEP_UP_SECONDS: FORBIDDEN with reason STEP_UP_REQUIRED otherwise. "
+    "API keys are not sessions and are not asked.",
+)
+class StepUpDirective:
+    pass
+
+
+class StepUpExtension(FieldExtension):
+    """Innermost: after the role and scope checks, so that a caller who may not call the
+    field at all is told that, not to verify a factor."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        actor = info.context.actor
+        if isinstance(actor, Principal):
+            await require_step_up(actor)
+        return await next_(source, info, **kwargs)
+
+
 def mutation(
     *,
     action: AuditAction,
@@ -103,11 +130,19 @@ def mutation(
     description: str,
     events: Iterable[str] = (),
     self_audited: bool = False,
+    step_up: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
-    change = Change(action, target, frozenset(events), self_audited)
+    """`step_up=True`: a session needs a second factor verified within STEP_UP_SECONDS
+    (for conditional cases, the domain function calls `auth.mfa.require_step_up`)."""
+    change = Change(action, target, frozenset(events), self_audited, step_up)
     # Strawberry makes the last extension the outermost one.
+    extensions: list[FieldExtension] = [allow, ChangeExtension(change)]
+    if step_up:
+        extensions.insert(0, StepUpExtension())
     return strawberry.mutation(  # type: ignore[no-any-return]
-        extensions=[allow, ChangeExtension(change)], description=description
+        extensions=extensions,
+        description=description,
+        directives=[StepUpDirective()] if step_up else (),
     )
 
 

@@ -24,6 +24,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     get_operation_ast,
@@ -36,6 +37,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Anonymous, Principal, credential_refusal
+from auth.restrictions import allows, restriction_error
 from core.config import Settings
 from core.errors import bad_input, internal, unauthenticated
 from schema.cost import LARGEST_PAGE
@@ -308,7 +310,7 @@ class DocumentGuard(SchemaExtension):
         to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
-            return None
+            return self._restriction_refusal(actor, document)
         rejected = isinstance(actor, Anonymous) and actor.rejected
         if not (rejected or self.settings.production):
             return None  # development: GraphiQL introspects before anyone signs in
@@ -317,6 +319,31 @@ class DocumentGuard(SchemaExtension):
         if isinstance(actor, Anonymous) and actor.rejected:
             return graphql_error(credential_refusal(actor))
         return graphql_error(unauthenticated())
+
+    def _restriction_refusal(
+        self, principal: Principal, document: DocumentNode
+    ) -> GraphQLError | None:
+        """A restricted session (auth.restrictions) may send only documents whose every root
+        field its restriction allows: by field name, so aliases change nothing; fragments
+        are followed; an unknown fragment counts as a field it may not call. Refused
+        whole, before validation, whichever way the document came (GET, POST, trusted)."""
+        restriction = principal.restriction
+        if restriction is None:
+            return None
+        operation = get_operation_ast(document, self.execution_context.operation_name)
+        operations = (
+            [operation]
+            if operation is not None
+            else [
+                each for each in document.definitions if isinstance(each, OperationDefinitionNode)
+            ]
+        )
+        names: set[str] = set()
+        for each in operations:
+            names |= _root_field_names(document, each.selection_set)
+        if allows(restriction, names):
+            return None
+        return graphql_error(restriction_error(restriction))
 
     def _actor(self) -> Any:
         return getattr(self.execution_context.context, "actor", None)

@@ -5,7 +5,15 @@ from typing import Any
 
 import strawberry
 
-from core.enums import ApiKeyStatus, InvitationStatus, Role, Scope, UserStatus
+from core.enums import (
+    ApiKeyStatus,
+    InvitationStatus,
+    MfaMethod,
+    Role,
+    Scope,
+    SessionRestriction,
+    UserStatus,
+)
 from resolvers.api_keys import ApiKeyOrderField
 from resolvers.pagination import OrderDirection
 from resolvers.users import UserOrderField
@@ -84,6 +92,30 @@ ApiKeyOrderFieldEnum = _described(
         "LAST_USED_AT": "The last authenticated request; keys never used come last.",
         "EXPIRES_AT": "The expiry; keys that never expire come last.",
         "TOTAL_CALLS": "The number of requests the key has made.",
+    },
+)
+MfaMethodEnum = _described(
+    MfaMethod,
+    "MfaMethod",
+    "A way to verify a second factor (`verifyMfa`).",
+    {
+        "TOTP": "A 6-digit code from an authenticator app (RFC 6238).",
+        "PASSKEY": "A passkey (WebAuthn).",
+        "RECOVERY_CODE": "One of the one-use recovery codes given at TOTP enrolment.",
+    },
+)
+SessionRestrictionEnum = _described(
+    SessionRestriction,
+    "SessionRestriction",
+    "What a session may do before it is trusted; every other operation is refused with "
+    "this name in `extensions.reason`.",
+    {
+        "MFA_REQUIRED": "Signed in with a password only: verifyMfa and logout "
+        "(UNAUTHENTICATED otherwise).",
+        "MFA_ENROLLMENT_REQUIRED": "A role in MFA_REQUIRED_ROLES without a second factor: me, "
+        "the enrolment mutations and logout (FORBIDDEN otherwise).",
+        "PASSWORD_CHANGE_REQUIRED": "A temporary password: me, changePassword and logout "
+        "(FORBIDDEN otherwise).",
     },
 )
 InvitationStatusEnum = _described(

@@ -149,6 +149,7 @@ class InvitationMutation:
         target=Target(AuditTarget.INVITATION),
         allow=allow(*USER_CREATORS, scope=Scope.ADMIN),
         events=[invitations.USER_INVITED],
+        step_up=True,
         description="Invites a person to become a user (who may do this: as createUser). "
         "The answer's token is shown once; the `user.invited` webhook event carries it for "
         "the mailer. An email of a user or of a pending invitation is CONFLICT.",
@@ -174,6 +175,7 @@ class InvitationMutation:
         target=Target(AuditTarget.INVITATION, argument="id"),
         allow=allow(*USER_CREATORS, scope=Scope.ADMIN),
         events=[invitations.USER_INVITED],
+        step_up=True,
         description="A new token and a new expiry for a pending or expired invitation; the "
         "old token stops working at once. Sends `user.invited` again. An accepted or revoked "
         "invitation is CONFLICT.",

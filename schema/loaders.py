@@ -7,8 +7,10 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
+from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
 from resolvers.invitations import invitations_by_ids
+from resolvers.mfa import methods_by_user_ids
 from resolvers.rows import ApiKey, Invitation, User
 from resolvers.users import users_by_ids
 
@@ -26,6 +28,11 @@ class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
 class InvitationByIdLoader(DataLoader[int, Invitation | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=invitations_by_ids)
+
+
+class MfaMethodsByUserLoader(DataLoader[int, list[MfaMethod]]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=methods_by_user_ids)
 
 
 UsageKey = tuple[int, int]  # (api key id, days)
@@ -54,3 +61,4 @@ class Loaders:
     api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)
     invitation_by_id: InvitationByIdLoader = field(default_factory=InvitationByIdLoader)
+    mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

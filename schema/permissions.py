@@ -78,7 +78,7 @@ class IsNotApiKey(BasePermission):
         return not (isinstance(actor, Principal) and actor.api_key is not None)
 
     def on_unauthorized(self) -> None:
-        # A domain error, so that a declared mutation's wrapper records the refusal.
+        # A domain error, so that a mutation's wrapper records the key's refusal.
         raise forbidden(self.message)
 
 

@@ -10,6 +10,7 @@ from core.enums import Scope
 from resolvers import sessions
 from schema.changes import Target, mutation
 from schema.context import Context
+from schema.enums import MfaMethodEnum, SessionRestrictionEnum
 from schema.permissions import EVERY_ROLE, allow, people_only, public_for_people
 from schema.read_rules import own_user
 from schema.users import PASSWORD_RULES, UserType
@@ -26,12 +27,23 @@ class LoginPayload:
     user: UserType = strawberry.field(
         description="The user who signed in.", extensions=[own_user()]
     )
+    restriction: SessionRestrictionEnum | None = strawberry.field(
+        default=None,
+        description="What the session may do before it is trusted; null: a full session.",
+    )
+    mfa_methods: list[MfaMethodEnum] = strawberry.field(
+        default_factory=list, description="What verifyMfa accepts for this user."
+    )
 
 
 def login_payload(result: sessions.LoginResult) -> LoginPayload:
     """The answer of every way of starting a session (`login`, `acceptInvitation`)."""
     return LoginPayload(
-        token=result.token, expires_at=result.expires_at, user=UserType.from_model(result.user)
+        token=result.token,
+        expires_at=result.expires_at,
+        user=UserType.from_model(result.user),
+        restriction=result.restriction,
+        mfa_methods=result.mfa_methods,
     )
 
 

@@ -13,7 +13,13 @@ from resolvers.pagination import OrderDirection
 from resolvers.rows import User
 from schema.changes import Target, mutation
 from schema.context import Context
-from schema.enums import OrderDirectionEnum, RoleEnum, UserOrderFieldEnum, UserStatusEnum
+from schema.enums import (
+    MfaMethodEnum,
+    OrderDirectionEnum,
+    RoleEnum,
+    UserOrderFieldEnum,
+    UserStatusEnum,
+)
 from schema.ids import USER, UserId, global_id, pk_of, require_pk
 from schema.pagination import (
     After,
@@ -55,6 +61,14 @@ class UserType(relay.Node):
     status: UserStatusEnum = strawberry.field(description="Whether the user may sign in.")
     last_login_at: datetime | None = strawberry.field(description="Null until the first login.")
     created_at: datetime = strawberry.field(description="When the user was created.")
+    must_change_password: bool = strawberry.field(
+        description="The password is temporary: the user's sessions are restricted to "
+        "changing it (PASSWORD_CHANGE_REQUIRED) until they do."
+    )
+
+    @strawberry.field(description="The second factors the user can verify (verifyMfa).")
+    async def mfa_methods(self, info: Info) -> list[MfaMethodEnum]:
+        return await info.context.loaders.mfa_methods_by_user.load(int(self.id))
 
     @strawberry.field(
         description="The user's live sessions, newest first (at most 100): the user's own, "
@@ -73,6 +87,7 @@ class UserType(relay.Node):
             status=user.status,
             last_login_at=user.last_login_at,
             created_at=user.created_at,
+            must_change_password=user.must_change_password,
         )
 
 
@@ -106,6 +121,10 @@ class CreateUserInput:
     display_name: str = strawberry.field(description="1 to 200 characters.")
     password: str = strawberry.field(description=PASSWORD_RULES)
     roles: list[RoleEnum] = strawberry.field(description="At least one.")
+    must_change_password: bool | None = strawberry.field(
+        default=False,
+        description="The password is temporary: the user must change it at the next sign-in.",
+    )
 
 
 @strawberry.input(description="Changes to a user; what is left out or null stays as it is.")
@@ -167,6 +186,7 @@ class UserMutation:
         action=AuditAction.USER_CREATE,
         target=Target(AuditTarget.USER),
         allow=allow(*USER_CREATORS, scope=Scope.ADMIN),
+        step_up=True,
         description="Creates a portal user; a duplicate email is CONFLICT.",
     )
     async def create_user(
@@ -182,6 +202,7 @@ class UserMutation:
             display_name=input.display_name,
             password=input.password,
             roles=input.roles,
+            must_change_password=bool(input.must_change_password),
         )
         return UserType.from_model(user)
 
@@ -189,7 +210,9 @@ class UserMutation:
         action=AuditAction.USER_UPDATE,
         target=Target(AuditTarget.USER, argument="id"),
         allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.ADMIN),
-        description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin.",
+        description="Admins may neither grant nor take away SUPER_ADMIN, nor change a super-admin. "
+        "Changing roles or status needs step-up (STEP_UP_REQUIRED) for a session of a user "
+        "with a second factor.",
     )
     async def update_user(
         self,
@@ -212,6 +235,7 @@ class UserMutation:
         action=AuditAction.USER_RESET_PASSWORD,
         target=Target(AuditTarget.USER, argument="user_id"),
         allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        step_up=True,
         description="Ends every session of the user. Not on oneself.",
     )
     async def reset_password(
@@ -219,9 +243,19 @@ class UserMutation:
         info: Info,
         user_id: UserId,
         new_password: Annotated[str, strawberry.argument(description=PASSWORD_RULES)],
+        temporary: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="The user must change it at the next sign-in "
+                "(PASSWORD_CHANGE_REQUIRED)."
+            ),
+        ] = False,
     ) -> UserType:
         user = await users.reset_password(
-            info.context.principal, require_pk(user_id, USER), new_password
+            info.context.principal,
+            require_pk(user_id, USER),
+            new_password,
+            temporary=bool(temporary),
         )
         return UserType.from_model(user)
 
@@ -229,6 +263,7 @@ class UserMutation:
         action=AuditAction.USER_DELETE,
         target=Target(AuditTarget.USER, argument="id"),
         allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        step_up=True,
         events=["key.revoked"],
         description="Deletes the user, ends their sessions and revokes their API keys; "
         "answers the deleted id. Not on oneself.",
