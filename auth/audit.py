@@ -51,6 +51,10 @@ class AuditAction(StrEnum):
     MFA_RECOVERY_CODES_REGENERATE = "mfa.recovery_codes_regenerate"
     MFA_VERIFY = "mfa.verify"
     MFA_RESET = "mfa.reset"
+    SESSION_PASSKEY_LOGIN = "session.passkey_login"
+    PASSKEY_BEGIN_REGISTRATION = "passkey.begin_registration"
+    PASSKEY_REGISTER = "passkey.register"
+    PASSKEY_REMOVE = "passkey.remove"
 
 
 class AuditTarget(StrEnum):
@@ -58,6 +62,7 @@ class AuditTarget(StrEnum):
     API_KEY = "api_key"
     INVITATION = "invitation"
     SESSION = "session"
+    PASSKEY = "passkey"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -55,10 +56,15 @@ class _Batch:
         return waiter
 
 
+# Told the keys of each committed batch, once per key (the live subscriptions' signal).
+OnCommit = Callable[[Iterable[int]], None]
+
+
 class CallCounter:
-    def __init__(self) -> None:
+    def __init__(self, on_commit: OnCommit | None = None) -> None:
         self._pending = _Batch()
         self._writer: asyncio.Task[None] | None = None
+        self._on_commit = on_commit
 
     async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
         waiter = self._pending.add(key_id, now, address)
@@ -78,6 +84,8 @@ class CallCounter:
                 if not isinstance(exc, Exception):
                     raise
             else:
+                if self._on_commit is not None:
+                    self._on_commit(batch.calls.keys())
                 for waiter in batch.waiters:
                     if not waiter.done():
                         waiter.set_result(None)
@@ -181,15 +189,16 @@ class CallCounters:
     """One `CallCounter` per event loop (the tests run many loops, a server one): held by
     the process's `Runtime`."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_commit: OnCommit | None = None) -> None:
         self._counters: WeakKeyDictionary[asyncio.AbstractEventLoop, CallCounter] = (
             WeakKeyDictionary()
         )
+        self._on_commit = on_commit
 
     async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
         """Count one call of the key, durably, before returning."""
         loop = asyncio.get_running_loop()
         counter = self._counters.get(loop)
         if counter is None:
-            counter = self._counters[loop] = CallCounter()
+            counter = self._counters[loop] = CallCounter(self._on_commit)
         await counter.record(key_id, now, address)

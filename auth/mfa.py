@@ -17,7 +17,7 @@ from core.clock import utcnow
 from core.config import MfaSettings
 from core.enums import MfaMethod, SessionRestriction
 from core.errors import ErrorCode, GatehouseError, unauthenticated
-from models import RecoveryCode, Session, TotpFactor, User
+from models import Passkey, RecoveryCode, Session, TotpFactor, User
 
 STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
 # What counts as a second factor: recovery codes only stand in for one.
@@ -40,6 +40,11 @@ async def mfa_methods_by_user(user_ids: list[int]) -> dict[int, list[MfaMethod]]
     )
     for user_id in totp_users:
         found[int(user_id)].add(MfaMethod.TOTP)  # type: ignore[call-overload]
+    passkey_users = (
+        await Passkey.filter(user_id__in=ids).distinct().values_list("user_id", flat=True)
+    )
+    for user_id in passkey_users:
+        found[int(user_id)].add(MfaMethod.PASSKEY)  # type: ignore[call-overload]
     recovery_users = (
         await RecoveryCode.filter(user_id__in=ids, used_at__isnull=True)
         .distinct()
@@ -66,6 +71,7 @@ async def clear_second_factors(user_id: int) -> None:
     change's transaction."""
     await TotpFactor.filter(user_id=user_id).delete()
     await RecoveryCode.filter(user_id=user_id).delete()
+    await Passkey.filter(user_id=user_id).delete()
 
 
 def _restriction(

@@ -10,7 +10,8 @@ from core.enums import SessionRestriction
 from core.errors import ErrorCode, GatehouseError
 
 ALLOWED_ROOT_FIELDS: dict[SessionRestriction, frozenset[str]] = {
-    SessionRestriction.MFA_REQUIRED: frozenset({"verifyMfa", "logout"}),
+    # beginPasskeyLogin: the options (bound to the session's user) for verifyMfa's passkey.
+    SessionRestriction.MFA_REQUIRED: frozenset({"verifyMfa", "beginPasskeyLogin", "logout"}),
     SessionRestriction.MFA_ENROLLMENT_REQUIRED: frozenset(
         {
             "me",

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from auth.call_counter import CallCounters
+from auth.live_credentials import SubscriptionSlots
 from auth.passwords import PasswordHashing, Verification
 from auth.rate_limits import Limiter
+from auth.signals import SignalBus, build_signal_bus, keys_called
 from auth.throttle import LoginPolicy, LoginThrottle, PasswordAttempt
 from core.config import Settings
 from core.metrics import PASSWORD_HASH_POOL_SIZE
@@ -37,6 +39,10 @@ class Runtime:
     throttle: LoginThrottle
     outbox: Outbox
     calls: CallCounters
+    # "Something changed" to the live subscriptions of every process (auth.signals).
+    signals: SignalBus
+    # Open subscriptions per credential, held to MAX_SUBSCRIPTIONS_PER_CREDENTIAL.
+    subscriptions: SubscriptionSlots = field(default_factory=SubscriptionSlots)
 
     @property
     def login_policy(self) -> LoginPolicy:
@@ -57,19 +63,26 @@ class Runtime:
 
     async def close(self) -> None:
         """Close Redis's connections and stop the hashing threads."""
+        await self.signals.close()
         await self.limiter.close()
         self.passwords.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:
     limiter = Limiter(settings.limiter)
+    signals = build_signal_bus(
+        settings.database_url,
+        None if settings.redis_url is None else str(settings.redis_url),
+        settings.redis_key_prefix,
+    )
     return Runtime(
         settings=settings,
         passwords=PasswordHashing(settings.argon2),
         limiter=limiter,
         throttle=LoginThrottle(limiter, LoginPolicy.from_settings(settings.login_policy)),
         outbox=Outbox(enabled=settings.webhooks.enabled),
-        calls=CallCounters(),
+        calls=CallCounters(on_commit=lambda keys: signals.publish_all(keys_called(keys))),
+        signals=signals,
     )
 
 
@@ -116,6 +129,11 @@ def token_attempt(client_address: str | None) -> AbstractAsyncContextManager[Pas
 
 async def lift_lock(email: str) -> None:
     await current().throttle.lift_lock(email)
+
+
+def publish_change(topic: str, pk: int | None = None) -> None:
+    """Tell every process's subscriptions that `topic` row `pk` changed (after its commit)."""
+    current().signals.publish(topic, pk)
 
 
 async def record_call(key_id: int, now: datetime, address: str | None = None) -> None:

@@ -7,8 +7,9 @@ repeated document), a naive Strawberry + Tortoise app listing 20 keys or users (
 bench/naive_app.py) and one Gatehouse process in production mode on the scenarios below.
 The servers run on core 0 and wrk on core 1 where `taskset` exists. Results, as req/s, p50,
 p99 and the ratios of req/s to each floor's (and to the peer's for S2 and S4), go to
-bench/results/ as Markdown and JSON, with S1-S4 again at 100 connections (tail latency) and
-S2 and S3 at 10x the keys and calls (growth).
+bench/results/ as Markdown and JSON, with S1-S4 again at 100 connections (tail latency),
+S2 and S3 at 10x the keys and calls (growth), and S6: 200 open subscriptions while key
+calls run, with the delay from a call to its subscribers' messages (bench/live.py).
 
 Settings (environment): BENCH_SECONDS (15) per measurement, BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SCALE (1.0; multiplies the seeded rows), BENCH_DATABASE_URL
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bench.live import measure_live
 from bench.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -435,8 +437,21 @@ def _measure(wrk: str, ports: dict[str, int]) -> dict[str, Any]:
         },
         "scenarios": rows,
         "many_connections": _measure_many_connections(wrk, scenarios),
+        "S6": _measure_subscriptions(wrk, url, token, key),
         "key": key,
     }
+
+
+def _measure_subscriptions(wrk: str, url: str, token: str, key: dict[str, str]) -> dict[str, Any]:
+    """S6 (bench/live.py) while wrk keeps S1's key calls running."""
+    load = threading.Thread(
+        target=_wrk, args=(wrk, url, json.dumps({"query": S1}), key, max(SECONDS, 20)), daemon=True
+    )
+    load.start()
+    try:
+        return measure_live(url.removesuffix("/graphql"), token)
+    finally:
+        load.join()
 
 
 def _measure_many_connections(
@@ -557,6 +572,13 @@ def _write(result: dict[str, Any]) -> None:
     ]
     for name, row in result["many_connections"].items():
         lines.append(cells(name, row["rps"], row["p50_ms"], row["p99_ms"], row["p99_over_p50"]))
+    live = result["S6"]
+    lines += [
+        "",
+        f"S6: {live['subscriptions']} open subscriptions while S1's key calls run; from a "
+        f"call to its subscribers' messages ({live['messages_timed']} timed): "
+        f"p50 {live['delay_p50_ms']} ms, p99 {live['delay_p99_ms']} ms.",
+    ]
     if "growth" in result:
         lines += [
             "",

@@ -33,6 +33,7 @@ MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 INVITATION_URL_PLACEHOLDER = "{token}"
+DEFAULT_WEBAUTHN_RP_ID = "localhost"
 MAX_EXECUTION_SECONDS_CEILING = 3600  # a request deadline, not a way to switch it off
 # Always allowed in a CORS preflight: the credentials, the body, request correlation and
 # the client name and version Apollo Client sends. CORS_ALLOW_HEADERS adds to these.
@@ -152,15 +153,22 @@ class InvitationSettings:
 
 
 @dataclass(frozen=True)
+class WebAuthnSettings:
+    rp_id: str
+    rp_name: str
+    origins: tuple[str, ...]
+    # Off in production until WEBAUTHN_RP_ID is set: a guessed relying party would only
+    # fail later, in every browser, with an error the user cannot read.
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class MfaSettings:
     # Roles whose holders must enrol a second factor before anything else; empty: none.
     required_roles: frozenset[Role]
     step_up_seconds: int
     # The issuer an authenticator app shows beside the account (WEBAUTHN_RP_NAME).
     issuer: str
-
-
-DEFAULT_MFA_ISSUER = "Gatehouse"
 
 
 @dataclass(frozen=True)
@@ -221,9 +229,12 @@ class Settings:
     invitation_ttl_hours: int = 72
     invitation_url: str | None = None
     session_idle_minutes: int | None = None
+    max_subscriptions_per_credential: int = 20
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str = "Gatehouse"
+    webauthn_origins: tuple[str, ...] = ()
     mfa_required_roles: tuple[Role, ...] = ()
     step_up_seconds: int = 300
-    webauthn_rp_name: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -299,7 +310,7 @@ class Settings:
         return MfaSettings(
             required_roles=frozenset(self.mfa_required_roles),
             step_up_seconds=self.step_up_seconds,
-            issuer=self.webauthn_rp_name or DEFAULT_MFA_ISSUER,
+            issuer=self.webauthn_rp_name,
         )
 
     @property
@@ -315,6 +326,16 @@ class Settings:
     def invitations(self) -> InvitationSettings:
         return InvitationSettings(
             ttl_hours=self.invitation_ttl_hours, url_template=self.invitation_url
+        )
+
+    @property
+    def webauthn(self) -> WebAuthnSettings:
+        rp_id = self.webauthn_rp_id or DEFAULT_WEBAUTHN_RP_ID
+        return WebAuthnSettings(
+            rp_id=rp_id,
+            rp_name=self.webauthn_rp_name,
+            origins=self.webauthn_origins or _default_webauthn_origins(rp_id, self.port),
+            enabled=self.webauthn_rp_id is not None or not self.is_production,
         )
 
     @classmethod
@@ -444,9 +465,16 @@ class Settings:
             ),
             invitation_url=read("INVITATION_URL", _invitation_url, None),
             session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
+            max_subscriptions_per_credential=read(
+                "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
+                _bounded_int(1, 10_000),
+                cls.max_subscriptions_per_credential,
+            ),
+            webauthn_rp_id=read("WEBAUTHN_RP_ID", _rp_id, None),
+            webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, cls.webauthn_rp_name),
+            webauthn_origins=read("WEBAUTHN_ORIGINS", _webauthn_origins, cls.webauthn_origins),
             mfa_required_roles=read("MFA_REQUIRED_ROLES", _roles, cls.mfa_required_roles),
             step_up_seconds=read("STEP_UP_SECONDS", _bounded_int(1, 86_400), cls.step_up_seconds),
-            webauthn_rp_name=read("WEBAUTHN_RP_NAME", _rp_name, None),
         )
         if settings.webhook_url is not None and settings.webhook_secret is None:
             raise ConfigError(
@@ -469,6 +497,7 @@ class Settings:
                 f"{RESERVED_DESCRIPTORS} of the process's {descriptor_limit()} file descriptors "
                 "(ulimit -n) for the database and logs; lower it or raise the limit"
             )
+        _check_webauthn_origins(settings.webauthn)
         if settings.workers > 1 and settings.database_url.startswith("sqlite"):
             raise ConfigError("WORKERS: SQLite serves one process; use PostgreSQL to run more")
         return settings
@@ -659,3 +688,52 @@ def _email(value: str) -> str:
     if "@" not in value.strip():
         raise ValueError(f"{value!r} is not an email address")
     return value.strip().lower()
+
+
+_RP_ID = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+def _rp_id(value: str) -> str:
+    # A WebAuthn relying party is a domain (never an address, a port or a scheme).
+    rp_id = value.strip().lower()
+    if not _RP_ID.match(rp_id) or rp_id.replace(".", "").isdigit():
+        raise ValueError(f"{value!r} is not a domain name such as example.com or localhost")
+    return rp_id
+
+
+def _webauthn_origins(value: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ValueError(f"{origin!r} is not an origin such as https://portal.example.com")
+    return origins
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _default_webauthn_origins(rp_id: str, port: int) -> tuple[str, ...]:
+    if _is_localhost(rp_id):
+        return (f"http://{rp_id}:{port}",)
+    return (f"https://{rp_id}",)
+
+
+def _check_webauthn_origins(webauthn: WebAuthnSettings) -> None:
+    """Browsers refuse a passkey ceremony on a page outside the relying party's domain, or
+    on plain http anywhere but localhost: refuse such settings at the start, not in every
+    browser later."""
+    for origin in webauthn.origins:
+        host = urlsplit(origin).hostname or ""
+        if host != webauthn.rp_id and not host.endswith("." + webauthn.rp_id):
+            raise ConfigError(
+                f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID {webauthn.rp_id} "
+                "or one of its subdomains"
+            )
+        if origin.startswith("http://") and not _is_localhost(host):
+            raise ConfigError(
+                f"WEBAUTHN_ORIGINS: {origin} must be https (only localhost may be http)"
+            )

@@ -100,6 +100,18 @@ DATABASE_POOL_MAX = Gauge(
 )
 
 
+OPEN_SUBSCRIPTIONS = Gauge(
+    "gatehouse_open_subscriptions",
+    "GraphQL subscriptions open now (WebSocket and SSE).",
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_MESSAGES = Counter(
+    "gatehouse_subscription_messages",
+    "Values sent to GraphQL subscriptions, by root field.",
+    ["field"],
+)
+
+
 def route_label(path: str) -> str:
     return path if path in KNOWN_ROUTES else "other"
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -15,20 +16,26 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth.credentials import authenticate
+from auth.credentials import authenticate, known_address
+from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime, build_runtime
 from core import metrics
 from core.config import Settings
-from core.errors import ErrorCode, GatehouseError, bad_input, unavailable
+from core.errors import ErrorCode, GatehouseError, bad_input, unauthenticated, unavailable
 from core.outage import shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
@@ -38,6 +45,14 @@ from gatehouse.draining import Drain
 from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from gatehouse.live_transport import (
+    SUBSCRIPTION_PROTOCOLS,
+    SUBSCRIPTIONS_NEED_A_STREAM,
+    GatehouseTransportWSHandler,
+    SubscriptionsOverSSE,
+    TextFrames,
+    authenticate_connection,
+)
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
 from gatehouse.playground import Playground
@@ -64,6 +79,12 @@ def _no_problem() -> str | None:
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
+    # Subscriptions: graphql-transport-ws and SSE, never the legacy graphql-ws (see
+    # gatehouse.live_transport).
+    graphql_transport_ws_handler_class = GatehouseTransportWSHandler
+    websocket_adapter_class = TextFrames
+    stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: SubscriptionsOverSSE}  # noqa: RUF012 - the base class declares it
+
     def __init__(self, settings: Settings, runtime: Runtime, tracer_provider: Any = None) -> None:
         super().__init__(
             build_schema(DocumentSettings.from_settings(settings), tracer_provider=tracer_provider),
@@ -71,6 +92,10 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # Credentials travel in headers, never cookies, so a query over GET is no
             # cross-site risk; mutations over GET stay refused.
             allow_queries_via_get=True,
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+            # A connection that never says who it is does not hold its socket for long.
+            connection_init_wait_timeout=timedelta(seconds=settings.header_timeout_seconds),
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.runtime = runtime
@@ -101,7 +126,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         address = request.client.host if request.client else None
-        actor = await authenticate(request.headers, address, self.runtime)
+        if isinstance(request, WebSocket):
+            # Authenticated at `connection_init` (on_ws_connect), whose payload may carry
+            # the credential instead of the handshake's headers.
+            actor: Actor = Anonymous(client_address=known_address(address))
+        else:
+            actor = await authenticate(request.headers, address, self.runtime)
         return Context(
             request=request,
             response=response,
@@ -109,6 +139,22 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             runtime=self.runtime,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        await authenticate_connection(context)
+        return cast("UnsetType", UNSET)
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        request_data = kwargs["request_data"]
+        context = kwargs["context"]
+        # An event stream for nobody is refused whole (401), not opened to say so.
+        if (
+            isinstance(request_data, GraphQLRequestData)
+            and self._get_stream_transport(request_data.protocol) is not None
+            and not isinstance(context.actor, Principal)
+        ):
+            raise unauthenticated()
+        return await super().execute_operation(*args, **kwargs)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -127,14 +173,38 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 document_id = body.get("documentId") if isinstance(body, dict) else None
         return self.trusted_documents.resolve(request_data, document_id)
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, less subscriptions: one answer to a request has no room for a
+        stream, which WebSocket and SSE carry (gatehouse.live_transport)."""
+        method = request_adapter.method
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         try:
-            return await super().execute_single(*args, **kwargs)
-        except HTTPException as exc:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise bad_input(SUBSCRIPTIONS_NEED_A_STREAM) from exc
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
-            if isinstance(exc.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, exc.reason) from exc
-            raise
+            raise HTTPException(405, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -175,6 +245,16 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refusals are raised, and answered by the app's exception handlers
         (gatehouse.error_responses), inside the middleware that logs and heads them."""
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive=receive, send=send)
+            with connection_guard.holding_websocket(
+                websocket.client.host if websocket.client else ""
+            ) as admitted:
+                if not admitted:
+                    await websocket.close(code=1013)  # before accepting: a 403 handshake
+                    return
+                await self.run(websocket)
+            return
         if scope["type"] != "http":
             await send_error(bad_input("HTTP only."), scope, receive, send)
             return
@@ -300,9 +380,12 @@ def create_app(
             try:
                 await _open_database(readiness)
                 drain.install()
+                drain.on_start(runtime.signals.stop_subscriptions)
+                await runtime.signals.start()
                 async with webhook_sender(settings, drain):
                     yield
             finally:
+                runtime.signals.stop_subscriptions()
                 # Bounded: a connection still waiting on a lock would hold the close, and
                 # the stop with it, for as long as the lock lasts.
                 closed = await _close_quickly(
@@ -346,6 +429,8 @@ def create_app(
     routes = [
         # No method list: GraphQL itself answers other methods with a JSON error.
         Route("/graphql", graphql),
+        # Subscriptions over graphql-transport-ws (gatehouse.live_transport).
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         readiness_probe(readiness),
     ]

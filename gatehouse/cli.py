@@ -64,6 +64,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         warn_about_mfa_policy(settings)
         asyncio.run(_prepare_database(settings, first_super_admin=True))
         log.info("serving on http://%s:%s/graphql", settings.host, settings.port)
+        _warn_without_webauthn_settings(settings)
         # X-Forwarded-For only from TRUSTED_PROXIES, resolved by uvicorn itself; the
         # value travels to each worker inside uvicorn's config.
         prepare_multiprocess_metrics(settings.workers)
@@ -80,6 +81,14 @@ def serve(settings: Settings, _: argparse.Namespace) -> None:
         sock.close()
     if exit_code:
         raise SystemExit(exit_code)
+
+
+def _warn_without_webauthn_settings(settings: Settings) -> None:
+    if not settings.webauthn.enabled:
+        log.warning(
+            "WEBAUTHN_RP_ID is not set: passkeys are off in production until it (and "
+            "WEBAUTHN_ORIGINS, when the portal is not at https://<WEBAUTHN_RP_ID>) is set"
+        )
 
 
 async def _check_redis(settings: Settings) -> None:

@@ -12,7 +12,9 @@ protocol itself is subclassed:
   `TRUSTED_PROXIES` are exempt: every client arrives through them);
 - the process holds at most `MAX_CONNECTIONS`, below its descriptor limit; at that cap a
   new connection closes the oldest one still sending its headers, so a flood of
-  half-sent requests never locks out a probe or a real client.
+  half-sent requests never locks out a probe or a real client;
+- a WebSocket (subscriptions) keeps counting against both caps while it is open
+  (`holding_websocket`); over them its handshake is refused (403).
 
 Refusals are logged as one line per reason at most every `LOG_EVERY_SECONDS`.
 """
@@ -24,6 +26,8 @@ import ipaddress
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -96,6 +100,35 @@ def configure(settings: Settings) -> None:
         total=connections.max_total or default_max_connections(),
         exempt=tuple(ipaddress.ip_network(n) for n in connections.trusted_proxies),
     )
+
+
+@contextmanager
+def holding_websocket(address: str) -> Iterator[bool]:
+    """A WebSocket counts against the same caps for as long as it is open: the HTTP
+    connection it upgraded from gave its place up at the upgrade (uvicorn hands the socket
+    to another protocol, which this one never sees close). False when over a cap: the
+    caller refuses the handshake."""
+    limits = _registry.limits
+    over_address = _registry.per_address[address] >= limits.per_address and not (
+        limits.is_exempt(address)
+    )
+    if over_address or _registry.total >= limits.total:
+        _registry.refusals.note(
+            "websocket",
+            f"refused WebSockets from {address}: MAX_CONNECTIONS_PER_ADDRESS or "
+            "MAX_CONNECTIONS reached",
+        )
+        yield False
+        return
+    _registry.total += 1
+    _registry.per_address[address] += 1
+    try:
+        yield True
+    finally:
+        _registry.total -= 1
+        _registry.per_address[address] -= 1
+        if _registry.per_address[address] <= 0:
+            del _registry.per_address[address]
 
 
 def open_connections() -> int:

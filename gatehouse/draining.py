@@ -59,6 +59,12 @@ class Drain:
         self._cut_now: asyncio.Event | None = None
         self._deadline: float | None = None
         self._watchdog: threading.Timer | None = None
+        self._on_start: list[Callable[[], None]] = []
+
+    def on_start(self, callback: Callable[[], None]) -> None:
+        """Called on the event loop when the drain starts (live subscriptions end then: an
+        event stream would otherwise hold the drain for its whole grace)."""
+        self._on_start.append(callback)
 
     def seconds_left(self, default: float) -> float:
         """How long a shutdown step may take: `default` when no signal started the stop
@@ -147,6 +153,11 @@ class Drain:
             self._cut_now.set()
 
     def _start_handover(self, previous: SignalHandler, signum: int) -> None:
+        for callback in self._on_start:
+            try:
+                callback()
+            except Exception:
+                log.exception("shutting down: a drain callback failed")
         self._cut_now = asyncio.Event()
         self._handover = asyncio.get_running_loop().create_task(self._hand_over(previous, signum))
 

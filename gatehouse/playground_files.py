@@ -15,6 +15,9 @@ ASSET_FILES: dict[str, PurePosixPath] = {
     "graphiql.min.css": _NPM / "graphiql/graphiql.min.css",
     "plugin-explorer.umd.js": _NPM / "@graphiql/plugin-explorer/dist/index.umd.js",
     "plugin-explorer.css": _NPM / "@graphiql/plugin-explorer/dist/style.css",
+    # The graphql-transport-ws client (the `graphql-ws` package, despite its name) for
+    # subscriptions.
+    "graphql-ws.min.js": _NPM / "graphql-ws/umd/graphql-ws.min.js",
     "playground.js": PurePosixPath("playground.js"),
     "playground.css": PurePosixPath("playground.css"),
 }

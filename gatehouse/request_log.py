@@ -54,6 +54,9 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -76,6 +79,33 @@ class RequestLog:
             # cancellation (the client left) is no answer at all.
             status = 500 if status is None else status
             raise
+        finally:
+            try:
+                _finish(scope, record, status, time.perf_counter() - started)
+            finally:
+                end_request(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A subscription's connection: one line when it ends, with 101 when it was
+        accepted (403 when refused at the handshake) and how long it lasted."""
+        started = time.perf_counter()
+        record = RequestRecord(request_id=request_id_from(scope))
+        status: int | None = None
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "websocket.accept":
+                status = 101
+                headers = list(message.get("headers") or [])
+                headers.append((REQUEST_ID_HEADER.encode(), record.request_id.encode()))
+                message = {**message, "headers": headers}
+            elif message["type"] == "websocket.close" and status is None:
+                status = 403
+            await send(message)
+
+        token = begin_request(record)
+        try:
+            await self.app(scope, receive, send_with_request_id)
         finally:
             try:
                 _finish(scope, record, status, time.perf_counter() - started)
@@ -107,14 +137,15 @@ def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: fl
     raw_path = scope.get("raw_path") or path.encode()
     logged_path = raw_path.decode("latin-1")[:MAX_LOGGED_PATH]
     client = scope.get("client")
+    method = scope.get("method") or scope["type"].upper()
     log.info(
         "%s %s %s",
-        scope.get("method"),
+        method,
         logged_path,
         "-" if status is None else status,
         extra={
             "request_id": record.request_id,
-            "method": scope.get("method"),
+            "method": method,
             "path": logged_path,
             "status": status,
             "operation_name": record.operation_name,

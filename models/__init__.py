@@ -6,6 +6,7 @@ from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.invitations import Invitation
 from models.mfa import RecoveryCode, TotpFactor
+from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
 from models.users import User
@@ -20,6 +21,8 @@ __models__ = [
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
+    Passkey,
+    PasskeyChallenge,
     Invitation,
     TotpFactor,
     RecoveryCode,
@@ -31,6 +34,8 @@ __all__ = [
     "ApiKeyUsageDay",
     "AuditEvent",
     "Invitation",
+    "Passkey",
+    "PasskeyChallenge",
     "RateLimitCounter",
     "RecoveryCode",
     "Role",

@@ -24,6 +24,7 @@ from auth.mfa import (
     mfa_methods,
     mfa_methods_by_user,
 )
+from auth.passkeys import PasskeyRefused, verify_passkey_for
 from auth.principal import Actor, Principal
 from auth.runtime import password_attempt
 from core.clock import utcnow
@@ -32,7 +33,6 @@ from core.errors import ErrorCode, GatehouseError, forbidden, not_found
 from models import RecoveryCode, Session, TotpFactor, User
 
 INVALID_MFA_CODE = "INVALID_MFA_CODE"
-PASSKEY_UNAVAILABLE = "PASSKEY_UNAVAILABLE"
 NO_SECOND_FACTOR = "NO_SECOND_FACTOR"
 MFA_METHOD_NOT_ENROLLED = "MFA_METHOD_NOT_ENROLLED"
 WRONG_CODE = "The code is wrong, expired or already used."
@@ -158,12 +158,19 @@ async def _spend_recovery_code(user_id: int, code: str, now: datetime) -> bool:
 
 
 async def verify_passkey_factor(principal: Principal, credential: Any) -> None:
-    """The passkey branch of verifyMfa: replaced when passkeys are wired in."""
-    raise GatehouseError(
-        ErrorCode.BAD_USER_INPUT,
-        "Passkeys are not available on this server yet.",
-        reason=PASSKEY_UNAVAILABLE,
-    )
+    """The passkey branch of verifyMfa: an assertion by one of the session user's passkeys
+    (auth.passkeys). Refused FORBIDDEN, as a wrong code is (the session itself is fine),
+    with `reason: "PASSKEY_REFUSED"`; the audit event keeps why."""
+    async with audited(
+        principal, AuditAction.MFA_VERIFY, target_type=AuditTarget.USER, target_id=principal.user.id
+    ) as event:
+        try:
+            await verify_passkey_for(
+                principal.user, credential, client_address=principal.client_address
+            )
+        except PasskeyRefused as refusal:
+            event.details = {"method": MfaMethod.PASSKEY.value, "why": refusal.why}
+            raise PasskeyRefused(refusal.why, code=ErrorCode.FORBIDDEN) from None
 
 
 async def reset_mfa(actor: Principal, user_id: int) -> bool:

@@ -26,9 +26,11 @@ from schema.metrics import MetricsQuery
 from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
 from schema.observability import OperationRecorder, tracing_extension
+from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
+from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
 from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
@@ -61,6 +63,7 @@ Mutation = merge_types(
         UserMutation,
         ApiKeyMutation,
         KeyChangeMutation,
+        PasskeyMutation,
         InvitationMutation,
     ),
 )
@@ -125,6 +128,7 @@ def build_schema(
     schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=documents.production),
         scalar_overrides=SCALAR_OVERRIDES,

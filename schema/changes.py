@@ -30,14 +30,17 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.permission import PermissionExtension
 from strawberry.schema_directive import Location
 
+from auth import signals as signals_module
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.mfa import require_step_up
 from auth.principal import Principal
-from schema.ids import API_KEY, INVITATION, SESSION, USER, pk_of
+from auth.signals import Signal, SignalBus
+from schema.ids import API_KEY, INVITATION, PASSKEY, SESSION, USER, pk_of
 
 _ID_TYPES = {
     AuditTarget.USER: USER,
     AuditTarget.API_KEY: API_KEY,
+    AuditTarget.PASSKEY: PASSKEY,
     AuditTarget.SESSION: SESSION,
     AuditTarget.INVITATION: INVITATION,
 }
@@ -78,6 +81,16 @@ class ChangeExtension(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
+        try:
+            return await self._resolve_audited(next_, source, info, **kwargs)
+        finally:
+            # After the change's commit (or its rollback and the refusal's record): the
+            # live subscriptions read again what they show (auth.signals).
+            publish_changes(info.context.runtime.signals, self.change, info.context.actor, kwargs)
+
+    async def _resolve_audited(
+        self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
         actor = info.context.actor
         # Without a valid credential nothing is recorded: anyone could fill the log.
         if self.change.self_audited or not isinstance(actor, Principal):
@@ -96,6 +109,22 @@ class ChangeExtension(FieldExtension):
                 # transaction still leaves one, just after it.
                 await event.record()
         return result
+
+
+def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[str, Any]) -> None:
+    """A new audit event, the target the mutation names, and the caller's own session and
+    user: signing out ends the session, and a user may end their other sessions (a new
+    password, `endOtherSessions`) whose subscriptions then read their credentials again."""
+    signals = [Signal(signals_module.AUDIT)]
+    target = change.target
+    target_id = None if target is None else target.id_in(arguments)
+    if target is not None:
+        signals.append(Signal(str(target.type), target_id))
+    if isinstance(actor, Principal):
+        signals.append(Signal(signals_module.USER, actor.user.id))
+        if actor.session is not None:
+            signals.append(Signal(signals_module.SESSION, actor.session.id))
+    bus.publish_all(signals)
 
 
 @strawberry.schema_directive(

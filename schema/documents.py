@@ -54,8 +54,9 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 ANONYMOUS_MAX_FRAGMENTS = 10
 ANONYMOUS_MAX_SPREADS = 30
-# What a caller without a credential may send: the two ways of starting a session.
-_SIGN_IN_FIELDS = frozenset({"login", "acceptInvitation"})
+# What a caller without a credential may send: signing in, by password, by passkey, or by
+# accepting an invitation.
+_SIGN_IN_FIELDS = frozenset({"login", "beginPasskeyLogin", "passkeyLogin", "acceptInvitation"})
 _ANONYMOUS_ROOT_FIELDS = _SIGN_IN_FIELDS | {"__typename"}
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -305,9 +306,9 @@ class DocumentGuard(SchemaExtension):
         return errors
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Without a valid credential, only `login` and `acceptInvitation`: refused before
-        validation, so a caller without one learns nothing about the schema, and costs next
-        to nothing."""
+        """Without a valid credential, only signing in (`login`, the passkey sign-in's two
+        mutations, `acceptInvitation`): refused before validation, so a caller without one
+        learns nothing about the schema, and costs next to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
             return self._restriction_refusal(actor, document)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterator
+from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from graphql.language import Node
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 
 from core.errors import ErrorCode, GatehouseError, bad_input, internal
@@ -37,13 +39,19 @@ def graphql_error(
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None or isinstance(original, GatehouseError):
+    if original is None or isinstance(original, (GatehouseError, InvalidOperationTypeError)):
         return False
     return not (isinstance(original, GraphQLError) and _has_code(original))
 
 
 def _has_code(error: GraphQLError) -> bool:
     return (error.extensions or {}).get("code") in _CODES
+
+
+# A query or mutation sent over WebSocket or SSE (see gatehouse.live_transport).
+STREAMS_CARRY_SUBSCRIPTIONS = (
+    "Only subscriptions run over WebSocket and SSE; send queries and mutations by HTTP."
+)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
@@ -54,6 +62,8 @@ def with_code(error: GraphQLError) -> GraphQLError:
         return error
     elif original is None or isinstance(original, GraphQLError):
         known = bad_input(error.message)
+    elif isinstance(original, InvalidOperationTypeError):
+        known = bad_input(STREAMS_CARRY_SUBSCRIPTIONS)
     else:
         known = internal()
     return GraphQLError(
@@ -105,3 +115,10 @@ class ErrorCodes(SchemaExtension):
                 # A load balancer or client retries a 503 elsewhere or later; a 200 it would not.
                 response.status_code = 503
             result.errors = [with_code(error) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Each value a subscription sends: its errors get their codes as a query's do.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [with_code(error) for error in errors]
+        yield

@@ -19,9 +19,16 @@ from core.errors import not_found
 
 USER = "User"
 API_KEY = "ApiKey"
+PASSKEY = "Passkey"
 SESSION = "Session"
 INVITATION = "Invitation"
-_WHAT = {USER: "User", API_KEY: "API key", SESSION: "Session", INVITATION: "Invitation"}
+_WHAT = {
+    USER: "User",
+    API_KEY: "API key",
+    PASSKEY: "Passkey",
+    SESSION: "Session",
+    INVITATION: "Invitation",
+}
 _MAX_PK = 2**63 - 1
 
 
@@ -61,6 +68,7 @@ def require_pk(value: str, type_name: str) -> int:
 UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's global id.")]
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
 SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
+PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
 InvitationId = Annotated[
     strawberry.ID, strawberry.argument(description="An Invitation's global id.")
 ]

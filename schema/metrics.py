@@ -29,12 +29,17 @@ class MetricsQuery:
         description="Counts of keys by status, and today's calls by every key.",
     )
     async def key_metrics(self, info: Info) -> KeyMetrics:
-        figures = await metrics.key_metrics(info.context.settings.expiry_warning_days)
-        return KeyMetrics(
-            total_keys=figures.total_keys,
-            active_keys=figures.active_keys,
-            expired_keys=figures.expired_keys,
-            revoked_keys=figures.revoked_keys,
-            api_calls_today=figures.api_calls_today,
-            expiring_soon=figures.expiring_soon,
-        )
+        return await read_key_metrics(info.context.settings.expiry_warning_days)
+
+
+async def read_key_metrics(expiry_warning_days: int) -> KeyMetrics:
+    """The figures of `keyMetrics`, read now (the query's and the subscription's)."""
+    figures = await metrics.key_metrics(expiry_warning_days)
+    return KeyMetrics(
+        total_keys=figures.total_keys,
+        active_keys=figures.active_keys,
+        expired_keys=figures.expired_keys,
+        revoked_keys=figures.revoked_keys,
+        api_calls_today=figures.api_calls_today,
+        expiring_soon=figures.expiring_soon,
+    )

@@ -6,12 +6,14 @@ gives each one that returns a protected type — directly, in a list, in a Conne
 behind an interface such as Relay's Node — a `ReadRuleExtension`. A field added later
 that returns a User is protected without saying so. The only fields left out are those
 marked `own_user()`: they answer the caller's own user (`me`, a login's payload).
+
+A rule with `owner_of` guards rows only their owner may read (a passkey): besides the
+roles, every row a field answers must belong to the caller's user.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,6 +26,7 @@ from strawberry.types.base import (
     get_object_definition,
 )
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 
 from auth.principal import Principal
@@ -35,45 +38,33 @@ T = TypeVar("T", bound=type)
 
 @dataclass(frozen=True)
 class ReadRule:
-    """`roles` may read every row. With `owner_of` (a row's owning user id), a user may
-    also read their own rows: checked on what the field answers. `people_only` refuses
-    API keys whatever their owner could read."""
+    """`roles` may read the type. With `owner_of` (the id of the user a row belongs to), a
+    row is read only by its owner, or by a role in `every_row`. `people_only` refuses API
+    keys whatever their owner could read."""
 
     roles: frozenset[Role]
     message: str
     owner_of: Callable[[Any], int] | None = None
+    every_row: frozenset[Role] = frozenset()
     people_only: bool = False
 
     def allows(self, actor: Any) -> bool:
-        """Whether the actor may read some rows of the type (all of them without `owner_of`)."""
         if not isinstance(actor, Principal) or (self.people_only and actor.api_key is not None):
             return False
-        return actor.role in self.roles or self.owner_of is not None
-
-    def allows_row(self, actor: Any, row: Any) -> bool:
-        owner = None if self.owner_of is None else self.owner_of(row)
-        return self.allows_owner(actor, owner)
-
-    def allows_owner(self, actor: Any, owner_id: int | None) -> bool:
-        """Whether the actor may read rows owned by this user."""
-        if not self.allows(actor):
-            return False
-        if self.owner_of is None or actor.role in self.roles:
-            return True
-        return bool(owner_id == actor.user.id)
+        return actor.role in self.roles
 
     def require(self, actor: Any) -> None:
         if not self.allows(actor):
             raise forbidden(self.message)
 
-    def require_rows(self, actor: Any, result: Any) -> Any:
-        """`result` (a row or a list of rows) when the actor may read every row of it."""
-        rows = result if isinstance(result, list) else [result]
-        if self.owner_of is not None and not all(
-            self.allows_row(actor, row) for row in rows if row is not None
-        ):
-            raise forbidden(self.message)
-        return result
+    def allows_row(self, actor: Any, row: Any) -> bool:
+        return self.owner_of is None or self.allows_owner(actor, self.owner_of(row))
+
+    def allows_owner(self, actor: Any, owner_id: int | None) -> bool:
+        """Whether the actor may read the rows of the user `owner_id`."""
+        if not self.allows(actor):
+            return False
+        return self.owner_of is None or actor.role in self.every_row or owner_id == actor.user.id
 
 
 _RULES: dict[type, ReadRule] = {}
@@ -106,38 +97,36 @@ class ReadRuleExtension(FieldExtension):
         # Only a field that returns the type itself is sync here; it is checked up front,
         # so its result may stay an awaitable (a DataLoader's) that graphql-core awaits.
         self.rule.require(info.context.actor)
-        result = next_(source, info, **kwargs)
-        if self.rule.owner_of is None:
-            return result
-        if inspect.isawaitable(result):
-            return self._rows_checked(info.context.actor, result)
-        return self.rule.require_rows(info.context.actor, result)
-
-    async def _rows_checked(self, actor: Any, pending: Awaitable[Any]) -> Any:
-        return self.rule.require_rows(actor, await pending)
+        return self._owned(info.context.actor, next_(source, info, **kwargs))
 
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
-        actor = info.context.actor
         if not self.behind_interface:
-            self.rule.require(actor)
-            return self.rule.require_rows(actor, await next_(source, info, **kwargs))
+            self.rule.require(info.context.actor)
+            return self._owned(info.context.actor, await next_(source, info, **kwargs))
         result = await next_(source, info, **kwargs)
+        if self.rule.allows(info.context.actor):
+            return self._owned(info.context.actor, result)
         if isinstance(result, list):
             # As `nodes` answers: the refused entry alone is null, its error at its index.
             return [
-                self._refused()
-                if isinstance(item, self.protected) and not self.rule.allows_row(actor, item)
-                else item
-                for item in result
+                self._refused() if isinstance(item, self.protected) else item for item in result
             ]
-        if isinstance(result, self.protected) and not self.rule.allows_row(actor, result):
+        if isinstance(result, self.protected):
             raise self._refused()
         return result
 
     def _refused(self) -> GatehouseError:
         return forbidden(self.rule.message)
+
+    def _owned(self, actor: Any, result: Any) -> Any:
+        """The result, when every protected row in it is the caller's to read."""
+        rows = result if isinstance(result, list) else [result]
+        for row in rows:
+            if isinstance(row, self.protected) and not self.rule.allows_row(actor, row):
+                raise self._refused()
+        return result
 
 
 class OwnUser(FieldExtension):
@@ -151,6 +140,8 @@ def own_user() -> OwnUser:
 def _returned(field_type: Any) -> Iterator[tuple[type, bool]]:
     """The object types a field can answer with, each with whether only an interface
     (or union) stands for it in the field's declared type."""
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
     if isinstance(field_type, StrawberryOptional | StrawberryList):
         yield from _returned(field_type.of_type)
         return
@@ -180,6 +171,8 @@ def _fields(cls: type) -> list[StrawberryField]:
 
 
 def _nested_types(field_type: Any) -> Iterator[type]:
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
     if isinstance(field_type, StrawberryOptional | StrawberryList):
         yield from _nested_types(field_type.of_type)
     elif isinstance(field_type, StrawberryUnion):

@@ -26,9 +26,10 @@ Info = strawberry.Info[Context, None]
 # Wherever a Session is reached (`mySessions`, `User.sessions`, `node`): a super-admin's,
 # or the user's own; never through an API key.
 SESSION_READ_RULE = ReadRule(
-    frozenset({Role.SUPER_ADMIN}),
+    frozenset(Role),
     "Only a super-admin may see another user's sessions, and never with an API key.",
     owner_of=lambda session: session.user_id,
+    every_row=frozenset({Role.SUPER_ADMIN}),
     people_only=True,
 )
 

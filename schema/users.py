@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -33,6 +33,9 @@ from schema.pagination import (
 from schema.permissions import ADMIN, SUPER_ADMIN, USER_CREATORS, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
 from schema.user_sessions import SessionType, sessions_of
+
+if TYPE_CHECKING:
+    from schema.passkeys import PasskeyType
 
 Info = strawberry.Info[Context, None]
 
@@ -76,6 +79,18 @@ class UserType(relay.Node):
     )
     async def sessions(self, info: Info) -> list[SessionType]:
         return await sessions_of(info, self.id)
+
+    @strawberry.field(
+        description="The user's passkeys, oldest first: the user themself only (FORBIDDEN "
+        "for anyone else, super-admins included)."
+    )
+    async def passkeys(
+        self, info: Info
+    ) -> list[Annotated[PasskeyType, strawberry.lazy("schema.passkeys")]]:
+        # Imported here: schema.passkeys builds on this module (LoginPayload's user).
+        from schema.passkeys import passkeys_of
+
+        return await passkeys_of(info, self.id)
 
     @classmethod
     def from_model(cls, user: User) -> UserType:

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { call } from "./api.js";
 import { ErrorMessage, Field, Notice, Time, html } from "./ui.js";
 import { titleCase } from "./format.js";
+import { Passkeys } from "./passkeys.js";
 
 export function MyAccount({ me }) {
   const [current, setCurrent] = useState("");
@@ -44,6 +45,7 @@ export function MyAccount({ me }) {
         <${Notice} message=${done} />
         <button type="submit" class="primary">Change Password</button>
       </form>
+      <${Passkeys} />
     </section>
   `;
 }

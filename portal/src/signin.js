@@ -1,12 +1,16 @@
 import { useState } from "preact/hooks";
 import { call, setToken } from "./api.js";
 import { ErrorMessage, Field, html } from "./ui.js";
+import { cancelled, getPasskey, passkeysSupported } from "./webauthn.js";
 
 export function SignIn({ onSignedIn, message }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // A password sign-in of a user with a second factor: the restricted session, until
+  // verifyMfa.
+  const [pending, setPending] = useState(null);
   const submit = async (event) => {
     event.preventDefault();
     setBusy(true);
@@ -15,12 +19,36 @@ export function SignIn({ onSignedIn, message }) {
       const { login } = await call("SignIn", { email, password });
       setPassword("");
       setToken(login.token);
-      onSignedIn(login.user);
+      if (login.restriction === "MFA_REQUIRED") {
+        setPending(login);
+        setBusy(false);
+      } else {
+        onSignedIn(login.user);
+      }
     } catch (failure) {
       setError(failure);
       setBusy(false);
     }
   };
+  // Passwordless: the email, when typed, narrows the choice to that account's passkeys.
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { beginPasskeyLogin } = await call("BeginPasskeyLogin", { email: email.trim() || null });
+      const credential = await getPasskey(beginPasskeyLogin);
+      const { passkeyLogin } = await call("PasskeyLogin", { credential });
+      setPassword("");
+      setToken(passkeyLogin.token);
+      onSignedIn(passkeyLogin.user);
+    } catch (failure) {
+      if (!cancelled(failure)) setError(failure);
+      setBusy(false);
+    }
+  };
+  if (pending) {
+    return html`<${SecondFactor} pending=${pending} onSignedIn=${onSignedIn} />`;
+  }
   return html`
     <main class="signin" id="main">
       <form class="card signin-card" onSubmit=${submit} aria-labelledby="signin-title">
@@ -34,10 +62,68 @@ export function SignIn({ onSignedIn, message }) {
         <//>
         <${ErrorMessage} error=${error} />
         <button type="submit" class="primary wide" disabled=${busy}>Sign in</button>
+        ${passkeysSupported() && html`
+          <button type="button" class="wide" disabled=${busy} onClick=${withPasskey}>Sign in with a passkey</button>
+        `}
         <p class="hint">
           Your session is kept in this tab's memory only, never stored by the browser:
           reloading the page or opening it in another tab asks you to sign in again.
         </p>
+      </form>
+    </main>
+  `;
+}
+
+function SecondFactor({ pending, onSignedIn }) {
+  const [code, setCode] = useState("");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const verify = async (variables) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { verifyMfa } = await call("VerifyMfa", variables);
+      onSignedIn(verifyMfa.user);
+    } catch (failure) {
+      if (!cancelled(failure)) setError(failure);
+      setBusy(false);
+    }
+  };
+  const withCode = (event) => {
+    event.preventDefault();
+    const typed = code.trim();
+    setCode("");
+    // Recovery codes are written in groups (k3vq-7xwa-…); authenticator codes are digits.
+    verify(typed.includes("-") ? { recoveryCode: typed } : { totpCode: typed });
+  };
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { beginPasskeyLogin } = await call("BeginPasskeyLogin", {});
+      const passkey = await getPasskey(beginPasskeyLogin);
+      await verify({ passkey });
+    } catch (failure) {
+      if (!cancelled(failure)) setError(failure);
+      setBusy(false);
+    }
+  };
+  const methods = pending.mfaMethods;
+  return html`
+    <main class="signin" id="main">
+      <form class="card signin-card" onSubmit=${withCode} aria-labelledby="factor-title">
+        <h1 id="factor-title">Verify it's you</h1>
+        <p>Your account has a second factor: verify it to finish signing in.</p>
+        ${methods.includes("PASSKEY") && passkeysSupported() && html`
+          <button type="button" class="primary wide" disabled=${busy} onClick=${withPasskey}>Use your passkey</button>
+        `}
+        ${(methods.includes("TOTP") || methods.includes("RECOVERY_CODE")) && html`
+          <${Field} label="Authentication code" hint="From your authenticator app, or a recovery code.">
+            <input type="text" autocomplete="one-time-code" required value=${code} onInput=${(e) => setCode(e.currentTarget.value)} />
+          <//>
+          <button type="submit" class="wide" disabled=${busy}>Verify</button>
+        `}
+        <${ErrorMessage} error=${error} />
       </form>
     </main>
   `;

@@ -162,12 +162,12 @@ async def test_verify_takes_exactly_one_factor(gql: GraphQLClient) -> None:
     assert both.codes == ["BAD_USER_INPUT"]
 
 
-async def test_the_passkey_branch_says_passkeys_are_unavailable(gql: GraphQLClient) -> None:
+async def test_a_malformed_passkey_is_refused_as_a_wrong_code_is(gql: GraphQLClient) -> None:
     enrolled = await enrolled_user(gql)
     token = str((await sign_in(gql, enrolled.user))["token"])
     result = await gql.execute('mutation { verifyMfa(passkey: {id: "x"}) { token } }', token=token)
-    assert result.codes == ["BAD_USER_INPUT"]
-    assert reason(result.errors) == ["PASSKEY_UNAVAILABLE"]
+    assert result.codes == ["FORBIDDEN"]
+    assert reason(result.errors) == ["PASSKEY_REFUSED"]
 
 
 async def test_verifying_without_a_factor_is_bad_input(gql: GraphQLClient) -> None:

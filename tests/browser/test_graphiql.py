@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route
 
@@ -92,6 +93,22 @@ def test_sign_in_and_query_offline_leaving_no_secret_behind(browser: Browser, se
         page.screenshot(path=os.environ["PLAYGROUND_SCREENSHOT"])
 
     assert '"email": "owner@example.com"' in me_answer
+
+    # A subscription runs over graphql-transport-ws with the same Headers, and its value
+    # changes on the page when a key is made elsewhere.
+    live_answer = _run(page, "subscription { keyMetrics { totalKeys } }")
+    assert '"totalKeys": 0' in live_answer, live_answer
+    made = httpx.post(
+        f"{server}/graphql",
+        json={"query": 'mutation { createApiKey(input: {name: "k", scopes: [READ]}) { secret } }'},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert made.status_code == 200
+    page.wait_for_function(
+        "() => document.querySelector('.graphiql-response .CodeMirror-code')"
+        ".innerText.includes('\"totalKeys\": 1')",
+        timeout=5000,
+    )
     stored = page.evaluate(STORED)
     for secret in (ADMIN_PASSWORD, token):
         assert secret not in page.url

@@ -184,7 +184,7 @@ class Session:
         expect(page.get_by_text("reloading the page")).to_be_visible()
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     def go(self, name: str) -> None:
@@ -428,8 +428,8 @@ def test_the_super_admin_does_every_documented_action(
     session.assert_left_no_secret(token, ADMIN_PASSWORD, secret, rolled)
     # A reload forgets the session: the token lived in the page's memory only.
     page.reload()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    page.get_by_role("button", name="Sign in").wait_for()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
     session.close()
 
 
@@ -488,7 +488,7 @@ def test_an_admin_sees_only_what_an_admin_may_do(browser: Browser, server: str, 
     )
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="Users").click()
     expect(page.get_by_text("Your session has ended")).to_be_visible()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     session.close()
 
 
