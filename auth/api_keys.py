@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 from tortoise.expressions import F
 
@@ -11,14 +12,15 @@ from auth.principal import Principal
 from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from core.errors import CredentialRefused, ErrorCode, RateLimitedError
+from core.errors import CredentialRefused, ErrorCode, RateLimitedError, usage_exceeded
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, User, UserStatus
+from models.key_credits import credits_left, next_refill_at
 from models.lookups import RowWithRelated
 
 # Built once rather than through a queryset on every request: see models.lookups. After a
 # roll the previous secret still names the key until its grace period ends.
-_KEY_WITH_OWNER = RowWithRelated(
+KEY_WITH_OWNER = RowWithRelated(
     ApiKey,
     "created_by",
     User,
@@ -27,18 +29,20 @@ _KEY_WITH_OWNER = RowWithRelated(
 
 
 async def authenticate_api_key(
-    secret: str, client_address: str | None, runtime: Runtime
+    secret: str, client_address: str | None, runtime: Runtime, *, count_call: bool = True
 ) -> Principal | None:
     """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
     owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
-    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either."""
+    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either.
+    `count_call=False` leaves the count to the caller (a verification counts the root
+    key's call in the same group commit as the verified key's)."""
     if not is_well_formed_api_key(secret):
         note_auth_failure("malformed")
         return None
     now = utcnow()
     secret_hash = hash_secret(secret)
-    found = await _KEY_WITH_OWNER.fetch(
-        secret_hash, secret_hash, _KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
+    found = await KEY_WITH_OWNER.fetch(
+        secret_hash, secret_hash, KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
     )
     if found is None:  # unknown, or its owner is gone
         note_auth_failure("unknown")
@@ -51,6 +55,7 @@ async def authenticate_api_key(
     if owner.status != UserStatus.ACTIVE:
         note_auth_failure("inactive")
         return None
+    check_credits_left(api_key, now)
     principal = Principal(user=owner, api_key=api_key, client_address=client_address)
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
@@ -68,8 +73,26 @@ async def authenticate_api_key(
         )
     if api_key.rate_limit_per_minute is not None:
         await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
-    await runtime.calls.record(api_key.id, now, client_address)
+    if count_call:
+        await runtime.calls.record(api_key.id, now, client_address)
     return principal
+
+
+# When a key without a refill runs out, its credits come back only when someone sets
+# `remaining`: clients are told to look again in an hour.
+NO_REFILL_RETRY_SECONDS = 3600
+
+
+def check_credits_left(api_key: ApiKey, now: datetime) -> None:
+    """A key with credits left 0 is refused on Gatehouse's own API (RATE_LIMITED, reason
+    USAGE_EXCEEDED) until its refill. Own-API calls do not spend credits: credits count
+    what other backends verify (docs/key-verification.md)."""
+    left = credits_left(api_key, now)
+    if left is None or left > 0:
+        return
+    if api_key.refill_interval is None or api_key.refill_amount is None:
+        raise usage_exceeded(NO_REFILL_RETRY_SECONDS)
+    raise usage_exceeded((next_refill_at(api_key.refill_interval, now) - now).total_seconds())
 
 
 def address_allowed(allowed_cidrs: list[str] | None, client_address: str | None) -> bool:

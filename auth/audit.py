@@ -37,6 +37,11 @@ class AuditAction(StrEnum):
     API_KEY_ROLL = "api_key.roll"
     API_KEY_UPDATE = "api_key.update"
     API_KEY_DENIED_ADDRESS = "api_key.denied_address"
+    API_KEY_DISABLE = "api_key.disable"
+    API_KEY_ENABLE = "api_key.enable"
+    # A verification is audited only when it changes something: the key's last credit.
+    API_KEY_VERIFY = "api_key.verify"
+    API_KEY_EXHAUSTED = "api_key.exhausted"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
     INVITATION_CREATE = "invitation.create"

@@ -195,10 +195,27 @@ class CallCounters:
         )
         self._on_commit = on_commit
 
-    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
-        """Count one call of the key, durably, before returning."""
+    async def record(
+        self,
+        key_id: int,
+        now: datetime,
+        address: str | None = None,
+        *,
+        operation: str | None = None,
+        outcome: str = "OK",
+    ) -> None:
+        """Count one call of the key, durably, before returning. `operation` and `outcome`
+        label the call for the usage roll-ups (issue 16), which store them."""
+        del operation, outcome  # stored by the usage roll-ups
         loop = asyncio.get_running_loop()
         counter = self._counters.get(loop)
         if counter is None:
             counter = self._counters[loop] = CallCounter(self._on_commit)
         await counter.record(key_id, now, address)
+
+    async def record_refusal(
+        self, key_id: int, now: datetime, *, operation: str | None, outcome: str
+    ) -> None:
+        """A request of a known key refused (a verification answered other than VALID):
+        never a call; the usage roll-ups (issue 16) count it under `outcome`."""
+        del key_id, now, operation, outcome

@@ -54,7 +54,11 @@ def known_address(client_address: str | None) -> str | None:
 
 
 async def authenticate(
-    headers: Mapping[str, str], client_address: str | None, runtime: Runtime
+    headers: Mapping[str, str],
+    client_address: str | None,
+    runtime: Runtime,
+    *,
+    count_key_call: bool = True,
 ) -> Actor:
     """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
     uvicorn resolves it; it travels with the actor into the audit log. A key's call is
@@ -68,7 +72,9 @@ async def authenticate(
         return Anonymous(rejected=True, client_address=client_address)
     principal: Principal | Anonymous | None
     if looks_like_api_key(credential):
-        principal = await authenticate_api_key(credential, client_address, runtime)
+        principal = await authenticate_api_key(
+            credential, client_address, runtime, count_call=count_key_call
+        )
     else:
         principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
     if principal is None:

@@ -57,4 +57,4 @@ def credential_refusal(actor: Anonymous) -> GatehouseError:
             "sign in again.",
             reason=SESSION_IDLE,
         )
-    return unauthenticated("The credential is malformed, unknown, expired or revoked.")
+    return unauthenticated("The credential is malformed, unknown, expired, disabled or revoked.")

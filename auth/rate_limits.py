@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage, Storage
@@ -132,6 +133,11 @@ class Limiter:
     async def seconds_until_key_may_call(self, key_id: int, calls_per_minute: int) -> float | None:
         """Count one call of the key in its one-minute window: None while within the limit,
         else the seconds until the window ends. Counted in the database while Redis is out."""
+        window = await self.count_key_call(key_id, calls_per_minute)
+        return None if window.allowed else window.reset_at - now()
+
+    async def count_key_call(self, key_id: int, calls_per_minute: int) -> KeyWindow:
+        """Count one call of the key in its one-minute window, and the window after it."""
         limit = RateLimitItemPerMinute(calls_per_minute, namespace="api-key")
         storage_now = self.storage
         if not isinstance(storage_now, DatabaseStorage):
@@ -144,6 +150,16 @@ class Limiter:
                     self._outage.started(exc)
                     storage_now = self._database_storage
         return await _count_call(storage_now, limit, key_id)
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """A key's one-minute window after a call was counted in it (or refused by it)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # seconds since the epoch
 
 
 def build_storage(settings: Settings | LimiterSettings) -> Storage:
@@ -178,9 +194,8 @@ async def redis_answers(settings: Settings | LimiterSettings) -> bool:
 
 async def _count_call(
     limiter_storage: Storage, limit: RateLimitItemPerMinute, key_id: int
-) -> float | None:
+) -> KeyWindow:
     limiter = FixedWindowRateLimiter(limiter_storage)
-    if await limiter.hit(limit, str(key_id)):
-        return None
+    allowed = await limiter.hit(limit, str(key_id))
     stats = await limiter.get_window_stats(limit, str(key_id))
-    return stats.reset_time - now()
+    return KeyWindow(allowed, limit.amount, max(0, stats.remaining), stats.reset_time)

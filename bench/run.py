@@ -10,6 +10,8 @@ p99 and the ratios of req/s to each floor's (and to the peer's for S2 and S4), g
 bench/results/ as Markdown and JSON, with S1-S4 again at 100 connections (tail latency),
 S2 and S3 at 10x the keys and calls (growth), and S6: 200 open subscriptions while key
 calls run, with the delay from a call to its subscribers' messages (bench/live.py).
+V1 is key verification (`POST /v1/keys/verify` of the S1 key with a root key), reported
+with its ratios to S1's req/s and p99.
 
 Settings (environment): BENCH_SECONDS (15) per measurement, BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SCALE (1.0; multiplies the seeded rows), BENCH_DATABASE_URL
@@ -64,6 +66,8 @@ S2 = (
 )
 S3 = "{ keyMetrics { totalKeys activeKeys expiredKeys apiCallsToday } }"
 S4 = "{ users(first: 20) { nodes { id email roles lastLoginAt } } }"
+# V1: another backend verifying the S1 key with a root key (POST /v1/keys/verify).
+V1_PATH = "/v1/keys/verify"
 LOGIN = 'mutation { login(email: "%s", password: "%s") { token } }'
 
 
@@ -240,6 +244,14 @@ class _LoginLoop:
         self._thread.join(timeout=30)
 
 
+def _verify_once(url: str, body: str, headers: dict[str, str]) -> None:
+    response = httpx.post(
+        url, content=body, headers={**headers, "Content-Type": "application/json"}, timeout=30
+    )
+    if response.status_code != 200 or response.json().get("code") != "VALID":
+        raise SystemExit(f"bench: {V1_PATH} failed: {response.status_code} {response.text}")
+
+
 def _database(tmp: Path) -> tuple[str, Any]:
     """A fresh database for this run, and a function that removes it."""
     server = os.environ.get("BENCH_DATABASE_URL")
@@ -392,6 +404,15 @@ def _measure(wrk: str, ports: dict[str, int]) -> dict[str, Any]:
         url, 'mutation { createApiKey(input: {name: "bench", scopes: [READ]}) { secret } }', session
     )
     key = {"X-API-Key": created["data"]["createApiKey"]["secret"]}
+    root = _graphql(
+        url,
+        'mutation { createApiKey(input: {name: "root", scopes: [VERIFY]}) { secret } }',
+        session,
+    )["data"]["createApiKey"]["secret"]
+    verify_url = f"http://127.0.0.1:{ports['gatehouse']}{V1_PATH}"
+    verify_body = json.dumps({"key": key["X-API-Key"], "operation": "bench"})
+    verify_headers = {"Authorization": f"Bearer {root}"}
+    _verify_once(verify_url, verify_body, verify_headers)
     references = {
         "floor": (f"http://127.0.0.1:{ports['floor']}/graphql", "{ hello }", {}),
         "floor_cached": (f"http://127.0.0.1:{ports['cached']}/graphql", "{ hello }", {}),
@@ -408,11 +429,14 @@ def _measure(wrk: str, ports: dict[str, int]) -> dict[str, Any]:
         _graphql(target, query, headers)
         _wrk(wrk, target, json.dumps({"query": query}), headers, min(SECONDS, 3))  # warm-up
 
+    _wrk(wrk, verify_url, verify_body, verify_headers, min(SECONDS, 3))  # warm-up
+
     every = {**references, **scenarios}
-    samples: dict[str, list[Sample]] = {name: [] for name in [*every, "S5"]}
+    samples: dict[str, list[Sample]] = {name: [] for name in [*every, "S5", "V1"]}
     for round_number in range(1, ROUNDS + 1):
         for name, (target, query, headers) in every.items():
             samples[name].append(_wrk(wrk, target, json.dumps({"query": query}), headers, SECONDS))
+        samples["V1"].append(_wrk(wrk, verify_url, verify_body, verify_headers, SECONDS))
         with _LoginLoop(url) as logins:
             samples["S5"].append(_wrk(wrk, url, json.dumps({"query": S1}), key, SECONDS))
         print(
@@ -421,7 +445,10 @@ def _measure(wrk: str, ports: dict[str, int]) -> dict[str, Any]:
 
     medians = {name: _summary(values) for name, values in samples.items()}
     floor_rps, cached_rps = medians["floor"].rps, medians["floor_cached"].rps
-    rows = {name: _row(medians[name], floor_rps, cached_rps) for name in [*scenarios, "S5"]}
+    rows = {name: _row(medians[name], floor_rps, cached_rps) for name in [*scenarios, "S5", "V1"]}
+    # The verification targets: at least 1.5x S1's throughput, p99 under 2x S1's.
+    rows["V1"]["ratio_s1"] = round(medians["V1"].rps / medians["S1"].rps, 2)
+    rows["V1"]["p99_over_s1"] = round(medians["V1"].p99_ms / medians["S1"].p99_ms, 2)
     for name in ("S2", "S4"):
         rows[name]["naive_rps"] = round(medians[f"naive_{name}"].rps, 1)
         rows[name]["ratio_naive"] = round(medians[name].rps / medians[f"naive_{name}"].rps, 2)
@@ -563,6 +590,12 @@ def _write(result: dict[str, Any]) -> None:
             )
         )
     lines += ["", f"S5 p99 / S1 p99: {result['scenarios']['S5']['p99_ms'] / s1_p99:.2f}"]
+    v1 = result["scenarios"]["V1"]
+    lines += [
+        "",
+        f"V1 (POST {V1_PATH}) req/s / S1 req/s: {v1['ratio_s1']:.2f} (target >= 1.5); "
+        f"V1 p99 / S1 p99: {v1['p99_over_s1']:.2f} (target < 2)",
+    ]
     lines += [
         "",
         f"At {MANY_CONNECTIONS} connections (one measurement each):",

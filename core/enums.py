@@ -28,10 +28,14 @@ class Scope(StrEnum):
     READ = "READ"
     WRITE = "WRITE"
     ADMIN = "ADMIN"
+    # A root key: may verify other keys (`/v1/keys/verify`, `verifyApiKey`), nothing else.
+    VERIFY = "VERIFY"
 
 
 class ApiKeyStatus(StrEnum):
     ACTIVE = "ACTIVE"
+    # Stopped, and reversible (`enableKey`); REVOKED is final.
+    DISABLED = "DISABLED"
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
 
@@ -55,3 +59,10 @@ class InvitationStatus(StrEnum):
     ACCEPTED = "ACCEPTED"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
+
+
+class RefillInterval(StrEnum):
+    """How often a key's credits are set back to its refill amount (UTC days and months)."""
+
+    DAILY = "DAILY"
+    MONTHLY = "MONTHLY"

@@ -113,6 +113,18 @@ class RateLimitedError(GatehouseError):
         self.retry_after = seconds
 
 
+USAGE_EXCEEDED = "USAGE_EXCEEDED"
+
+
+def usage_exceeded(retry_after: float) -> RateLimitedError:
+    """RATE_LIMITED, reason USAGE_EXCEEDED: the key has no credit left until its refill."""
+    error = RateLimitedError(
+        retry_after, "This API key has no credits left (remaining is 0) until its refill."
+    )
+    error.reason = USAGE_EXCEEDED
+    return error
+
+
 class CredentialRefused(GatehouseError):  # noqa: N818 - names the refusal, like the codes
     """A valid credential refused before the operation runs (an address outside the key's
     allow-list): the whole request is answered with this error, with `status_code`,

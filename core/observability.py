@@ -41,7 +41,8 @@ def end_request(token: Token[RequestRecord | None]) -> None:
 
 
 def note_auth_failure(reason: str) -> None:
-    """Why a credential was refused: malformed, unknown, expired, revoked or inactive."""
+    """Why a credential was refused: malformed, unknown, expired, revoked, disabled or
+    inactive."""
     record = _current.get()
     if record is not None:
         record.auth_failure = reason

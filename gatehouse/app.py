@@ -63,6 +63,8 @@ from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
+from gatehouse.v1 import v1_routes
+from gatehouse.v1.registry import Services
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
 from schema import build_schema
 from schema.context import Context
@@ -433,6 +435,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         readiness_probe(readiness),
+        *v1_routes(Services(settings, runtime)),
     ]
     if not settings.is_production:
         routes += graphql.playground.routes()

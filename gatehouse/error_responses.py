@@ -23,6 +23,34 @@ from gatehouse.graphql_http import JSON, negotiate
 log = logging.getLogger("gatehouse.app")
 
 
+# The JSON Schema of `error_body`'s answer, kept beside it (the /v1 OpenAPI document names it).
+ERROR_BODY_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "description": "Gatehouse's error shape, as for GraphQL request errors.",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["message", "extensions"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "extensions": {
+                        "type": "object",
+                        "required": ["code"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
 def error_body(error: GatehouseError) -> dict[str, object]:
     return {"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]}
 

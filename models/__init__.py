@@ -1,7 +1,7 @@
 """Tortoise models of every domain; Tortoise discovers them through this package. The
 shared enums live in core.enums and are re-exported here."""
 
-from core.enums import ApiKeyStatus, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.invitations import Invitation
@@ -38,6 +38,7 @@ __all__ = [
     "PasskeyChallenge",
     "RateLimitCounter",
     "RecoveryCode",
+    "RefillInterval",
     "Role",
     "Scope",
     "Session",

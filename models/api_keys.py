@@ -47,6 +47,19 @@ class ApiKey(Model):
     rolled_at = fields.DatetimeField(null=True)
     previous_key_hash = fields.CharField(max_length=64, null=True, unique=True)
     previous_secret_expires_at = fields.DatetimeField(null=True)
+    # Set while the key is disabled (`disableKey`); cleared by `enableKey`.
+    disabled_at = fields.DatetimeField(null=True, db_index=True)
+    # Permission strings for other backends, comma-separated (a permission has no comma);
+    # null for none. Gatehouse's own API checks scopes only.
+    permissions_encoded = fields.TextField(null=True)
+    # Credits a VALID verification consumes; null is unlimited. Changed only by one
+    # conditional statement in the database (models.key_credits), never read and written.
+    remaining = fields.BigIntField(null=True)
+    # With a refill, `remaining` is set back to `refill_amount` at the first use in each new
+    # UTC day or month (`refill_interval`) after `refilled_at`.
+    refill_amount = fields.BigIntField(null=True)
+    refill_interval = fields.CharField(max_length=16, null=True)
+    refilled_at = fields.DatetimeField(null=True)
 
     created_by_id: int | None
 
@@ -75,6 +88,12 @@ class ApiKey(Model):
         return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
 
     @property
+    def permissions(self) -> list[str]:
+        if not self.permissions_encoded:
+            return []
+        return self.permissions_encoded.split(",")
+
+    @property
     def masked_key(self) -> str:
         return f"{self.key_prefix}…{self.key_last_four}"
 
@@ -83,6 +102,9 @@ class ApiKey(Model):
             return ApiKeyStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
             return ApiKeyStatus.EXPIRED
+        # After the final states: enabling a revoked or expired key would not revive it.
+        if self.disabled_at is not None:
+            return ApiKeyStatus.DISABLED
         return ApiKeyStatus.ACTIVE
 
 

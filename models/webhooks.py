@@ -86,6 +86,7 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
         "createdBy": global_id("User", api_key.created_by_id) if api_key.created_by_id else None,
         "expiresAt": iso(api_key.expires_at),
         "revokedAt": iso(api_key.revoked_at),
+        "disabledAt": iso(api_key.disabled_at),
         "rolledAt": iso(api_key.rolled_at),
         "previousSecretExpiresAt": iso(api_key.previous_secret_expires_at),
     }

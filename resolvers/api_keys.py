@@ -17,14 +17,22 @@ from core.clock import utcnow
 from core.errors import bad_input, not_found
 from models import ApiKey, ApiKeyStatus, ApiKeyUsageDay, Scope
 from models.api_keys import encode_scopes
-from resolvers.key_authority import check_key_holds, check_key_limits_cover
+from models.key_credits import credits_left
+from resolvers.key_authority import (
+    check_key_holds,
+    check_key_limits_cover,
+    check_key_permissions_cover,
+)
 from resolvers.key_rules import (
+    Refill,
     check_description,
     check_expiring_within_days,
     check_rate_limit,
     checked_expiry,
     checked_name,
+    credit_fields,
     encode_cidrs,
+    encode_permissions,
 )
 from resolvers.listing import Condition, Listing, contains, db_value
 from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
@@ -61,7 +69,10 @@ def status_filter(status: ApiKeyStatus, now: datetime) -> Q:
         return Q(revoked_at__isnull=False)
     if status == ApiKeyStatus.EXPIRED:
         return Q(revoked_at__isnull=True, expires_at__lte=now)
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    live = Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    if status == ApiKeyStatus.DISABLED:
+        return live & Q(disabled_at__isnull=False)
+    return live & Q(disabled_at__isnull=True)
 
 
 def expiring_filter(now: datetime, within: timedelta) -> Q:
@@ -76,8 +87,11 @@ def _status_condition(status: ApiKeyStatus, now: datetime) -> Condition:
     when = db_value(ApiKey, "expires_at", now)
     if status == ApiKeyStatus.EXPIRED:
         return Condition('m."revoked_at" IS NULL AND m."expires_at" <= ?', (when,))
+    disabled = "NOT NULL" if status == ApiKeyStatus.DISABLED else "NULL"
     return Condition(
-        'm."revoked_at" IS NULL AND (m."expires_at" IS NULL OR m."expires_at" > ?)', (when,)
+        'm."revoked_at" IS NULL AND (m."expires_at" IS NULL OR m."expires_at" > ?) '
+        f'AND m."disabled_at" IS {disabled}',
+        (when,),
     )
 
 
@@ -121,6 +135,11 @@ async def list_api_keys(
     )
 
 
+def credits_now(api_key: ApiKey) -> int | None:
+    """The key's credits left now, a due refill counted; None is unlimited."""
+    return credits_left(api_key, utcnow())
+
+
 async def get_api_key(key_id: int) -> ApiKey | None:
     return await ApiKey.get_or_none(id=key_id)
 
@@ -148,6 +167,9 @@ async def create_api_key(
     rate_limit_per_minute: int | None = None,
     allowed_cidrs: list[str] | None = None,
     max_lifetime_days: int | None = None,
+    permissions: list[str] | None = None,
+    remaining: int | None = None,
+    refill: Refill | None = None,
 ) -> CreatedApiKey:
     async with audited(actor, AuditAction.API_KEY_CREATE, target_type=AuditTarget.API_KEY) as event:
         name = checked_name(name)
@@ -160,6 +182,11 @@ async def create_api_key(
             "expiresAt": expires_at.isoformat() if expires_at else None,
             "rateLimitPerMinute": rate_limit_per_minute,
             "allowedCidrs": allowed_cidrs,
+            "permissions": permissions,
+            "remaining": remaining,
+            "refill": None
+            if refill is None
+            else {"amount": refill.amount, "interval": str(refill.interval)},
         }
         expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
         check_rate_limit(rate_limit_per_minute)
@@ -168,6 +195,9 @@ async def create_api_key(
         if Scope.ADMIN in scopes:
             await require_step_up(actor)
         check_key_limits_cover(actor, rate_limit_per_minute, allowed_cidrs_encoded)
+        permissions_encoded = encode_permissions(permissions)
+        check_key_permissions_cover(actor, permissions_encoded)
+        credit_columns = credit_fields(remaining, refill, utcnow())
 
         new_key = generate_api_key()
         async with in_transaction():
@@ -182,6 +212,8 @@ async def create_api_key(
                 expires_at=expires_at,
                 rate_limit_per_minute=rate_limit_per_minute,
                 allowed_cidrs_encoded=allowed_cidrs_encoded,
+                permissions_encoded=permissions_encoded,
+                **credit_columns,
             )
             await event.emit("key.created", api_key)
             event.target_id = api_key.id

@@ -8,8 +8,10 @@ The refusals are FORBIDDEN with a reason (`extensions.reason`, listed in docs/ap
   a super-admin's.
 - KEY_SCOPE_EXCEEDED: a key acting on another key (or creating one) must hold every scope
   that key has or would have, or a WRITE key could mint itself an ADMIN key.
-- OWN_KEY_LIMITS: a key never changes its own rate limit or allow-list: those limits are
-  what contains the key when it leaks.
+- OWN_KEY_LIMITS: a key never changes its own rate limit, allow-list, permissions or
+  credits (`remaining`, `refill`): those are what contain the key when it leaks.
+- KEY_PERMISSIONS_EXCEEDED: a key acting on another key grants only permissions (for
+  other backends) that it holds itself, wildcards included.
 - KEY_LIMITS_EXCEEDED: nor does it escape them through another key: a key acting on
   another key (rolling, changing or creating it) needs that key's rate limit and allow-list
   to be within its own, or a limited key would mint or roll itself an unlimited one.
@@ -23,15 +25,24 @@ from typing import Any
 
 from auth.principal import Principal
 from core.errors import forbidden
+from core.permission_expressions import PermissionSet
 from models import ApiKey, Role, Scope
 
 NOT_KEY_OWNER = "NOT_KEY_OWNER"
 KEY_SCOPE_EXCEEDED = "KEY_SCOPE_EXCEEDED"
 OWN_KEY_LIMITS = "OWN_KEY_LIMITS"
 KEY_LIMITS_EXCEEDED = "KEY_LIMITS_EXCEEDED"
+KEY_PERMISSIONS_EXCEEDED = "KEY_PERMISSIONS_EXCEEDED"
 
 # The fields of a key (as stored) that bound its own use.
 LIMIT_FIELDS = frozenset({"rate_limit_per_minute", "allowed_cidrs_encoded"})
+# The fields a key never changes on itself: its limits, its permissions and its credits.
+OWN_KEY_FIELDS = LIMIT_FIELDS | {
+    "permissions_encoded",
+    "remaining",
+    "refill_amount",
+    "refill_interval",
+}
 
 
 def owns(actor: Principal, api_key: ApiKey) -> bool:
@@ -58,12 +69,15 @@ def check_may_update(actor: Principal, api_key: ApiKey, changed: dict[str, Any])
         )
     check_key_holds(actor, api_key.scopes)
     if is_own_key(actor, api_key):
-        if LIMIT_FIELDS.intersection(changed):
+        if OWN_KEY_FIELDS.intersection(changed):
             raise forbidden(
-                "A key cannot change its own rateLimitPerMinute or allowedCidrs.",
+                "A key cannot change its own rateLimitPerMinute, allowedCidrs, permissions, "
+                "remaining or refill.",
                 reason=OWN_KEY_LIMITS,
             )
         return
+    if "permissions_encoded" in changed:
+        check_key_permissions_cover(actor, changed["permissions_encoded"])
     check_key_limits_cover(
         actor,
         changed.get("rate_limit_per_minute", api_key.rate_limit_per_minute),
@@ -77,6 +91,19 @@ def check_key_holds(actor: Principal, scopes: Iterable[Scope]) -> None:
         raise forbidden(
             "This API key lacks a scope that the key it acts on has or would have.",
             reason=KEY_SCOPE_EXCEEDED,
+        )
+
+
+def check_key_permissions_cover(actor: Principal, permissions_encoded: str | None) -> None:
+    """A key grants another key only permissions it holds itself (its wildcards count)."""
+    key = actor.api_key
+    if key is None or not permissions_encoded:
+        return
+    held = PermissionSet(key.permissions)
+    if not all(held.grants(permission) for permission in permissions_encoded.split(",")):
+        raise forbidden(
+            "This API key cannot grant a permission it does not hold itself.",
+            reason=KEY_PERMISSIONS_EXCEEDED,
         )
 
 

@@ -13,11 +13,20 @@ from auth.mfa import require_step_up
 from auth.principal import Principal
 from auth.tokens import generate_api_key
 from core.clock import utcnow
+from core.enums import RefillInterval
 from core.errors import ErrorCode, GatehouseError, bad_input
 from models import ApiKey, ApiKeyStatus, Scope
 from resolvers.api_keys import CreatedApiKey, require_api_key
 from resolvers.key_authority import check_may_roll, check_may_update
-from resolvers.key_rules import check_description, check_rate_limit, checked_name, encode_cidrs
+from resolvers.key_rules import (
+    Refill,
+    check_description,
+    check_rate_limit,
+    checked_name,
+    credit_fields,
+    encode_cidrs,
+    encode_permissions,
+)
 
 
 def conflict(message: str) -> GatehouseError:
@@ -100,6 +109,9 @@ async def update_api_key(
     description: Any = UNCHANGED,
     rate_limit_per_minute: Any = UNCHANGED,
     allowed_cidrs: Any = UNCHANGED,
+    permissions: Any = UNCHANGED,
+    remaining: Any = UNCHANGED,
+    refill: Any = UNCHANGED,
 ) -> ApiKey:
     """Each argument left UNCHANGED is kept; None clears the optional ones. The key's owner
     or a super-admin may change it (`check_may_update`), a key never its own limits."""
@@ -119,8 +131,11 @@ async def update_api_key(
             changes["rate_limit_per_minute"] = rate_limit_per_minute
         if allowed_cidrs is not UNCHANGED:
             changes["allowed_cidrs_encoded"] = encode_cidrs(allowed_cidrs)
+        if permissions is not UNCHANGED:
+            changes["permissions_encoded"] = encode_permissions(permissions)
         event.details = {"requested": _described(changes)}
         api_key = await require_api_key(key_id)
+        changes.update(_credit_changes(api_key, remaining, refill))
         changed = {
             field: value for field, value in changes.items() if getattr(api_key, field) != value
         }
@@ -143,13 +158,38 @@ _FIELD_NAMES = {
     "description": "description",
     "rate_limit_per_minute": "rateLimitPerMinute",
     "allowed_cidrs_encoded": "allowedCidrs",
+    "permissions_encoded": "permissions",
+    "remaining": "remaining",
+    "refill_amount": "refillAmount",
+    "refill_interval": "refillInterval",
 }
+
+
+def _credit_changes(api_key: ApiKey, remaining: Any, refill: Any) -> dict[str, Any]:
+    """`remaining` or `refill` given: the key's credit fields as they would be. Null
+    `remaining` makes the key unlimited (and drops its refill); null `refill` drops it.
+    Setting `remaining` starts a new refill period; changing only the refill keeps it."""
+    if remaining is UNCHANGED and refill is UNCHANGED:
+        return {}
+    current = None
+    if api_key.refill_amount is not None and api_key.refill_interval is not None:
+        current = Refill(int(api_key.refill_amount), RefillInterval(api_key.refill_interval))
+    new_refill = current if refill is UNCHANGED else refill
+    new_remaining = api_key.remaining if remaining is UNCHANGED else remaining
+    if remaining is None:
+        new_refill = None
+    fields = credit_fields(new_remaining, new_refill, utcnow())
+    if remaining is UNCHANGED and new_refill == current:
+        fields["refilled_at"] = api_key.refilled_at
+    return fields
 
 
 def _described(changed: dict[str, Any]) -> dict[str, Any]:
     described = {}
     for field, value in changed.items():
-        if field == "allowed_cidrs_encoded" and value is not None:
+        if field in {"allowed_cidrs_encoded", "permissions_encoded"} and value is not None:
             value = value.split(",")
+        if field == "refilled_at":
+            continue
         described[_FIELD_NAMES[field]] = value
     return described

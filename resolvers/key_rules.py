@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from core.enums import RefillInterval
 from core.errors import bad_input
+from core.permission_expressions import (
+    MAX_PERMISSION_LENGTH,
+    MAX_PERMISSIONS,
+    PERMISSION_PATTERN,
+)
 from core.text import UNSAFE_TEXT_RULE, has_unsafe_characters
 
 MAX_NAME_LENGTH = 100
@@ -84,3 +92,57 @@ def checked_expiry(
 def check_expiring_within_days(days: int) -> None:
     if not 1 <= days <= MAX_EXPIRING_WITHIN_DAYS:
         raise bad_input(f"`expiringWithinDays` must be 1 to {MAX_EXPIRING_WITHIN_DAYS}.")
+
+
+MAX_CREDITS = 1_000_000_000
+
+
+def encode_permissions(permissions: list[str] | None) -> str | None:
+    """Permission strings, each `resource:action` (PERMISSION_PATTERN), duplicates dropped,
+    in the order given; None (or an empty list) for none."""
+    if not permissions:
+        return None
+    if len(permissions) > MAX_PERMISSIONS:
+        raise bad_input(f"`permissions` takes at most {MAX_PERMISSIONS} permissions.")
+    kept: dict[str, None] = {}
+    for permission in permissions:
+        if len(permission) > MAX_PERMISSION_LENGTH or not PERMISSION_PATTERN.fullmatch(permission):
+            raise bad_input(
+                f"`permissions`: {permission[:60]!r} is not a permission: `resource:action` in "
+                "lower-case letters, digits, `_`, `.`, `-` (and `*` in the action), at most "
+                f"{MAX_PERMISSION_LENGTH} characters."
+            )
+        kept[permission] = None
+    return ",".join(kept)
+
+
+def check_remaining(remaining: int | None) -> None:
+    if remaining is not None and not 0 <= remaining <= MAX_CREDITS:
+        raise bad_input(f"`remaining` must be 0 to {MAX_CREDITS}, or null for unlimited.")
+
+
+def check_refill_amount(amount: int) -> None:
+    if not 1 <= amount <= MAX_CREDITS:
+        raise bad_input(f"`refill.amount` must be 1 to {MAX_CREDITS}.")
+
+
+@dataclass(frozen=True)
+class Refill:
+    amount: int
+    interval: RefillInterval
+
+
+def credit_fields(remaining: int | None, refill: Refill | None, now: datetime) -> dict[str, Any]:
+    """The stored fields of a key's credits: `remaining` null is unlimited (and then a refill
+    sets the key to its amount at once). Setting either starts the refill period now."""
+    check_remaining(remaining)
+    if refill is not None:
+        check_refill_amount(refill.amount)
+        if remaining is None:
+            remaining = refill.amount
+    return {
+        "remaining": remaining,
+        "refill_amount": None if refill is None else refill.amount,
+        "refill_interval": None if refill is None else str(refill.interval),
+        "refilled_at": None if refill is None else now,
+    }

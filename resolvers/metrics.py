@@ -31,7 +31,9 @@ SELECT
   (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL),
   (SELECT COUNT(*) FROM api_keys WHERE expires_at <= ? AND revoked_at IS NULL),
   (SELECT calls FROM api_call_days WHERE day = ?),
-  (SELECT COUNT(*) FROM api_keys WHERE expires_at > ? AND expires_at <= ? AND revoked_at IS NULL)
+  (SELECT COUNT(*) FROM api_keys WHERE expires_at > ? AND expires_at <= ? AND revoked_at IS NULL),
+  (SELECT COUNT(*) FROM api_keys WHERE disabled_at IS NOT NULL AND revoked_at IS NULL
+     AND (expires_at IS NULL OR expires_at > ?))
 """
 _SQLITE_KEY_METRICS = _KEY_METRICS.replace("AND revoked_at IS NULL", "AND +revoked_at IS NULL")
 _EXPIRES_AT = ApiKey._meta.fields_map["expires_at"]
@@ -48,13 +50,16 @@ async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
             _DAY.to_db_value(now.date(), ApiCallDay),
             _EXPIRES_AT.to_db_value(now, ApiKey),
             _EXPIRES_AT.to_db_value(now + timedelta(days=expiry_warning_days), ApiKey),
+            _EXPIRES_AT.to_db_value(now, ApiKey),
         ],
         postgres=_KEY_METRICS,
     )
-    total, revoked, expired, today, expiring = (int(value or 0) for value in tuple(rows[0]))
+    values = (int(value or 0) for value in tuple(rows[0]))
+    total, revoked, expired, today, expiring, disabled = values
     return KeyMetrics(
         total_keys=total,
-        active_keys=total - revoked - expired,
+        # Disabled keys are not active, and not among the other counts either.
+        active_keys=total - revoked - expired - disabled,
         expired_keys=expired,
         revoked_keys=revoked,
         api_calls_today=today,

@@ -22,6 +22,7 @@ from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
 from schema.invitations import InvitationMutation, InvitationQuery
 from schema.key_changes import KeyChangeMutation
+from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
 from schema.mfa import MfaMutation
 from schema.nodes import NodeQuery
@@ -63,6 +64,7 @@ Mutation = merge_types(
         UserMutation,
         ApiKeyMutation,
         KeyChangeMutation,
+        KeyVerificationMutation,
         PasskeyMutation,
         InvitationMutation,
     ),

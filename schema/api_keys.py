@@ -8,13 +8,20 @@ from strawberry import relay
 
 from auth.audit import AuditAction, AuditTarget
 from core.clock import utcnow
-from core.enums import Scope
+from core.enums import RefillInterval, Scope
 from resolvers import api_keys
+from resolvers.key_rules import Refill
 from resolvers.pagination import OrderDirection
 from resolvers.rows import ApiKey, User
 from schema.changes import Target, mutation
 from schema.context import Context
-from schema.enums import ApiKeyOrderFieldEnum, ApiKeyStatusEnum, OrderDirectionEnum, ScopeEnum
+from schema.enums import (
+    ApiKeyOrderFieldEnum,
+    ApiKeyStatusEnum,
+    OrderDirectionEnum,
+    RefillIntervalEnum,
+    ScopeEnum,
+)
 from schema.ids import API_KEY, ApiKeyId, global_id, pk_of, require_pk
 from schema.pagination import (
     After,
@@ -35,6 +42,24 @@ Info = strawberry.Info[Context, None]
 class KeyUsageDay:
     date: date = strawberry.field(description="The UTC day.")
     calls: int = strawberry.field(description="Requests the key authenticated that day.")
+
+
+@strawberry.type(description="How a key's credits come back.")
+class KeyRefill:
+    amount: int = strawberry.field(description="`remaining` is set back to this amount.")
+    interval: RefillIntervalEnum = strawberry.field(description="Each UTC day or month.")
+    refilled_at: datetime | None = strawberry.field(
+        description="When the credits were last set back (or the refill was set)."
+    )
+
+
+@strawberry.input(description="How a key's credits come back.")
+class KeyRefillInput:
+    amount: int = strawberry.field(description="1 to 1000000000 credits.")
+    interval: RefillIntervalEnum = strawberry.field(description="DAILY or MONTHLY (UTC).")
+
+    def to_refill(self) -> Refill:
+        return Refill(self.amount, self.interval)
 
 
 @strawberry.type(
@@ -72,6 +97,16 @@ class ApiKeyType(relay.Node):
         description="Networks the key may be used from; null means anywhere."
     )
     last_used_ip: str | None = strawberry.field(description="Where the last call came from.")
+    permissions: list[str] = strawberry.field(
+        description="Permission strings for other backends (`invoices:read`); a trailing `*` "
+        "in the action grants every action it starts (`admin:*`). Gatehouse's own API checks "
+        "scopes only."
+    )
+    remaining: int | None = strawberry.field(
+        description="Credits left for verifications; null is unlimited. 0 also refuses the "
+        "key on Gatehouse's own API (RATE_LIMITED, reason USAGE_EXCEEDED) until its refill."
+    )
+    refill: KeyRefill | None = strawberry.field(description="Null: credits never come back.")
     created_by_id: strawberry.Private[int | None]
     # Set when the key's row came with its creator's (the listing joins them), which saves
     # the loader's statement.
@@ -97,6 +132,15 @@ class ApiKeyType(relay.Node):
             rate_limited_calls=api_key.rate_limited_calls,
             allowed_cidrs=api_key.allowed_cidrs,
             last_used_ip=api_key.last_used_ip,
+            permissions=api_key.permissions,
+            remaining=api_keys.credits_now(api_key),
+            refill=None
+            if api_key.refill_amount is None or api_key.refill_interval is None
+            else KeyRefill(
+                amount=api_key.refill_amount,
+                interval=RefillInterval(api_key.refill_interval),
+                refilled_at=api_key.refilled_at,
+            ),
             created_by_id=api_key.created_by_id,
             creator=getattr(api_key, "_created_by", None),
         )
@@ -181,6 +225,18 @@ class CreateApiKeyInput:
         default=None,
         description="IPv4/IPv6 networks or addresses the key may be used from (at most 50); "
         "null means anywhere. A calling key with an allow-list must set networks inside it.",
+    )
+    permissions: list[str] | None = strawberry.field(
+        default=None,
+        description="At most 1000 permission strings matching "
+        "`^[a-z0-9_.-]+:[a-z0-9_.*-]+$`. A calling key grants only permissions it holds "
+        "(FORBIDDEN, reason KEY_PERMISSIONS_EXCEEDED).",
+    )
+    remaining: int | None = strawberry.field(
+        default=None, description="Credits, 0 or more; null is unlimited (or the refill amount)."
+    )
+    refill: KeyRefillInput | None = strawberry.field(
+        default=None, description="Sets `remaining` back to an amount each UTC day or month."
     )
 
 
@@ -274,6 +330,9 @@ class ApiKeyMutation:
             expires_at=input.expires_at,
             rate_limit_per_minute=input.rate_limit_per_minute,
             allowed_cidrs=input.allowed_cidrs,
+            permissions=input.permissions,
+            remaining=input.remaining,
+            refill=input.refill.to_refill() if input.refill else None,
             max_lifetime_days=info.context.settings.max_key_lifetime_days,
         )
         return CreateApiKeyPayload(

@@ -9,6 +9,7 @@ from core.enums import (
     ApiKeyStatus,
     InvitationStatus,
     MfaMethod,
+    RefillInterval,
     Role,
     Scope,
     SessionRestriction,
@@ -53,6 +54,7 @@ ScopeEnum = _described(
         "READ": "Every query.",
         "WRITE": "createApiKey and revokeKey.",
         "ADMIN": "createUser, updateUser, resetPassword, deleteUser and deleteApiKey.",
+        "VERIFY": "A root key: verifyApiKey and POST /v1/keys/verify, nothing else.",
     },
 )
 ApiKeyStatusEnum = _described(
@@ -60,7 +62,8 @@ ApiKeyStatusEnum = _described(
     "ApiKeyStatus",
     "Whether an API key authenticates now.",
     {
-        "ACTIVE": "Neither revoked nor expired: it authenticates.",
+        "ACTIVE": "Neither revoked, expired nor disabled: it authenticates.",
+        "DISABLED": "Stopped by disableKey until enableKey: reversible.",
         "REVOKED": "Revoked: final, whatever its expiry.",
         "EXPIRED": "Not revoked, but `expiresAt` has passed.",
     },
@@ -92,6 +95,15 @@ ApiKeyOrderFieldEnum = _described(
         "LAST_USED_AT": "The last authenticated request; keys never used come last.",
         "EXPIRES_AT": "The expiry; keys that never expire come last.",
         "TOTAL_CALLS": "The number of requests the key has made.",
+    },
+)
+RefillIntervalEnum = _described(
+    RefillInterval,
+    "RefillInterval",
+    "When a key's credits are set back to its refill amount.",
+    {
+        "DAILY": "At the first use after 00:00 UTC each day.",
+        "MONTHLY": "At the first use after 00:00 UTC on the first of each month.",
     },
 )
 MfaMethodEnum = _described(

@@ -7,7 +7,7 @@ import strawberry
 from auth.audit import AuditAction, AuditTarget
 from core.enums import Scope
 from resolvers import key_changes
-from schema.api_keys import ApiKeyType, CreateApiKeyPayload
+from schema.api_keys import ApiKeyType, CreateApiKeyPayload, KeyRefillInput
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.ids import API_KEY, ApiKeyId, require_pk
@@ -33,6 +33,21 @@ class UpdateApiKeyInput:
         default=strawberry.UNSET,
         description="At most 50 IPv4/IPv6 networks or addresses; null allows every address. "
         "Never by the key itself (FORBIDDEN, reason OWN_KEY_LIMITS).",
+    )
+
+    permissions: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the key's permissions; null or [] removes them. Never by the "
+        "key itself (reason OWN_KEY_LIMITS).",
+    )
+    remaining: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Sets the credits left (starting a new refill period); null makes the key "
+        "unlimited and drops its refill. Never by the key itself (reason OWN_KEY_LIMITS).",
+    )
+    refill: KeyRefillInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Sets or (null) drops the refill. Never by the key itself.",
     )
 
 
@@ -97,5 +112,8 @@ class KeyChangeMutation:
             description=_given(input.description),
             rate_limit_per_minute=_given(input.rate_limit_per_minute),
             allowed_cidrs=_given(input.allowed_cidrs),
+            permissions=_given(input.permissions),
+            remaining=_given(input.remaining),
+            refill=_given(input.refill.to_refill() if input.refill else input.refill),
         )
         return ApiKeyType.from_model(api_key)

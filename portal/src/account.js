@@ -2,7 +2,9 @@ import { useState } from "preact/hooks";
 import { call } from "./api.js";
 import { ErrorMessage, Field, Notice, Time, html } from "./ui.js";
 import { titleCase } from "./format.js";
+import { Authenticator } from "./factors.js";
 import { Passkeys } from "./passkeys.js";
+import { Sessions } from "./sessions.js";
 
 export function MyAccount({ me }) {
   const [current, setCurrent] = useState("");
@@ -38,14 +40,16 @@ export function MyAccount({ me }) {
         <${Field} label="Current password">
           <input type="password" autocomplete="current-password" required value=${current} onInput=${(e) => setCurrent(e.currentTarget.value)} />
         <//>
-        <${Field} label="New password" hint="12 to 1024 characters.">
+        <${Field} label="New password" hint="At least 12 characters, not a common password, not containing your email's name.">
           <input type="password" autocomplete="new-password" required minlength="12" value=${next} onInput=${(e) => setNext(e.currentTarget.value)} />
         <//>
         <${ErrorMessage} error=${error} />
         <${Notice} message=${done} />
         <button type="submit" class="primary">Change Password</button>
       </form>
+      <${Authenticator} />
       <${Passkeys} />
+      <${Sessions} />
     </section>
   `;
 }

@@ -10,6 +10,9 @@ let token = null;
 let sendText = true;
 const TRUSTED_ONLY = "This server runs trusted documents only";
 let onSignedOut = () => {};
+// Asked when a change needs a second factor verified moments ago (STEP_UP_REQUIRED): resolves
+// once the user has verified one, rejects when they cancel.
+let onStepUp = null;
 
 export class ApiError extends Error {
   constructor(message, code, reason, status) {
@@ -34,6 +37,10 @@ export function signedIn() {
 
 export function whenSignedOut(callback) {
   onSignedOut = callback;
+}
+
+export function whenStepUpNeeded(callback) {
+  onStepUp = callback;
 }
 
 async function post(name, variables) {
@@ -69,7 +76,7 @@ async function post(name, variables) {
   return { response, answer };
 }
 
-export async function call(name, variables = {}) {
+export async function call(name, variables = {}, { retried = false } = {}) {
   let { response, answer } = await post(name, variables);
   const first = answer?.errors?.[0];
   if (sendText && response.status === 400 && first?.message?.startsWith(TRUSTED_ONLY)) {
@@ -84,6 +91,10 @@ export async function call(name, variables = {}) {
       error.extensions?.reason,
       response.status,
     );
+    if (failure.reason === "STEP_UP_REQUIRED" && onStepUp && !retried) {
+      await onStepUp(failure);
+      return call(name, variables, { retried: true });
+    }
     if (failure.code === "UNAUTHENTICATED" && token && name !== "SignIn") {
       token = null;
       onSignedOut("Your session has ended; please sign in again.");

@@ -1,10 +1,12 @@
 // The Gatehouse portal: Users & API Keys over the public GraphQL API of this same server.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { call, setToken, whenSignedOut } from "./api.js";
+import { call, setToken, whenSignedOut, whenStepUpNeeded } from "./api.js";
 import { AuditPage } from "./audit.js";
 import { KeysPage } from "./keys.js";
 import { MyAccount } from "./account.js";
+import { StepUpDialog } from "./factors.js";
+import { RequiredEnrollment, RequiredPasswordChange } from "./restricted.js";
 import { can as permissionsOf } from "./permissions.js";
 import { SignIn } from "./signin.js";
 import { UsersPage } from "./users.js";
@@ -29,11 +31,19 @@ function App() {
   const [message, setMessage] = useState("");
   const [page, setPage] = useState(currentPage());
   const [error, setError] = useState(null);
+  // A session that must finish something first (SessionRestriction), and a change waiting
+  // for step-up.
+  const [restriction, setRestriction] = useState(null);
+  const [stepUp, setStepUp] = useState(null);
   useEffect(() => {
     whenSignedOut((text) => {
       setMe(null);
+      setStepUp(null);
       setMessage(text);
     });
+    whenStepUpNeeded(
+      (failure) => new Promise((resolve, reject) => setStepUp({ resolve, reject: () => reject(failure) })),
+    );
     const onHash = () => setPage(currentPage());
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
@@ -44,7 +54,12 @@ function App() {
   }, [page, me]);
 
   if (!me) {
-    return html`<${SignIn} message=${message} onSignedIn=${(user) => { setMessage(""); setMe(user); }} />`;
+    const signedIn = (user, restrictedTo) => {
+      setMessage("");
+      setRestriction(restrictedTo ?? null);
+      setMe(user);
+    };
+    return html`<${SignIn} message=${message} onSignedIn=${signedIn} />`;
   }
   const can = permissionsOf(me);
   const visible = Object.entries(PAGES).filter(([, entry]) => entry.allowed(can));
@@ -59,7 +74,19 @@ function App() {
     setMe(null);
     setMessage("You have signed out.");
   };
+  if (restriction === "PASSWORD_CHANGE_REQUIRED") {
+    return html`<${RequiredPasswordChange} onDone=${() => setRestriction(null)} onSignOut=${signOut} />`;
+  }
+  if (restriction === "MFA_ENROLLMENT_REQUIRED") {
+    return html`<${RequiredEnrollment} onDone=${() => setRestriction(null)} onSignOut=${signOut} />`;
+  }
+  const stepUpDone = (verified) => {
+    setStepUp(null);
+    if (verified) stepUp.resolve();
+    else stepUp.reject();
+  };
   return html`
+    ${stepUp && html`<${StepUpDialog} onVerified=${() => stepUpDone(true)} onCancel=${() => stepUpDone(false)} />`}
     <button type="button" class="skip-link" onClick=${() => document.getElementById("main")?.focus()}>Skip to content</button>
     <header class="topbar">
       <span class="brand">Gatehouse</span>

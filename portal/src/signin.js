@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, setToken } from "./api.js";
 import { ErrorMessage, Field, html } from "./ui.js";
+import { FactorForm } from "./factors.js";
 import { cancelled, getPasskey, passkeysSupported } from "./webauthn.js";
 
 export function SignIn({ onSignedIn, message }) {
@@ -23,7 +24,7 @@ export function SignIn({ onSignedIn, message }) {
         setPending(login);
         setBusy(false);
       } else {
-        onSignedIn(login.user);
+        onSignedIn(login.user, login.restriction);
       }
     } catch (failure) {
       setError(failure);
@@ -40,7 +41,7 @@ export function SignIn({ onSignedIn, message }) {
       const { passkeyLogin } = await call("PasskeyLogin", { credential });
       setPassword("");
       setToken(passkeyLogin.token);
-      onSignedIn(passkeyLogin.user);
+      onSignedIn(passkeyLogin.user, passkeyLogin.restriction);
     } catch (failure) {
       if (!cancelled(failure)) setError(failure);
       setBusy(false);
@@ -75,56 +76,16 @@ export function SignIn({ onSignedIn, message }) {
 }
 
 function SecondFactor({ pending, onSignedIn }) {
-  const [code, setCode] = useState("");
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const verify = async (variables) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { verifyMfa } = await call("VerifyMfa", variables);
-      onSignedIn(verifyMfa.user);
-    } catch (failure) {
-      if (!cancelled(failure)) setError(failure);
-      setBusy(false);
-    }
-  };
-  const withCode = (event) => {
-    event.preventDefault();
-    const typed = code.trim();
-    setCode("");
-    // Recovery codes are written in groups (k3vq-7xwa-…); authenticator codes are digits.
-    verify(typed.includes("-") ? { recoveryCode: typed } : { totpCode: typed });
-  };
-  const withPasskey = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { beginPasskeyLogin } = await call("BeginPasskeyLogin", {});
-      const passkey = await getPasskey(beginPasskeyLogin);
-      await verify({ passkey });
-    } catch (failure) {
-      if (!cancelled(failure)) setError(failure);
-      setBusy(false);
-    }
-  };
-  const methods = pending.mfaMethods;
   return html`
     <main class="signin" id="main">
-      <form class="card signin-card" onSubmit=${withCode} aria-labelledby="factor-title">
+      <div class="card signin-card">
         <h1 id="factor-title">Verify it's you</h1>
         <p>Your account has a second factor: verify it to finish signing in.</p>
-        ${methods.includes("PASSKEY") && passkeysSupported() && html`
-          <button type="button" class="primary wide" disabled=${busy} onClick=${withPasskey}>Use your passkey</button>
-        `}
-        ${(methods.includes("TOTP") || methods.includes("RECOVERY_CODE")) && html`
-          <${Field} label="Authentication code" hint="From your authenticator app, or a recovery code.">
-            <input type="text" autocomplete="one-time-code" required value=${code} onInput=${(e) => setCode(e.currentTarget.value)} />
-          <//>
-          <button type="submit" class="wide" disabled=${busy}>Verify</button>
-        `}
-        <${ErrorMessage} error=${error} />
-      </form>
+        <${FactorForm}
+          methods=${pending.mfaMethods}
+          onVerified=${(payload) => onSignedIn(payload.user, payload.restriction)}
+        />
+      </div>
     </main>
   `;
 }

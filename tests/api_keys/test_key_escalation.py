@@ -32,12 +32,18 @@ from tests.support.graphql import error_codes, graphql, login
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SA, ADMIN, RO = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
-READ, WRITE, ADMIN_SCOPE = Scope.READ, Scope.WRITE, Scope.ADMIN
+READ, WRITE, ADMIN_SCOPE, VERIFY = Scope.READ, Scope.WRITE, Scope.ADMIN, Scope.VERIFY
 ROLES = (SA, ADMIN, RO)
+# Every set of the three original scopes, and VERIFY alone, beside WRITE and with all: a
+# root key is no way up either (the full 15 sets would double the matrix for no new rule).
 SCOPE_SETS = [
     frozenset(subset)
     for size in (1, 2, 3)
     for subset in combinations((READ, WRITE, ADMIN_SCOPE), size)
+] + [
+    frozenset({VERIFY}),
+    frozenset({WRITE, VERIFY}),
+    frozenset({READ, WRITE, ADMIN_SCOPE, VERIFY}),
 ]
 
 # Whose key is the target: the caller's user, the calling key itself, another user of the

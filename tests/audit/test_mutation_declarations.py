@@ -73,6 +73,10 @@ DOCUMENTS: dict[str, str] = {
         displayName: "New", roles: [READ_ONLY]}) { token } }""",
     "resend_invitation": "mutation($id: ID!) { resendInvitation(id: $id) { token } }",
     "revoke_invitation": "mutation($id: ID!) { revokeInvitation(id: $id) }",
+    "disable_key": "mutation($id: ID!) { disableKey(id: $id) { id } }",
+    "enable_key": "mutation($id: ID!) { enableKey(id: $id) { id } }",
+    "verify_api_key": """mutation {
+        verifyApiKey(input: {key: "gk_not_a_key"}) { valid code } }""",
     "reset_mfa": "mutation($id: ID!) { resetMfa(userId: $id) }",
 }
 # Mutations every signed-in person may call on their own account: only a key is refused.
@@ -87,9 +91,16 @@ FOR_EVERY_PERSON: dict[str, str] = {
     "end_other_sessions": "mutation { endOtherSessions }",
 }
 # The `id` variable names the target of each but the creations.
-TARGETS_A_KEY = {"revoke_key", "delete_api_key", "roll_key", "update_api_key"}
+TARGETS_A_KEY = {
+    "revoke_key",
+    "delete_api_key",
+    "roll_key",
+    "update_api_key",
+    "disable_key",
+    "enable_key",
+}
 TARGETS_AN_INVITATION = {"resend_invitation", "revoke_invitation"}
-CREATIONS = {"create_user", "create_api_key", "invite_user"}
+CREATIONS = {"create_user", "create_api_key", "verify_api_key", "invite_user"}
 # Refused before any row is read, so the invitation need not exist.
 INVITATION_PK = 4242
 

@@ -46,7 +46,8 @@ def test_benchmark_runs_every_scenario_and_writes_its_results(tmp_path: Path) ->
     assert result["floor_rps"] > 0
     assert result["floor_cached_rps"] > 0
     assert set(result["naive"]) == {"S2", "S4"}
-    assert set(result["scenarios"]) == {"S1", "S2", "S3", "S4", "S5"}
+    assert set(result["scenarios"]) == {"S1", "S2", "S3", "S4", "S5", "V1"}
+    assert result["scenarios"]["V1"]["ratio_s1"] > 0
     assert all(
         row["rps"] > 0 and row["p99_ms"] >= row["p50_ms"] and row["ratio_cached"] > 0
         for row in result["scenarios"].values()

@@ -8,6 +8,7 @@ from datetime import datetime
 from auth.principal import Principal
 from models import ApiKey, Role, Scope, User, UserStatus
 from resolvers import api_keys, users
+from resolvers.key_rules import Refill
 from schema.ids import API_KEY, USER, decode_global_id, global_id
 
 # Every password a test sets passes the policy (auth/password_policy.py): at least 12
@@ -45,9 +46,22 @@ async def make_api_key(
     scopes: tuple[Scope, ...] = (Scope.READ,),
     name: str = "automation",
     expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+    allowed_cidrs: list[str] | None = None,
+    permissions: list[str] | None = None,
+    remaining: int | None = None,
+    refill: Refill | None = None,
 ) -> tuple[ApiKey, str]:
     created = await api_keys.create_api_key(
-        Principal(user=owner), name=name, scopes=list(scopes), expires_at=expires_at
+        Principal(user=owner),
+        name=name,
+        scopes=list(scopes),
+        expires_at=expires_at,
+        rate_limit_per_minute=rate_limit_per_minute,
+        allowed_cidrs=allowed_cidrs,
+        permissions=permissions,
+        remaining=remaining,
+        refill=refill,
     )
     return created.api_key, created.secret
 

@@ -4,7 +4,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0011_passkeys")]
+    dependencies = [("models", "0012_key_verification")]
 
     initial = False
 

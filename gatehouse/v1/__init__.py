@@ -1,0 +1,33 @@
+"""Plain JSON routes under /v1, beside GraphQL: each module declares its routes in the
+registry (gatehouse.v1.registry), and importing it here mounts and documents them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gatehouse.v1 import keys_verify, openapi
+from gatehouse.v1.registry import ROUTES, Endpoint, Services
+
+__all__ = ["keys_verify", "openapi", "v1_routes"]
+
+
+def _bound(
+    endpoint: Endpoint, services: Services
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    async def handle(request: Request) -> Response:
+        return await endpoint(request, services)
+
+    handle.__name__ = endpoint.__name__
+    return handle
+
+
+def v1_routes(services: Services) -> list[Route]:
+    return [
+        Route(route.path, _bound(route.endpoint, services), methods=[route.method])
+        for route in ROUTES
+    ]

@@ -1,0 +1,248 @@
+"""`POST /v1/keys/verify`: key verification for any backend, as plain JSON.
+
+Authenticated by a root key: an API key with the VERIFY scope whose owner is a SUPER_ADMIN
+or ADMIN (401 for a missing, malformed, unknown, revoked, expired or disabled one, and for a
+session token; 403 for a key without VERIFY or an owner without the role). The body holds
+the `VerifyKeyInput` fields; every well-formed request is answered 200 with the
+`VerifyKeyResult` fields, whatever the verdict; a bad body or expression is 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from auth.credentials import authenticate
+from auth.principal import Principal
+from core.clock import utcnow
+from core.enums import Role, Scope
+from core.errors import (
+    ErrorCode,
+    GatehouseError,
+    MissingScopeError,
+    bad_input,
+    forbidden,
+    unauthenticated,
+)
+from gatehouse.error_responses import unexpected
+from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from gatehouse.v1.openapi import error_response
+from gatehouse.v1.registry import Services, schema, v1_route
+from resolvers.key_verification import (
+    CODES,
+    Verification,
+    VerifierCall,
+    checked_request,
+    verify_key,
+)
+from schema.ids import API_KEY, global_id
+
+FIELDS = frozenset({"key", "permissions", "cost", "operation", "clientAddress"})
+ROOT_ROLES = frozenset({Role.SUPER_ADMIN, Role.ADMIN})
+
+INPUT = schema(
+    "VerifyKeyInput",
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key"],
+        "properties": {
+            "key": {"type": "string", "description": "The whole key a client presented."},
+            "permissions": {
+                "type": ["string", "null"],
+                "description": "An expression over permission strings with AND, OR and "
+                "parentheses: `invoices:read AND (invoices:write OR admin:*)`.",
+            },
+            "cost": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "default": 1,
+                "description": "Credits a VALID verification spends.",
+            },
+            "operation": {
+                "type": ["string", "null"],
+                "maxLength": 100,
+                "description": "Recorded with the key's call.",
+            },
+            "clientAddress": {
+                "type": ["string", "null"],
+                "description": "IPv4 or IPv6 address, checked against the key's allowedCidrs.",
+            },
+        },
+    },
+)
+RESULT = schema(
+    "VerifyKeyResult",
+    {
+        "type": "object",
+        "required": ["valid", "code", "scopes", "permissions"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "code": {"type": "string", "enum": list(CODES)},
+            "keyId": {"type": ["string", "null"], "description": "The key's global id."},
+            "name": {"type": ["string", "null"]},
+            "owner": {
+                "type": ["object", "null"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["USER", "SERVICE_ACCOUNT"]},
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+            "scopes": {"type": "array", "items": {"type": "string"}},
+            "permissions": {"type": "array", "items": {"type": "string"}},
+            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
+            "ratelimit": {
+                "type": ["object", "null"],
+                "properties": {
+                    "limit": {"type": "integer"},
+                    "remaining": {"type": "integer"},
+                    "resetAt": {"type": "string", "format": "date-time"},
+                },
+            },
+            "remaining": {
+                "type": ["integer", "null"],
+                "description": "Credits left; null is unlimited.",
+            },
+        },
+    },
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def result_json(verification: Verification) -> dict[str, Any]:
+    owner = verification.owner
+    window = verification.ratelimit
+    return {
+        "valid": verification.valid,
+        "code": verification.code,
+        "keyId": None if verification.key_id is None else global_id(API_KEY, verification.key_id),
+        "name": verification.name,
+        "owner": None
+        if owner is None
+        else {"type": owner.type, "id": global_id(owner.node_type, owner.pk), "name": owner.name},
+        "scopes": [str(scope) for scope in verification.scopes],
+        "permissions": verification.permissions,
+        "expiresAt": _iso(verification.expires_at),
+        "ratelimit": None
+        if window is None
+        else {
+            "limit": window.limit,
+            "remaining": window.remaining,
+            "resetAt": _iso(verification.ratelimit_reset_at),
+        },
+        "remaining": verification.remaining,
+    }
+
+
+async def root_key(request: Request, services: Services) -> tuple[Principal, int]:
+    address = request.client.host if request.client else None
+    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
+    actor = await authenticate(request.headers, address, services.runtime, count_key_call=False)
+    if not isinstance(actor, Principal) or actor.api_key is None:
+        raise unauthenticated("A root key (an API key with the VERIFY scope) is required.")
+    refusal: GatehouseError | None = None
+    if actor.role not in ROOT_ROLES:
+        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
+    elif Scope.VERIFY not in actor.api_key.scopes:
+        refusal = MissingScopeError(Scope.VERIFY.value)
+    if refusal is not None:
+        # A valid key refused by the route's rule made a call, as on GraphQL.
+        await _root_call(actor.api_key.id, actor.client_address, services)()
+        raise refusal
+    return actor, actor.api_key.id
+
+
+def _root_call(key_id: int, address: str | None, services: Services) -> VerifierCall:
+    now = utcnow()
+
+    async def count() -> None:
+        await services.runtime.calls.record(key_id, now, address)
+
+    return count
+
+
+async def request_fields(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if nests_deeper_than(body, MAX_JSON_DEPTH):
+        raise bad_input(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        fields = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise bad_input("The body must be a JSON object.") from None
+    if not isinstance(fields, dict):
+        raise bad_input("The body must be a JSON object.")
+    unknown = sorted(set(fields) - FIELDS)
+    if unknown:
+        raise bad_input(f"Unknown field {unknown[0][:40]!r}; the fields are {sorted(FIELDS)}.")
+    if "key" not in fields:
+        raise bad_input("`key` is required.")
+    return fields
+
+
+@v1_route(
+    "POST",
+    "/v1/keys/verify",
+    summary="Verify an API key",
+    description="Whether a key is valid, why not, who owns it, what it may do and how much "
+    "of its limits is left. HTTP 200 for every well-formed request whatever the verdict.",
+    request_body={"required": True, "content": {"application/json": {"schema": INPUT}}},
+    responses={
+        "200": {
+            "description": "The verdict (`code`).",
+            "content": {"application/json": {"schema": RESULT}},
+        },
+        "400": error_response("A bad body or permission expression (BAD_USER_INPUT)."),
+        "401": error_response("A missing or bad root key (UNAUTHENTICATED)."),
+        "403": error_response("A key without VERIFY, or its owner's role (FORBIDDEN)."),
+        "429": error_response("The root key is over its own rate limit (RATE_LIMITED)."),
+    },
+)
+async def verify_endpoint(request: Request, services: Services) -> Response:
+    seconds = services.settings.max_execution_seconds
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            verification = await _verify(request, services)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise GatehouseError(
+            ErrorCode.INTERNAL,
+            f"The request did not finish within {seconds:g} seconds; its work was stopped.",
+            reason="DEADLINE_EXCEEDED",
+            status_code=503,
+        ) from None
+    return Response(orjson.dumps(result_json(verification)), media_type="application/json")
+
+
+async def _verify(request: Request, services: Services) -> Verification:
+    """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
+    try:
+        verifier, key_id = await root_key(request, services)
+        root_call = _root_call(key_id, verifier.client_address, services)
+        try:
+            fields = await request_fields(request)
+            checked = checked_request(
+                fields["key"],
+                fields.get("permissions"),
+                fields.get("cost", 1),
+                fields.get("operation"),
+                fields.get("clientAddress"),
+            )
+        except GatehouseError:
+            await root_call()  # a refused body is still a call of the root key
+            raise
+        return await verify_key(verifier, checked, services.runtime, verifier_call=root_call)
+    except GatehouseError:
+        raise
+    except Exception as exc:
+        raise unexpected(exc) from exc
