@@ -51,7 +51,8 @@ async def _weaker_credential(kind: str, super_admin: User) -> str:
     scopes = {
         "super-admin READ key": (Scope.READ,),
         "super-admin WRITE key": (Scope.WRITE,),
-        "admin key with every scope": (Scope.READ, Scope.WRITE, Scope.ADMIN),
+        "super-admin VERIFY key": (Scope.VERIFY,),
+        "admin key with every scope": tuple(Scope),
     }[kind]
     _, secret = await make_api_key(owner, scopes=scopes)
     return secret
@@ -62,6 +63,7 @@ KINDS = [
     "READ_ONLY",
     "super-admin READ key",
     "super-admin WRITE key",
+    "super-admin VERIFY key",
     "admin key with every scope",
 ]
 # A super-admin's READ key may read invitations (as it may read the audit log): it is
