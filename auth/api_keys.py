@@ -8,11 +8,17 @@ from datetime import datetime
 from tortoise.expressions import F
 
 from auth.audit import AuditAction, AuditTarget, audit
-from auth.principal import Principal
+from auth.principal import CountedCall, Principal
 from auth.runtime import Runtime
 from auth.tokens import hash_secret, is_well_formed_api_key
 from core.clock import utcnow
-from core.errors import CredentialRefused, ErrorCode, RateLimitedError, usage_exceeded
+from core.errors import (
+    CredentialRefused,
+    ErrorCode,
+    GatehouseError,
+    RateLimitedError,
+    usage_exceeded,
+)
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, User, UserStatus
 from models.key_credits import credits_left, next_refill_at
@@ -29,13 +35,21 @@ KEY_WITH_OWNER = RowWithRelated(
 
 
 async def authenticate_api_key(
-    secret: str, client_address: str | None, runtime: Runtime, *, count_call: bool = True
+    secret: str,
+    client_address: str | None,
+    runtime: Runtime,
+    operation: str | None = None,
+    *,
+    count_call: bool = True,
 ) -> Principal | None:
-    """Recognise a key and count the call. Unknown, revoked or expired keys, and keys whose
-    owner is inactive or gone, are refused and not counted. A key with an allow-list refuses
-    other addresses with `CredentialRefused` (FORBIDDEN), audited and not counted either.
-    `count_call=False` leaves the count to the caller (a verification counts the root
-    key's call in the same group commit as the verified key's)."""
+    """Recognise a key and count the call, in the usage roll-ups under `operation` (the
+    GraphQL operation name) and the outcome OK until its answer says otherwise. Unknown,
+    revoked or expired keys, and keys whose owner is inactive or gone, are refused and not
+    counted. A key with an allow-list refuses other addresses with `CredentialRefused`
+    (FORBIDDEN), audited and not counted either. Refusals of a known key are counted in the
+    roll-ups only, under their error code. `count_call=False` leaves the count to the
+    caller (a verification counts the root key's call in the same group commit as the
+    verified key's)."""
     if not is_well_formed_api_key(secret):
         note_auth_failure("malformed")
         return None
@@ -49,14 +63,25 @@ async def authenticate_api_key(
         return None
     api_key, owner = found
     status = api_key.status_at(now)
-    if status != ApiKeyStatus.ACTIVE:
-        note_auth_failure(status.value.lower())
+    if status != ApiKeyStatus.ACTIVE or owner.status != UserStatus.ACTIVE:
+        note_auth_failure(status.value.lower() if status != ApiKeyStatus.ACTIVE else "inactive")
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=ErrorCode.UNAUTHENTICATED.value
+        )
         return None
-    if owner.status != UserStatus.ACTIVE:
-        note_auth_failure("inactive")
-        return None
-    check_credits_left(api_key, now)
-    principal = Principal(user=owner, api_key=api_key, client_address=client_address)
+    try:
+        check_credits_left(api_key, now)
+    except GatehouseError as refusal:
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=refusal.code.value
+        )
+        raise
+    principal = Principal(
+        user=owner,
+        api_key=api_key,
+        client_address=client_address,
+        counted_call=CountedCall(now, operation) if count_call else None,
+    )
     if not address_allowed(api_key.allowed_cidrs, client_address):
         await audit(
             principal,
@@ -66,15 +91,24 @@ async def authenticate_api_key(
             target_id=api_key.id,
             details={"address": client_address},
         )
+        await runtime.calls.record_refusal(
+            api_key.id, now, operation=operation, outcome=ErrorCode.FORBIDDEN.value
+        )
         raise CredentialRefused(
             ErrorCode.FORBIDDEN,
             "This API key may not be used from this address.",
             status_code=403,
         )
     if api_key.rate_limit_per_minute is not None:
-        await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
+        try:
+            await enforce_rate_limit(runtime, api_key.id, api_key.rate_limit_per_minute)
+        except RateLimitedError:
+            await runtime.calls.record_refusal(
+                api_key.id, now, operation=operation, outcome=ErrorCode.RATE_LIMITED.value
+            )
+            raise
     if count_call:
-        await runtime.calls.record(api_key.id, now, client_address)
+        await runtime.calls.record(api_key.id, now, client_address, operation=operation)
     return principal
 
 

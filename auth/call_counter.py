@@ -8,13 +8,19 @@ than once per call, so neither SQLite's single writer nor PostgreSQL's row lock 
 concurrent calls queue up one commit each. Increments stay in the database, so several
 processes count exactly.
 
+The same transaction adds the batch's calls to the usage roll-ups (models.usage_rollups):
+counted in memory by key, hour, operation and outcome, written as one multi-row upsert of
+their hour, day and month rows, so the trips per batch stay what they were plus one.
+Refusals of a known key at the door and outcomes known only after a request ran go to the
+roll-ups alone, through the same batches (`record_refusal`, `move_outcome`).
+
 Several processes write batches at once, and a batch locks one row per key, per key and day,
-and per day of `api_call_days`. Every batch takes those locks in one global order (keys by
-id, then key days by key and day, then days), so no two batches can each hold a row the
-other waits for: batches of different processes queue, they never deadlock. Should the
-database still roll a batch back (a deadlock with some other writer, a serialization
-failure, a busy SQLite file), the whole batch runs again after a short random pause
-(`models.conflicts`), and its callers only wait a little longer.
+per day of `api_call_days`, and per roll-up row. Every batch takes those locks in one global
+order (keys by id, then key days by key and day, then days, then roll-up rows sorted), so no
+two batches can each hold a row the other waits for: batches of different processes queue,
+they never deadlock. Should the database still roll a batch back (a deadlock with some other
+writer, a serialization failure, a busy SQLite file), the whole batch runs again after a
+short random pause (`models.conflicts`), and its callers only wait a little longer.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -36,6 +42,8 @@ from tortoise.transactions import in_transaction
 
 from models import ApiKey, ApiKeyUsageDay
 from models.conflicts import retry_on_conflict
+from models.usage import ANONYMOUS_OPERATION, MAX_OPERATION_LENGTH, OK
+from models.usage_rollups import rollup_statements
 
 
 @dataclass
@@ -43,17 +51,44 @@ class _Batch:
     calls: Counter[int] = field(default_factory=Counter)
     days: Counter[tuple[int, date]] = field(default_factory=Counter)
     last_used: dict[int, tuple[datetime, str | None]] = field(default_factory=dict)
+    # Calls by key, hour, operation and outcome; refusals and outcome moves land here only.
+    hours: Counter[tuple[int, datetime, str, str]] = field(default_factory=Counter)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
-    def add(self, key_id: int, now: datetime, address: str | None) -> asyncio.Future[None]:
+    def add(
+        self,
+        key_id: int,
+        now: datetime,
+        address: str | None,
+        operation: str = ANONYMOUS_OPERATION,
+        outcome: str = OK,
+    ) -> asyncio.Future[None]:
         self.calls[key_id] += 1
         self.days[(key_id, now.date())] += 1
         previous = self.last_used.get(key_id)
         if previous is None or previous[0] <= now:
             self.last_used[key_id] = (now, address)
+        return self.add_to_rollups(key_id, now, operation, outcome)
+
+    def add_to_rollups(
+        self, key_id: int, now: datetime, operation: str, outcome: str
+    ) -> asyncio.Future[None]:
+        self.hours[(key_id, hour_of(now), operation, outcome)] += 1
         waiter = asyncio.get_running_loop().create_future()
         self.waiters.append(waiter)
         return waiter
+
+    def move_in_rollups(
+        self, key_id: int, at: datetime, operation: str, recorded: str, outcome: str
+    ) -> asyncio.Future[None]:
+        self.hours[(key_id, hour_of(at), operation, recorded)] -= 1
+        return self.add_to_rollups(key_id, at, operation, outcome)
+
+
+def hour_of(moment: datetime) -> datetime:
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 # Told the keys of each committed batch, once per key (the live subscriptions' signal).
@@ -66,8 +101,24 @@ class CallCounter:
         self._writer: asyncio.Task[None] | None = None
         self._on_commit = on_commit
 
-    async def record(self, key_id: int, now: datetime, address: str | None = None) -> None:
-        waiter = self._pending.add(key_id, now, address)
+    async def record(
+        self, key_id: int, now: datetime, address: str | None, operation: str, outcome: str
+    ) -> None:
+        await self._wait_for(self._pending.add(key_id, now, address, operation, outcome))
+
+    async def record_refusal(
+        self, key_id: int, now: datetime, operation: str, outcome: str
+    ) -> None:
+        await self._wait_for(self._pending.add_to_rollups(key_id, now, operation, outcome))
+
+    async def move_outcome(
+        self, key_id: int, at: datetime, operation: str, recorded: str, outcome: str
+    ) -> None:
+        await self._wait_for(
+            self._pending.move_in_rollups(key_id, at, operation, recorded, outcome)
+        )
+
+    async def _wait_for(self, waiter: asyncio.Future[None]) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_pending())
         await waiter
@@ -135,6 +186,8 @@ def _statements(batch: _Batch, dialect: str) -> list[tuple[str, list[Any]]]:
         all_keys[day] += count
     for day, count in sorted(all_keys.items()):
         statements.append((count_all_keys_day, [_DAY.to_db_value(day, ApiKeyUsageDay), count]))
+    # Last in the lock order: the roll-up rows, sorted, in one statement per few hundred.
+    statements.extend(rollup_statements(batch.hours, dialect))
     return statements
 
 
@@ -202,20 +255,48 @@ class CallCounters:
         address: str | None = None,
         *,
         operation: str | None = None,
-        outcome: str = "OK",
+        outcome: str = OK,
     ) -> None:
-        """Count one call of the key, durably, before returning. `operation` and `outcome`
-        label the call for the usage roll-ups (issue 16), which store them."""
-        del operation, outcome  # stored by the usage roll-ups
-        loop = asyncio.get_running_loop()
-        counter = self._counters.get(loop)
-        if counter is None:
-            counter = self._counters[loop] = CallCounter(self._on_commit)
-        await counter.record(key_id, now, address)
+        """Count one call of the key, durably, before returning, in the roll-ups under
+        `operation` (None: an anonymous one) and `outcome`."""
+        await self._counter().record(key_id, now, address, operation_label(operation), outcome)
 
     async def record_refusal(
         self, key_id: int, now: datetime, *, operation: str | None, outcome: str
     ) -> None:
-        """A request of a known key refused (a verification answered other than VALID):
-        never a call; the usage roll-ups (issue 16) count it under `outcome`."""
-        del key_id, now, operation, outcome
+        """A request of a known key refused at the door (over its rate limit, from an
+        address it may not use, revoked...): in the roll-ups under `outcome`, never a call
+        (`totalCalls`, `usage`, `apiCallsToday` stay as they are)."""
+        await self._counter().record_refusal(key_id, now, operation_label(operation), outcome)
+
+    async def move_outcome(
+        self,
+        key_id: int,
+        at: datetime,
+        *,
+        operation: str | None,
+        outcome: str,
+        recorded: str = OK,
+    ) -> None:
+        """A call counted at `at` under `recorded` was answered with `outcome`: move it
+        there in the roll-ups. Calls are counted before their request runs, so the outcome
+        is known only after; the call itself stays counted."""
+        if outcome == recorded:
+            return
+        await self._counter().move_outcome(
+            key_id, at, operation_label(operation), recorded, outcome
+        )
+
+    def _counter(self) -> CallCounter:
+        loop = asyncio.get_running_loop()
+        counter = self._counters.get(loop)
+        if counter is None:
+            counter = self._counters[loop] = CallCounter(self._on_commit)
+        return counter
+
+
+def operation_label(operation: str | None) -> str:
+    """What the roll-ups call an operation: its name, cut to the column's width."""
+    if not operation:
+        return ANONYMOUS_OPERATION
+    return operation[:MAX_OPERATION_LENGTH]

@@ -57,10 +57,13 @@ async def authenticate(
     headers: Mapping[str, str],
     client_address: str | None,
     runtime: Runtime,
+    operation: str | None = None,
     *,
     count_key_call: bool = True,
 ) -> Actor:
-    """`client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
+    """`operation`: what a key's call is counted under in the usage roll-ups (the GraphQL
+    operation name; None for an anonymous one).
+    `client_address` is the socket's peer, or the trusted proxy's `X-Forwarded-For` as
     uvicorn resolves it; it travels with the actor into the audit log. A key's call is
     counted, and its limit kept, by `runtime`."""
     client_address = known_address(client_address)
@@ -73,7 +76,7 @@ async def authenticate(
     principal: Principal | Anonymous | None
     if looks_like_api_key(credential):
         principal = await authenticate_api_key(
-            credential, client_address, runtime, count_call=count_key_call
+            credential, client_address, runtime, operation, count_call=count_key_call
         )
     else:
         principal = await authenticate_session(credential, idle=runtime.settings.session_idle)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.enums import SessionRestriction
 from core.errors import GatehouseError, unauthenticated
 from models import ApiKey, Role, Scope, Session, User
+
+
+@dataclass(frozen=True)
+class CountedCall:
+    """A key's call as the call counter counted it: when, and under which operation name,
+    so that the answer's outcome can be filed in the same roll-up bucket."""
+
+    at: datetime
+    operation: str | None
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,7 @@ class Principal:
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
+    counted_call: CountedCall | None = None
     # What a session may do before it is trusted (auth.mfa.effective_restriction); None
     # for a full session and for every API key.
     restriction: SessionRestriction | None = None

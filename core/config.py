@@ -199,6 +199,8 @@ class Settings:
     password_hash_concurrency: int = field(default_factory=available_cores)
     password_hash_queue_seconds: float = 5.0
     audit_retention_days: int = 365
+    usage_hourly_retention_days: int = 14
+    usage_daily_retention_days: int = 400
     redis_url: Secret | None = None
     redis_key_prefix: str = "gatehouse"
     trusted_proxies: tuple[str, ...] = ()
@@ -396,6 +398,16 @@ class Settings:
             ),
             audit_retention_days=read(
                 "AUDIT_RETENTION_DAYS", _bounded_int(1, 36500), cls.audit_retention_days
+            ),
+            usage_hourly_retention_days=read(
+                "USAGE_HOURLY_RETENTION_DAYS",
+                _bounded_int(1, 3660),
+                cls.usage_hourly_retention_days,
+            ),
+            usage_daily_retention_days=read(
+                "USAGE_DAILY_RETENTION_DAYS",
+                _bounded_int(1, 36500),
+                cls.usage_daily_retention_days,
             ),
             redis_url=read("REDIS_URL", _redis_url, None),
             redis_key_prefix=read("REDIS_KEY_PREFIX", _key_prefix, cls.redis_key_prefix),

@@ -30,15 +30,17 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from auth.credentials import authenticate, known_address
+from auth.credentials import authenticate, credential_from_headers, known_address
 from auth.principal import Actor, Anonymous, Principal
 from auth.runtime import Runtime, build_runtime
+from auth.tokens import looks_like_api_key
 from core import metrics
 from core.config import Settings
 from core.errors import ErrorCode, GatehouseError, bad_input, unauthenticated, unavailable
 from core.outage import shorten_library_outage_logs
 from gatehouse import connection_guard, trace_export
 from gatehouse.body_limit import BodySizeLimit
+from gatehouse.call_outcomes import outcome_of, remember_call, settle_call
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
@@ -55,6 +57,7 @@ from gatehouse.live_transport import (
 )
 from gatehouse.logging_setup import configure_logging
 from gatehouse.metrics_endpoint import metrics_endpoint
+from gatehouse.operation_names import requested_operation
 from gatehouse.playground import Playground
 from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
@@ -66,7 +69,7 @@ from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
 from gatehouse.v1 import v1_routes
 from gatehouse.v1.registry import Services
 from gatehouse.webhooks import REQUEST_TIMEOUT_SECONDS, run_sender
-from schema import build_schema
+from schema import GatehouseSchema, build_schema
 from schema.context import Context
 from schema.documents import DocumentSettings
 
@@ -133,7 +136,13 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # the credential instead of the handshake's headers.
             actor: Actor = Anonymous(client_address=known_address(address))
         else:
-            actor = await authenticate(request.headers, address, self.runtime)
+            operation = None
+            credential = credential_from_headers(request.headers)
+            if credential and looks_like_api_key(credential):
+                documents = cast(GatehouseSchema, self.schema).document_cache
+                operation = await requested_operation(request, documents)
+            actor = await authenticate(request.headers, address, self.runtime, operation)
+            remember_call(request, actor)
         return Context(
             request=request,
             response=response,
@@ -212,6 +221,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        await settle_call(request, self.runtime, outcome_of(result.errors))
         if failed_before_execution(result.data, result.errors):
             # Nothing was executed, so there is no `data`, not even null (GraphQL spec 7.1.2).
             processed.pop("data", None)
@@ -269,10 +279,16 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             raise unavailable()
         try:
             response = await self._run_within_deadline(request)
-        except (GatehouseError, HTTPException):
+        except GatehouseError as exc:
+            await settle_call(request, self.runtime, exc.code.value)
+            raise
+        except HTTPException:
+            await settle_call(request, self.runtime, ErrorCode.BAD_USER_INPUT.value)
             raise
         except Exception as exc:
-            raise unexpected(exc) from exc
+            refusal = unexpected(exc)
+            await settle_call(request, self.runtime, refusal.code.value)
+            raise refusal from exc
         media_type = negotiate(request.headers.get("accept"))
         if media_type != JSON and response.media_type == JSON:
             response.headers["content-type"] = media_type

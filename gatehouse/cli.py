@@ -176,6 +176,19 @@ def prune_audit(settings: Settings, _: argparse.Namespace) -> None:
     run_command(settings, work)
 
 
+def prune_usage(settings: Settings, args: argparse.Namespace) -> None:
+    from resolvers.usage_retention import prune_usage as prune_usage_rollups
+
+    async def work(_: Runtime) -> None:
+        await prune_usage_rollups(
+            settings.usage_hourly_retention_days,
+            settings.usage_daily_retention_days,
+            batch_size=args.batch_size,
+        )
+
+    run_command(settings, work)
+
+
 def print_schema(_: Settings, __: argparse.Namespace) -> None:
     from schema import print_schema as printed
 
@@ -277,6 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
         "and log how many went. Safe to run from cron on several hosts at once: each\n"
         "batch deletes by age, so two runs never remove an event twice or skip one.",
     ).set_defaults(run=prune_audit)
+    usage = command(
+        "prune-usage",
+        "delete usage roll-ups past USAGE_HOURLY_RETENTION_DAYS / USAGE_DAILY_RETENTION_DAYS",
+        "Delete hourly usage buckets older than USAGE_HOURLY_RETENTION_DAYS (default 14)\n"
+        "and daily ones older than USAGE_DAILY_RETENTION_DAYS (default 400); monthly\n"
+        "buckets are kept. Deletes in batches, logging its progress. Safe to run from cron\n"
+        "on several hosts at once: a row is deleted once, whoever deletes it, and on\n"
+        "PostgreSQL a run skips rows another run is deleting instead of waiting for them.",
+    )
+    usage.add_argument(
+        "--batch-size", type=int, default=5000, help="rows per DELETE (default 5000)"
+    )
+    usage.set_defaults(run=prune_usage)
     command("print-schema", "print the GraphQL SDL", _PRINT_SCHEMA_HELP).set_defaults(
         run=print_schema
     )

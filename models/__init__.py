@@ -9,6 +9,7 @@ from models.mfa import RecoveryCode, TotpFactor
 from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
 from models.sessions import Session
+from models.usage import ApiKeyUsageRollup
 from models.users import User
 from models.webhooks import WebhookEvent
 
@@ -18,6 +19,7 @@ __models__ = [
     ApiKey,
     ApiKeyUsageDay,
     ApiCallDay,
+    ApiKeyUsageRollup,
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
@@ -32,6 +34,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyStatus",
     "ApiKeyUsageDay",
+    "ApiKeyUsageRollup",
     "AuditEvent",
     "Invitation",
     "Passkey",

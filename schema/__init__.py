@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
+from schema.allowed_operations import AllowedOperationsQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
@@ -33,6 +34,7 @@ from schema.scalars import SCALAR_OVERRIDES
 from schema.sessions import SessionMutation, SessionQuery
 from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
+from schema.usage import UsageQuery
 from schema.user_sessions import UserSessionMutation, UserSessionQuery
 from schema.users import UserMutation, UserQuery
 from schema.variables import RedactingExecutionContext
@@ -46,7 +48,9 @@ Query = merge_types(
         UserQuery,
         ApiKeyQuery,
         MetricsQuery,
+        UsageQuery,
         AuditQuery,
+        AllowedOperationsQuery,
         InvitationQuery,
     ),
 )

@@ -33,6 +33,15 @@ from schema.pagination import (
     selects_total_count,
 )
 from schema.permissions import ADMIN, EVERY_ROLE, SUPER_ADMIN, allow
+from schema.usage_series import (
+    SERIES_DESCRIPTION,
+    From,
+    Granularity,
+    GroupBy,
+    To,
+    UsageBucket,
+    series,
+)
 from schema.users import UserType
 
 Info = strawberry.Info[Context, None]
@@ -177,6 +186,17 @@ class ApiKeyType(relay.Node):
         api_keys.check_usage_days(days)
         usage = await info.context.loaders.api_key_usage.load((self.id, days))
         return [KeyUsageDay(date=day, calls=calls) for day, calls in usage]
+
+    @strawberry.field(description=f"This key's calls. {SERIES_DESCRIPTION}")
+    async def usage_series(
+        self,
+        info: Info,
+        from_: From,
+        to: To,
+        granularity: Granularity,
+        group_by: GroupBy = (),  # type: ignore[assignment]  # printed as []
+    ) -> list[UsageBucket]:
+        return await series(from_, to, granularity, group_by, self.id)
 
 
 @strawberry.input(description="Narrows `apiKeys`; every criterion given must match.")

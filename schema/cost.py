@@ -2,7 +2,8 @@
 
 The cost estimates the number of values in the answer: every field counts 1 (`__typename`
 nothing), and a list counts its items. The items of a list are its page size:
-`first`/`last`/`days` on the list field itself (`usage(days: 90)`), or on the connection
+`first`/`last`/`days` on the list field itself (`usage(days: 90)`), the buckets of a usage
+series' range (`usageSeries(from:, to:, granularity:)`), or on the connection
 field just above it (`nodes` and `edges` of `apiKeys(first: 100)`); or the length of a list
 argument (`nodes(ids: [...])`, duplicates included). Any list argument multiplies its
 field's cost by its length. A value from a variable counts as this request's value: the
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from graphql import (
+    EnumValueNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLArgument,
@@ -32,13 +35,17 @@ from graphql import (
     ListValueNode,
     NullValueNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from resolvers.usage import MAX_BUCKETS, count_buckets
+
 PAGE_ARGUMENTS = ("first", "last", "days")
+SERIES_ARGUMENTS = frozenset({"from", "to", "granularity"})  # usageSeries: one item per bucket
 LARGEST_PAGE = 100  # the contract's largest `first`, and what an unknown page counts as
 PASSWORD_FIELDS = frozenset({"login", "changePassword", "acceptInvitation"})
 _CEILING = 10**15  # counts saturate here, so a fan-out of fragments stays a small number
@@ -173,6 +180,8 @@ class Measurer:
     def _page_size(self, node: FieldNode, definition: GraphQLField | None) -> int | None:
         if definition is None:
             return None
+        if definition.args.keys() >= SERIES_ARGUMENTS:
+            return self._buckets(node)
         names = [name for name in PAGE_ARGUMENTS if name in definition.args]
         if not names:
             return None
@@ -195,6 +204,33 @@ class Measurer:
                 value = int(value.value)
             sizes.append(_page(value))
         return max(sizes, default=LARGEST_PAGE)
+
+    def _buckets(self, node: FieldNode) -> int:
+        """A usage series lists one item per bucket of its range (per group, too, which is
+        not known before it runs): counted like a page. A range that cannot be read counts
+        as the longest one allowed; a longer one is refused by the field itself."""
+        given = {argument.name.value: argument.value for argument in node.arguments or ()}
+        values = {}
+        for name in SERIES_ARGUMENTS:
+            value: object = given.get(name, _MISSING)
+            if isinstance(value, VariableNode):
+                value = self._variable(value)
+            elif isinstance(value, StringValueNode | EnumValueNode):
+                value = value.value
+            values[name] = value
+        granularity = values["granularity"]
+        longest = MAX_BUCKETS.get(str(granularity), max(MAX_BUCKETS.values()))
+        try:
+            start = datetime.fromisoformat(str(values["from"]))
+            end = datetime.fromisoformat(str(values["to"]))
+            buckets = count_buckets(
+                start.replace(tzinfo=start.tzinfo or UTC),
+                end.replace(tzinfo=end.tzinfo or UTC),
+                str(granularity),
+            )
+        except (ValueError, TypeError, OverflowError):
+            return longest
+        return min(buckets, longest)
 
     def _list_arguments_length(
         self, node: FieldNode, definition: GraphQLField | None

@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gatehouse.v1 import keys_verify, openapi
+from gatehouse.v1 import keys_verify, openapi, usage_csv
 from gatehouse.v1.registry import ROUTES, Endpoint, Services
 
-__all__ = ["keys_verify", "openapi", "v1_routes"]
+__all__ = ["keys_verify", "openapi", "usage_csv", "v1_routes"]
 
 
 def _bound(

@@ -42,6 +42,7 @@ from resolvers.key_verification import (
 )
 from schema.ids import API_KEY, global_id
 
+OPERATION_NAME = "POST /v1/keys/verify"  # the root key's call, in the usage roll-ups
 FIELDS = frozenset({"key", "permissions", "cost", "operation", "clientAddress"})
 ROOT_ROLES = frozenset({Role.SUPER_ADMIN, Role.ADMIN})
 
@@ -165,7 +166,7 @@ def _root_call(key_id: int, address: str | None, services: Services) -> Verifier
     now = utcnow()
 
     async def count() -> None:
-        await services.runtime.calls.record(key_id, now, address)
+        await services.runtime.calls.record(key_id, now, address, operation=OPERATION_NAME)
 
     return count
 

@@ -34,6 +34,14 @@ def build_document() -> dict[str, Any]:
         "rootKey",
         {"type": "http", "scheme": "bearer", "description": "An API key with the VERIFY scope."},
     )
+    spec.components.security_scheme(
+        "credential",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A session token or an API key (also accepted as X-API-Key).",
+        },
+    )
     for name, json_schema in SCHEMAS.items():
         spec.components.schema(name, json_schema)
     paths: dict[str, dict[str, Any]] = {}
@@ -49,7 +57,7 @@ def build_document() -> dict[str, Any]:
             operation["parameters"] = route.parameters
         if route.request_body is not None:
             operation["requestBody"] = route.request_body
-        operation["security"] = [{"rootKey": []}] if route.authenticated else []
+        operation["security"] = [{route.security: []}] if route.authenticated else []
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

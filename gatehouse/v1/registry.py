@@ -54,6 +54,8 @@ class V1Route:
     responses: dict[str, Any] = field(default_factory=dict)
     # False for a route anyone may call (the OpenAPI document itself).
     authenticated: bool = True
+    # The OpenAPI security scheme of an authenticated route (gatehouse.v1.openapi).
+    security: str = "rootKey"
 
 
 ROUTES: list[V1Route] = []
@@ -76,6 +78,7 @@ def v1_route(
     parameters: list[dict[str, Any]] | None = None,
     responses: dict[str, Any] | None = None,
     authenticated: bool = True,
+    security: str = "rootKey",
 ) -> Callable[[Endpoint], Endpoint]:
     def declare(endpoint: Endpoint) -> Endpoint:
         ROUTES.append(
@@ -89,6 +92,7 @@ def v1_route(
                 parameters=list(parameters or []),
                 responses=dict(responses or {}),
                 authenticated=authenticated,
+                security=security,
             )
         )
         return endpoint

@@ -39,13 +39,14 @@ const SORTS = [
 const STATUSES = [
   ["", "Any status"],
   ["ACTIVE", "Active"],
+  ["DISABLED", "Disabled"],
   ["EXPIRED", "Expired"],
   ["REVOKED", "Revoked"],
 ];
 const PAGE_SIZE = 20;
 const USAGE_DAYS = 30;
-// Subscriptions don't exist yet: the cards and an open key refresh this often while the
-// page is visible.
+// The cards and an open key refresh this often while the page is visible (polling: the
+// portal does not use the API's subscriptions yet).
 export const POLL_MILLISECONDS = 10_000;
 
 function usePoll(refresh, dependencies) {
@@ -119,11 +120,22 @@ export function KeysPage({ me, can }) {
     loadKeys();
     loadMetrics();
   };
+  const enable = async (key) => {
+    setError(null);
+    try {
+      await call("EnableKey", { id: key.id });
+      finished(`Key ${key.name} enabled.`);
+    } catch (failure) {
+      setError(failure);
+    }
+  };
   const menuItems = (key) =>
     [
       { label: "View Details", onSelect: () => setDialog({ kind: "details", key }) },
       can.editKey(key) && { label: "Edit", onSelect: () => setDialog({ kind: "edit", key }) },
       can.rollKey(key) && { label: "Roll Key", onSelect: () => setDialog({ kind: "roll", key }) },
+      can.enableKey(key) && { label: "Enable", onSelect: () => enable(key) },
+      can.disableKey(key) && { label: "Disable", onSelect: () => setDialog({ kind: "disable", key }) },
       can.revokeKey(key) && { label: "Revoke", danger: true, onSelect: () => setDialog({ kind: "revoke", key }) },
       can.deleteKey(key) && { label: "Delete", danger: true, onSelect: () => setDialog({ kind: "delete", key }) },
     ].filter(Boolean);
@@ -188,6 +200,7 @@ export function KeysPage({ me, can }) {
       ${dialog?.kind === "edit" && html`<${EditKeyDialog} apiKey=${dialog.key} onClose=${() => setDialog(null)} onDone=${finished} />`}
       ${dialog?.kind === "roll" && html`<${RollKeyDialog} apiKey=${dialog.key} onClose=${() => finished("")} />`}
       ${dialog?.kind === "revoke" && html`<${ConfirmKeyDialog} apiKey=${dialog.key} action="Revoke" onClose=${() => setDialog(null)} onDone=${finished} />`}
+      ${dialog?.kind === "disable" && html`<${ConfirmKeyDialog} apiKey=${dialog.key} action="Disable" onClose=${() => setDialog(null)} onDone=${finished} />`}
       ${dialog?.kind === "delete" && html`<${ConfirmKeyDialog} apiKey=${dialog.key} action="Delete" onClose=${() => setDialog(null)} onDone=${finished} />`}
     </section>
   `;
@@ -437,19 +450,31 @@ function RollKeyDialog({ apiKey, onClose }) {
   `;
 }
 
+const CONFIRMATIONS = {
+  Revoke: { operation: "RevokeKey", done: "revoked", text: " Requests with it fail at once, for good." },
+  Disable: {
+    operation: "DisableKey",
+    done: "disabled",
+    text: " Requests with it fail at once, until it is enabled again.",
+  },
+  Delete: {
+    operation: "DeleteApiKey",
+    done: "deleted",
+    text: " The key and its usage history are removed. This cannot be undone.",
+  },
+};
+
 function ConfirmKeyDialog({ apiKey, action, onClose, onDone }) {
-  const revoke = action === "Revoke";
+  const confirmation = CONFIRMATIONS[action];
   const { error, busy, submit } = useSubmit(async () => {
-    await call(revoke ? "RevokeKey" : "DeleteApiKey", { id: apiKey.id });
-    onDone(`Key ${apiKey.name} ${revoke ? "revoked" : "deleted"}.`);
+    await call(confirmation.operation, { id: apiKey.id });
+    onDone(`Key ${apiKey.name} ${confirmation.done}.`);
   });
   return html`
     <${Dialog} title=${`${action} API key?`} onClose=${onClose}>
       <p>
         ${action} <strong>${apiKey.name}</strong> (<code>${apiKey.maskedKey}</code>)?
-        ${revoke
-          ? " Requests with it fail at once, for good."
-          : " The key and its usage history are removed. This cannot be undone."}
+        ${confirmation.text}
       </p>
       <${ErrorMessage} error=${error} />
       <div class="actions">

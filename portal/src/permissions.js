@@ -27,6 +27,9 @@ export function can(me) {
     deleteUser: (user) => superAdmin && !isMe(user),
     createKey: admin,
     revokeKey: (key) => admin && key.status !== "REVOKED",
+    disableKey: (key) => admin && key.status === "ACTIVE",
+    // Enabling re-opens access: the key's owner or a super-admin, as for editing.
+    enableKey: (key) => (superAdmin || (admin && ownKey(key))) && key.status === "DISABLED",
     deleteKey: () => superAdmin,
     rollKey: (key) => admin && ownKey(key) && key.status === "ACTIVE",
     editKey: (key) => (superAdmin || (admin && ownKey(key))) && key.status !== "REVOKED",

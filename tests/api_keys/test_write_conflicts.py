@@ -50,8 +50,14 @@ async def test_a_batch_writes_its_rows_in_one_order_whatever_order_its_calls_cam
     assert [key for key, _ in key_days] == [3, 5, 9, 9]
     assert days == sorted(days)
     assert len(days) == 2
-    # Every key row before any key day, every key day before any day total.
-    assert kinds == ["api_keys"] * 3 + ["api_key_usage_days"] * 4 + ["api_call_days"] * 2
+    # Every key row before any key day, every key day before any day total, the usage
+    # roll-ups last (one multi-row upsert).
+    assert kinds == (
+        ["api_keys"] * 3
+        + ["api_key_usage_days"] * 4
+        + ["api_call_days"] * 2
+        + ["api_key_usage_rollups"]
+    )
     for waiter in batch.waiters:
         waiter.cancel()
 

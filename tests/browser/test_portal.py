@@ -122,6 +122,15 @@ class Api:
         ).json()
         assert "errors" not in answer, answer
 
+    def refused_with_key(self, secret: str) -> None:
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": "{ keyMetrics { totalKeys } }"},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -394,6 +403,17 @@ def test_the_super_admin_does_every_documented_action(
     assert rolled not in page.content()
     api.call_with_key(rolled)
 
+    # Disable, refused at once; Enable, working again.
+    _row(page, "Billing export").get_by_role("button", name="Actions for Billing export").click()
+    page.get_by_role("menuitem", name="Disable").click()
+    _dialog(page).get_by_role("button", name="Disable").click()
+    expect(_row(page, "Billing export")).to_contain_text("Disabled")
+    api.refused_with_key(rolled)
+    _row(page, "Billing export").get_by_role("button", name="Actions for Billing export").click()
+    page.get_by_role("menuitem", name="Enable").click()
+    expect(_row(page, "Billing export")).to_contain_text("Active")
+    api.call_with_key(rolled)
+
     # Revoke, then Delete, from the actions menu.
     _row(page, "Billing export").get_by_role("button", name="Actions for Billing export").click()
     page.get_by_role("menuitem", name="Revoke").click()
@@ -465,14 +485,14 @@ def test_an_admin_sees_only_what_an_admin_may_do(browser: Browser, server: str, 
     expect(page.get_by_role("button", name="Create API Key")).to_be_visible()
     _row(page, "Owner's key").get_by_role("button", name="Actions for Owner's key").click()
     menu = page.get_by_role("menu")
-    expect(menu.get_by_role("menuitem")).to_have_text(["View Details", "Revoke"])
+    expect(menu.get_by_role("menuitem")).to_have_text(["View Details", "Disable", "Revoke"])
     expect(menu.get_by_role("menuitem", name="View Details")).to_be_focused()
     session.axe("an open actions menu")
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)
     _row(page, "Ada's own key").get_by_role("button", name="Actions for Ada's own key").click()
     expect(menu.get_by_role("menuitem")).to_have_text(
-        ["View Details", "Edit", "Roll Key", "Revoke"]
+        ["View Details", "Edit", "Roll Key", "Disable", "Revoke"]
     )
     expect(menu.get_by_role("menuitem", name="View Details")).to_be_focused()
     page.keyboard.press("Escape")

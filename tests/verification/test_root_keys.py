@@ -169,7 +169,7 @@ async def test_openapi_document_describes_every_v1_route(client: httpx.AsyncClie
     document = response.json()
     assert response.status_code == 200
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/v1/keys/verify", "/v1/openapi.json"}
+    assert set(document["paths"]) == {"/v1/keys/verify", "/v1/openapi.json", "/v1/usage.csv"}
     verify_operation = document["paths"]["/v1/keys/verify"]["post"]
     assert set(verify_operation["responses"]) >= {"200", "400", "401", "403"}
     schemas = document["components"]["schemas"]

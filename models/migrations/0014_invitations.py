@@ -4,7 +4,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_key_verification")]
+    dependencies = [("models", "0013_usage_rollups")]
 
     initial = False
 
