@@ -11,7 +11,7 @@ from core.errors import bad_input
 from resolvers import audit
 from resolvers.rows import AuditEvent
 from schema.context import Context
-from schema.ids import API_KEY, SESSION, USER, decode_global_id, global_id
+from schema.ids import API_KEY, INVITATION, SESSION, USER, decode_global_id, global_id
 from schema.pagination import (
     After,
     Before,
@@ -26,7 +26,7 @@ from schema.permissions import SUPER_ADMIN, allow
 Info = strawberry.Info[Context, None]
 
 
-_TYPE_NAMES = {"user": USER, "api_key": API_KEY, "session": SESSION}
+_TYPE_NAMES = {"user": USER, "api_key": API_KEY, "session": SESSION, "invitation": INVITATION}
 
 
 def _id(kind: str | None, pk: int | None) -> strawberry.ID | None:
@@ -64,7 +64,9 @@ class AuditEventType:
         description="The caller's address: the socket's peer, or what a trusted proxy reports."
     )
     action: str = strawberry.field(description='Named "<target type>.<verb>", e.g. "user.create".')
-    target_type: str | None = strawberry.field(description='One of "user", "api_key", "session".')
+    target_type: str | None = strawberry.field(
+        description='One of "user", "api_key", "session", "invitation".'
+    )
     target_id: strawberry.ID | None = strawberry.field(
         description="The global id of the user or key acted on; null when there is none."
     )

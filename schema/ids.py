@@ -1,6 +1,6 @@
 """Global, opaque IDs: the one place where an `ID` argument becomes a row's primary key.
 
-Every `User` and `ApiKey` id in the API is Relay's global ID, base64 of "<Type>:<pk>"
+Every `User`, `ApiKey` and `Invitation` id in the API is Relay's global ID, base64 of "<Type>:<pk>"
 (`strawberry.relay` writes them on the way out). A User id and an ApiKey id never
 collide, and a client must treat them as opaque. Every operation that takes an id decodes
 it here: a malformed id, or the id of another type, is "no such row" — null for a lookup,
@@ -21,7 +21,14 @@ USER = "User"
 API_KEY = "ApiKey"
 PASSKEY = "Passkey"
 SESSION = "Session"
-_WHAT = {USER: "User", API_KEY: "API key", PASSKEY: "Passkey", SESSION: "Session"}
+INVITATION = "Invitation"
+_WHAT = {
+    USER: "User",
+    API_KEY: "API key",
+    PASSKEY: "Passkey",
+    SESSION: "Session",
+    INVITATION: "Invitation",
+}
 _MAX_PK = 2**63 - 1
 
 
@@ -62,3 +69,6 @@ UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's glob
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
 SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
 PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
+InvitationId = Annotated[
+    strawberry.ID, strawberry.argument(description="An Invitation's global id.")
+]

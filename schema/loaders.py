@@ -9,8 +9,9 @@ from strawberry.dataloader import DataLoader
 
 from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
+from resolvers.invitations import invitations_by_ids
 from resolvers.mfa import methods_by_user_ids
-from resolvers.rows import ApiKey, User
+from resolvers.rows import ApiKey, Invitation, User
 from resolvers.users import users_by_ids
 
 
@@ -22,6 +23,11 @@ class UserByIdLoader(DataLoader[int, User | None]):
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=api_keys_by_ids)
+
+
+class InvitationByIdLoader(DataLoader[int, Invitation | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=invitations_by_ids)
 
 
 class MfaMethodsByUserLoader(DataLoader[int, list[MfaMethod]]):
@@ -54,4 +60,5 @@ class Loaders:
     user_by_id: UserByIdLoader = field(default_factory=UserByIdLoader)
     api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)
+    invitation_by_id: InvitationByIdLoader = field(default_factory=InvitationByIdLoader)
     mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

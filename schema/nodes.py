@@ -1,7 +1,8 @@
-"""Relay's `node` and `nodes`: any User, ApiKey, (one's own) Passkey or Session by its
-global id, with the permissions of `user` and `apiKey` (a User needs a role that may read
-users; an ApiKey any role; a Passkey is null for anyone but its owner) and of
-`User.sessions` (a Session: its user's own, or a super-admin's)."""
+"""Relay's `node` and `nodes`: any User, ApiKey, (one's own) Passkey, Session or
+Invitation by its global id, with the permissions of `user` and `apiKey` (a User needs a
+role that may read users; an ApiKey any role; a Passkey is null for anyone but its owner),
+of `User.sessions` (a Session: its user's own, or a super-admin's) and of `invitations` (an
+Invitation: SUPER_ADMIN)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, PASSKEY, SESSION, USER, decode_global_id
+from schema.ids import API_KEY, INVITATION, PASSKEY, SESSION, USER, decode_global_id
+from schema.invitations import invitation_node
 from schema.passkeys import passkey_node
 from schema.permissions import EVERY_ROLE, allow
 from schema.user_sessions import session_node
@@ -44,6 +46,8 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     if type_name == PASSKEY:
         # Only the caller's own: another user's is as absent as one that never was.
         return await passkey_node(info, pk)
+    if type_name == INVITATION:
+        return await invitation_node(info, pk)
     return None
 
 
@@ -51,11 +55,12 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User, ApiKey, own Passkey or Session with this global id; null when "
-        "the id is malformed or names nothing. A User id needs the SUPER_ADMIN or ADMIN role "
-        "(FORBIDDEN otherwise), as `user` does; a Session id a session (FORBIDDEN with an API "
-        "key), and is null unless the session is the caller's own or the caller is a "
-        "SUPER_ADMIN.",
+        description="The User, ApiKey, own Passkey, Session or Invitation with this global id; "
+        "null when the id is malformed or names nothing. A User id needs the SUPER_ADMIN or "
+        "ADMIN role (FORBIDDEN otherwise), as `user` does; a Session id a session (FORBIDDEN "
+        "with an API key), and is null unless the session is the caller's own or the caller "
+        "is a SUPER_ADMIN; an Invitation id SUPER_ADMIN (FORBIDDEN otherwise), as "
+        "`invitations`.",
     )
     async def node(
         self,
