@@ -18,7 +18,7 @@ from auth.principal import Actor, Principal
 from core.errors import GatehouseError
 from models import ApiKey
 from models.audit import AuditEvent, record_audit_event
-from models.webhooks import enqueue_key_event
+from models.webhooks import enqueue_event, enqueue_key_event
 
 log = logging.getLogger("gatehouse.audit")
 
@@ -47,6 +47,10 @@ class AuditAction(StrEnum):
     SERVICE_ACCOUNT_DELETE = "service_account.delete"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
+    INVITATION_CREATE = "invitation.create"
+    INVITATION_RESEND = "invitation.resend"
+    INVITATION_REVOKE = "invitation.revoke"
+    INVITATION_ACCEPT = "invitation.accept"
     SESSION_END = "session.end"
     SESSION_END_OTHERS = "session.end_others"
     MFA_TOTP_ENROLLMENT_BEGIN = "mfa.totp_enrollment_begin"
@@ -64,6 +68,7 @@ class AuditAction(StrEnum):
 class AuditTarget(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    INVITATION = "invitation"
     SESSION = "session"
     PASSKEY = "passkey"
     SERVICE_ACCOUNT = "service_account"
@@ -144,10 +149,18 @@ class PendingAuditEvent:
 
     async def emit(self, event_type: str, api_key: ApiKey) -> None:
         """Queue a webhook event of this change; call it inside the change's transaction."""
+        self._check_declared(event_type)
+        await enqueue_key_event(event_type, api_key)
+
+    async def emit_data(self, event_type: str, data: dict[str, Any], *, ordering_key: str) -> None:
+        """As `emit`, for an event about another row than a key (an invitation)."""
+        self._check_declared(event_type)
+        await enqueue_event(event_type, data, ordering_key=ordering_key)
+
+    def _check_declared(self, event_type: str) -> None:
         if self.events is not None and event_type not in self.events:
             msg = f"{self.action} does not declare the webhook event {event_type}"
             raise RuntimeError(msg)
-        await enqueue_key_event(event_type, api_key)
 
 
 @asynccontextmanager

@@ -123,6 +123,10 @@ def password_attempt(
     return current().throttle.attempt(email, client_address)
 
 
+def token_attempt(client_address: str | None) -> AbstractAsyncContextManager[PasswordAttempt]:
+    return current().throttle.address_attempt(client_address)
+
+
 async def lift_lock(email: str) -> None:
     await current().throttle.lift_lock(email)
 

@@ -40,7 +40,7 @@ import ipaddress
 import math
 import random
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from limits.aio.storage import Storage
@@ -126,7 +126,8 @@ class ThrottledError(RateLimitedError):
 @dataclass
 class PasswordAttempt:
     throttle: LoginThrottle
-    account: str
+    # None for a guess that names no account: only the address counts.
+    account: str | None
     # (subject, its limit), address first: the order every attempt takes its marks in.
     subjects: list[tuple[str, int]] = field(default_factory=list)
     outcome_counted: bool = False
@@ -152,7 +153,8 @@ class PasswordAttempt:
         if self.outcome_counted:
             return
         self.outcome_counted = True
-        await self.throttle.storage.clear(_failures(self.account))
+        if self.account is not None:
+            await self.throttle.storage.clear(_failures(self.account))
         await self.throttle.limiter.prune()
 
 
@@ -167,20 +169,35 @@ class LoginThrottle:
     def storage(self) -> Storage:
         return self.limiter.storage
 
-    @asynccontextmanager
-    async def attempt(
+    def attempt(
         self, email: str, client_address: str | None
-    ) -> AsyncIterator[PasswordAttempt]:
+    ) -> AbstractAsyncContextManager[PasswordAttempt]:
         """Let one password check in, or refuse it with `ThrottledError` (no verification,
         and nothing counted) while the account or address is locked or at its limit.
         Inside, call `failed()` or `succeeded()`; an attempt that ends otherwise (a busy
         Argon2 pool, an error) counts nothing. The in-flight marks go on leaving the block,
         whatever happens."""
         account = account_subject(email)
-        address = address_subject(client_address) if client_address else None
         subjects = [(account, self.policy.max_failures_per_account)]
-        if address is not None:
-            subjects.insert(0, (address, self.policy.max_failures_per_address))
+        if client_address:
+            subjects.insert(
+                0, (address_subject(client_address), self.policy.max_failures_per_address)
+            )
+        return self._attempt(subjects, account)
+
+    def address_attempt(
+        self, client_address: str | None
+    ) -> AbstractAsyncContextManager[PasswordAttempt]:
+        """As `attempt`, for a guess at a secret that names no account (an invitation's
+        token): counted for the client address alone, with the sign-in failures of that
+        address. Without an address, every such guess shares one count."""
+        subject = address_subject(client_address or "unknown")
+        return self._attempt([(subject, self.policy.max_failures_per_address)], None)
+
+    @asynccontextmanager
+    async def _attempt(
+        self, subjects: list[tuple[str, int]], account: str | None
+    ) -> AsyncIterator[PasswordAttempt]:
         await self._enter(subjects)
         try:
             yield PasswordAttempt(throttle=self, account=account, subjects=subjects)

@@ -1,4 +1,4 @@
-"""Session tokens and API keys: random secrets that the database only ever sees hashed.
+"""Session tokens, invitation tokens and API keys: random secrets the database sees hashed.
 
 An API key is `gk_` + 43 base62 characters (32 random bytes) + 6 base62 characters of
 CRC32 checksum over everything before it, e.g. `gk_4Jb…Qz` (52 characters). The fixed
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 API_KEY_PREFIX = "gk_"
 SESSION_TOKEN_PREFIX = "gs_"  # noqa: S105 - a public prefix, not a secret
+INVITATION_TOKEN_PREFIX = "gi_"  # noqa: S105 - a public prefix, not a secret
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_LENGTH = 43  # 62**43 > 2**256
 _CHECKSUM_LENGTH = 6  # 62**6 > 2**32
@@ -24,6 +25,7 @@ API_KEY_PATTERN = re.compile(
     rf"^{API_KEY_PREFIX}[0-9A-Za-z]{{{_RANDOM_LENGTH + _CHECKSUM_LENGTH}}}$"
 )
 _SESSION_TOKEN_PATTERN = re.compile(rf"^{SESSION_TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")
+_INVITATION_TOKEN_PATTERN = re.compile(rf"^{INVITATION_TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,12 @@ def generate_session_token() -> str:
 
 def is_well_formed_session_token(credential: str) -> bool:
     return bool(_SESSION_TOKEN_PATTERN.match(credential))
+
+
+def generate_invitation_token() -> str:
+    """URL-safe as it is, so it fits into an invitation link unchanged."""
+    return INVITATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_well_formed_invitation_token(token: str) -> bool:
+    return bool(_INVITATION_TOKEN_PATTERN.match(token))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -32,6 +32,7 @@ LOG_FORMATS = ("text", "json")
 MIN_METRICS_TOKEN_LENGTH = 16
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+INVITATION_URL_PLACEHOLDER = "{token}"
 DEFAULT_WEBAUTHN_RP_ID = "localhost"
 MAX_EXECUTION_SECONDS_CEILING = 3600  # a request deadline, not a way to switch it off
 # Always allowed in a CORS preflight: the credentials, the body, request correlation and
@@ -140,6 +141,18 @@ class KeyLifecycleSettings:
 
 
 @dataclass(frozen=True)
+class InvitationSettings:
+    ttl_hours: int
+    # A link with `{token}` where the invitation's token goes, sent in `user.invited`.
+    url_template: str | None
+
+    def url_for(self, token: str) -> str | None:
+        if self.url_template is None:
+            return None
+        return self.url_template.replace(INVITATION_URL_PLACEHOLDER, quote(token, safe=""))
+
+
+@dataclass(frozen=True)
 class WebAuthnSettings:
     rp_id: str
     rp_name: str
@@ -215,6 +228,8 @@ class Settings:
     readiness_requires_redis: bool = False
     allow_new_database: bool = False
     portal_enabled: bool = True
+    invitation_ttl_hours: int = 72
+    invitation_url: str | None = None
     session_idle_minutes: int | None = None
     max_subscriptions_per_credential: int = 20
     webauthn_rp_id: str | None = None
@@ -307,6 +322,12 @@ class Settings:
             max_key_lifetime_days=self.max_key_lifetime_days,
             expiry_warning_days=self.expiry_warning_days,
             revoke_unused_after_days=self.revoke_unused_after_days,
+        )
+
+    @property
+    def invitations(self) -> InvitationSettings:
+        return InvitationSettings(
+            ttl_hours=self.invitation_ttl_hours, url_template=self.invitation_url
         )
 
     @property
@@ -451,6 +472,10 @@ class Settings:
             ),
             allow_new_database=read("ALLOW_NEW_DATABASE", _flag, cls.allow_new_database),
             portal_enabled=read("PORTAL_ENABLED", _flag, cls.portal_enabled),
+            invitation_ttl_hours=read(
+                "INVITATION_TTL_HOURS", _bounded_int(1, 8760), cls.invitation_ttl_hours
+            ),
+            invitation_url=read("INVITATION_URL", _invitation_url, None),
             session_idle_minutes=read("SESSION_IDLE_MINUTES", _bounded_int(1, 525_600), None),
             max_subscriptions_per_credential=read(
                 "MAX_SUBSCRIPTIONS_PER_CREDENTIAL",
@@ -577,6 +602,17 @@ def _http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{redacted_url(value)!r} is not an http:// or https:// URL")
     return value.strip()
+
+
+def _invitation_url(value: str) -> str:
+    template = value.strip()
+    if INVITATION_URL_PLACEHOLDER not in template:
+        raise ValueError(
+            f"must hold {INVITATION_URL_PLACEHOLDER} where the invitation's token goes, "
+            "e.g. https://portal.example.com/accept?token={token}"
+        )
+    _http_url(template.replace(INVITATION_URL_PLACEHOLDER, "token"))
+    return template
 
 
 def _webhook_secret(value: str) -> Secret:

@@ -4,6 +4,7 @@ shared enums live in core.enums and are re-exported here."""
 from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
+from models.invitations import Invitation
 from models.mfa import RecoveryCode, TotpFactor
 from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
@@ -26,6 +27,7 @@ __models__ = [
     RateLimitCounter,
     Passkey,
     PasskeyChallenge,
+    Invitation,
     TotpFactor,
     RecoveryCode,
 ]
@@ -36,6 +38,7 @@ __all__ = [
     "ApiKeyUsageDay",
     "ApiKeyUsageRollup",
     "AuditEvent",
+    "Invitation",
     "KeyOwnerType",
     "Passkey",
     "PasskeyChallenge",

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 from core.clock import utcnow
@@ -64,7 +65,7 @@ def outbox_enabled() -> bool:
     return _outbox.enabled
 
 
-def _global_id(type_name: str, pk: int) -> str:
+def global_id(type_name: str, pk: int) -> str:
     # The ids the GraphQL API shows (Relay's base64 of "<Type>:<pk>"), so that a receiver
     # can look the key up with `node(id:)`.
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
@@ -77,15 +78,15 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
         return value.isoformat() if value is not None else None
 
     return {
-        "id": _global_id("ApiKey", api_key.id),
+        "id": global_id("ApiKey", api_key.id),
         "name": api_key.name,
         "maskedKey": api_key.masked_key,
         "scopes": [str(scope) for scope in api_key.scopes],
         "status": str(api_key.status_at(now)),
-        "createdBy": _global_id("User", api_key.created_by_id) if api_key.created_by_id else None,
+        "createdBy": global_id("User", api_key.created_by_id) if api_key.created_by_id else None,
         # The service account the key acts as; null for a user's key.
         "serviceAccount": (
-            _global_id("ServiceAccount", api_key.service_account_id)
+            global_id("ServiceAccount", api_key.service_account_id)
             if api_key.owned_by_service_account and api_key.service_account_id
             else None
         ),
@@ -98,18 +99,25 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
 
 
 def new_event(event_type: str, api_key: ApiKey, dedupe_key: str | None = None) -> WebhookEvent:
+    return event_of(
+        event_type,
+        key_event_data(api_key, utcnow()),
+        ordering_key=f"ApiKey:{api_key.id}",
+        dedupe_key=dedupe_key,
+    )
+
+
+def event_of(
+    event_type: str, data: dict[str, Any], *, ordering_key: str, dedupe_key: str | None = None
+) -> WebhookEvent:
     now = utcnow()
     event_id = "msg_" + secrets.token_urlsafe(24)
     return WebhookEvent(
         event_id=event_id,
         type=event_type,
-        payload={
-            "type": event_type,
-            "timestamp": now.isoformat(),
-            "data": key_event_data(api_key, now),
-        },
+        payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
         dedupe_key=dedupe_key,
-        ordering_key=f"ApiKey:{api_key.id}",
+        ordering_key=ordering_key,
         created_at=now,
         next_attempt_at=now,
     )
@@ -119,3 +127,34 @@ async def enqueue_key_event(event_type: str, api_key: ApiKey) -> None:
     """Call inside the transaction of the change, so both land or neither does."""
     if outbox_enabled():
         await new_event(event_type, api_key).save()
+
+
+async def enqueue_event(event_type: str, data: dict[str, Any], *, ordering_key: str) -> None:
+    """As `enqueue_key_event`, for an event about another row (an invitation)."""
+    if outbox_enabled():
+        await event_of(event_type, data, ordering_key=ordering_key).save()
+
+
+# Fields of an event's `data` that carry a credential (an invitation's token, and the URL
+# that holds it): stored only until the event is delivered, then blanked in its row.
+CREDENTIAL_FIELDS = ("token", "url")
+
+
+def without_credentials(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload as kept after delivery; None when it carries no credential."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or all(data.get(name) is None for name in CREDENTIAL_FIELDS):
+        return None
+    blanked = {name: None for name in CREDENTIAL_FIELDS if name in data}
+    return {**payload, "data": {**data, **blanked}}
+
+
+async def drop_undelivered(event_type: str, ordering_key: str, now: datetime) -> int:
+    """Delete the row's undelivered events of `event_type` that no sender holds now: their
+    credential stopped working (an invitation resent, revoked or accepted), so sending them
+    would only mail a dead link, and keeping them would keep the credential."""
+    return await (
+        WebhookEvent.filter(type=event_type, ordering_key=ordering_key, delivered_at__isnull=True)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .delete()
+    )

@@ -56,18 +56,16 @@ async def login(
         raise
 
     now = utcnow()
-    token = generate_session_token()
     # A password alone opens a restricted session for a user with a second factor.
     state = await sign_in_state(user, factor_verified=False)
     async with in_transaction():
-        session = await Session.create(
-            user=user,
-            token_hash=hash_secret(token),
-            expires_at=now + ttl,
-            last_seen_at=now,
+        session, token = await open_session(
+            user,
+            ttl=ttl,
+            now=now,
             client_address=actor.client_address,
-            user_agent=clean_user_agent(user_agent),
-            restriction=None if state.restriction is None else state.restriction.value,
+            user_agent=user_agent,
+            restriction=state.restriction,
         )
         user.last_login_at = now
         update_fields = ["last_login_at"]
@@ -91,6 +89,32 @@ async def login(
         restriction=state.restriction,
         mfa_methods=state.methods,
     )
+
+
+async def open_session(
+    user: User,
+    *,
+    ttl: timedelta,
+    now: datetime,
+    client_address: str | None,
+    user_agent: str | None,
+    restriction: SessionRestriction | None,
+) -> tuple[Session, str]:
+    """A new session of `user` and its token, shown once (`login`, `acceptInvitation`),
+    recording the client's address and user agent; call it inside the transaction that
+    records the sign-in. Seen now, so that its first minute writes nothing. `restriction`
+    is what it may do before it is trusted (`auth.mfa.sign_in_state`)."""
+    token = generate_session_token()
+    session = await Session.create(
+        user=user,
+        token_hash=hash_secret(token),
+        expires_at=now + ttl,
+        last_seen_at=now,
+        client_address=client_address,
+        user_agent=clean_user_agent(user_agent),
+        restriction=None if restriction is None else restriction.value,
+    )
+    return session, token
 
 
 async def _account(email: str, normalised: str | None) -> User | None:

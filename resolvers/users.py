@@ -58,7 +58,7 @@ def search_term(search: str | None) -> str | None:
     return term
 
 
-def _display_name(display_name: str) -> str:
+def valid_display_name(display_name: str) -> str:
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
         raise bad_input(f"`displayName` must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters long.")
@@ -67,10 +67,17 @@ def _display_name(display_name: str) -> str:
     return display_name
 
 
-def _roles(roles: list[Role]) -> str:
+def encoded_roles(roles: list[Role]) -> str:
     if not roles:
         raise bad_input("`roles` must name at least one role.")
     return encode_roles(roles)
+
+
+def ensure_may_grant(actor: Principal, roles: list[Role]) -> None:
+    """The role ceiling of every way of giving roles (updateUser, inviteUser): only a
+    super-admin grants SUPER_ADMIN."""
+    if actor.role != Role.SUPER_ADMIN and Role.SUPER_ADMIN in roles:
+        raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
 
 
 class UserOrderField(StrEnum):
@@ -154,8 +161,8 @@ async def create_user(
     change it."""
     async with audited(actor, AuditAction.USER_CREATE, target_type=AuditTarget.USER) as event:
         email = normalise_email(email)
-        display_name = _display_name(display_name)
-        roles_encoded = _roles(roles)
+        display_name = valid_display_name(display_name)
+        roles_encoded = encoded_roles(roles)
         event.details = {"email": email, "displayName": display_name, "roles": _names(roles)}
         check_password(password, email)
         if must_change_password:
@@ -194,9 +201,9 @@ async def update_user(
     ) as event:
         changes: dict[str, object] = {}
         if display_name is not None:
-            changes["display_name"] = _display_name(display_name)
+            changes["display_name"] = valid_display_name(display_name)
         if roles is not None:
-            changes["roles_encoded"] = _roles(roles)
+            changes["roles_encoded"] = encoded_roles(roles)
         if status is not None:
             changes["status"] = status
         event.details = _requested_changes(display_name=display_name, roles=roles, status=status)
@@ -207,8 +214,8 @@ async def update_user(
             if actor.role != Role.SUPER_ADMIN:
                 if target.is_super_admin:
                     raise forbidden("Only a super-admin may change a super-admin.")
-                if roles is not None and Role.SUPER_ADMIN in roles:
-                    raise forbidden("Only a super-admin may grant SUPER_ADMIN.")
+                if roles is not None:
+                    ensure_may_grant(actor, roles)
             changes_access = (roles is not None and set(roles) != set(target.roles)) or (
                 status is not None and status != target.status
             )

@@ -9,6 +9,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min
 
 from models import WebhookEvent
+from models.webhooks import without_credentials
 
 __all__ = ["WebhookEvent", "claim", "due_heads", "mark_delivered", "mark_failed"]
 
@@ -44,8 +45,15 @@ async def claim(event_pk: int, now: datetime, lease: timedelta) -> WebhookEvent 
 
 
 async def mark_delivered(event: WebhookEvent, now: datetime) -> None:
+    """Delivered: a credential the event carried (an invitation's token) is blanked in the
+    stored row, which the receiver no longer needs it from."""
+    blanked = without_credentials(event.payload)
     await WebhookEvent.filter(id=event.id).update(
-        delivered_at=now, locked_until=None, attempts=event.attempts + 1, last_error=None
+        delivered_at=now,
+        locked_until=None,
+        attempts=event.attempts + 1,
+        last_error=None,
+        **({} if blanked is None else {"payload": blanked}),
     )
 
 

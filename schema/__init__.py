@@ -21,6 +21,7 @@ from schema.audit import AuditQuery
 from schema.documents import DocumentCache, DocumentGuard, DocumentSettings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.extension_hooks import ExtensionsRunner
+from schema.invitations import InvitationMutation, InvitationQuery
 from schema.key_changes import KeyChangeMutation
 from schema.key_verification import KeyVerificationMutation
 from schema.metrics import MetricsQuery
@@ -52,6 +53,7 @@ Query = merge_types(
         UsageQuery,
         AuditQuery,
         AllowedOperationsQuery,
+        InvitationQuery,
     ),
 )
 get_object_definition(
@@ -71,6 +73,7 @@ Mutation = merge_types(
         KeyChangeMutation,
         KeyVerificationMutation,
         PasskeyMutation,
+        InvitationMutation,
     ),
 )
 get_object_definition(

@@ -11,7 +11,15 @@ from core.errors import bad_input
 from resolvers import audit
 from resolvers.rows import AuditEvent
 from schema.context import Context
-from schema.ids import API_KEY, SERVICE_ACCOUNT, SESSION, USER, decode_global_id, global_id
+from schema.ids import (
+    API_KEY,
+    INVITATION,
+    SERVICE_ACCOUNT,
+    SESSION,
+    USER,
+    decode_global_id,
+    global_id,
+)
 from schema.pagination import (
     After,
     Before,
@@ -30,6 +38,7 @@ _TYPE_NAMES = {
     "user": USER,
     "api_key": API_KEY,
     "session": SESSION,
+    "invitation": INVITATION,
     "service_account": SERVICE_ACCOUNT,
 }
 
@@ -70,7 +79,7 @@ class AuditEventType:
     )
     action: str = strawberry.field(description='Named "<target type>.<verb>", e.g. "user.create".')
     target_type: str | None = strawberry.field(
-        description='One of "user", "api_key", "session", "service_account".'
+        description='One of "user", "api_key", "session", "invitation", "service_account".'
     )
     target_id: strawberry.ID | None = strawberry.field(
         description="The global id of the user, key or service account acted on; null when "

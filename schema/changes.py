@@ -35,13 +35,14 @@ from auth.audit import AuditAction, AuditTarget, audited
 from auth.mfa import require_step_up
 from auth.principal import Principal
 from auth.signals import Signal, SignalBus
-from schema.ids import API_KEY, PASSKEY, SERVICE_ACCOUNT, SESSION, USER, pk_of
+from schema.ids import API_KEY, INVITATION, PASSKEY, SERVICE_ACCOUNT, SESSION, USER, pk_of
 
 _ID_TYPES = {
     AuditTarget.USER: USER,
     AuditTarget.API_KEY: API_KEY,
     AuditTarget.PASSKEY: PASSKEY,
     AuditTarget.SESSION: SESSION,
+    AuditTarget.INVITATION: INVITATION,
     AuditTarget.SERVICE_ACCOUNT: SERVICE_ACCOUNT,
 }
 

@@ -47,7 +47,7 @@ from resolvers.usage import MAX_BUCKETS, count_buckets
 PAGE_ARGUMENTS = ("first", "last", "days")
 SERIES_ARGUMENTS = frozenset({"from", "to", "granularity"})  # usageSeries: one item per bucket
 LARGEST_PAGE = 100  # the contract's largest `first`, and what an unknown page counts as
-PASSWORD_FIELDS = frozenset({"login", "changePassword"})
+PASSWORD_FIELDS = frozenset({"login", "changePassword", "acceptInvitation"})
 _CEILING = 10**15  # counts saturate here, so a fan-out of fragments stays a small number
 _MISSING = object()  # a variable the request leaves out
 _UNKNOWN = object()  # a variable whose value is not known: counts as the largest

@@ -54,8 +54,9 @@ MAX_CACHED_DOCUMENT_BYTES = 16 * 1024
 
 ANONYMOUS_MAX_FRAGMENTS = 10
 ANONYMOUS_MAX_SPREADS = 30
-# What a caller without a credential may send: signing in, by password or by passkey.
-_SIGN_IN_FIELDS = frozenset({"login", "beginPasskeyLogin", "passkeyLogin"})
+# What a caller without a credential may send: signing in, by password, by passkey, or by
+# accepting an invitation.
+_SIGN_IN_FIELDS = frozenset({"login", "beginPasskeyLogin", "passkeyLogin", "acceptInvitation"})
 _ANONYMOUS_ROOT_FIELDS = _SIGN_IN_FIELDS | {"__typename"}
 _NOT_VALID = "The document is not valid."
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -89,9 +90,10 @@ class DocumentSettings:
 
     @property
     def anonymous_limits(self) -> QueryLimits:
-        """Callers without a credential may send `login` (and, in development, GraphiQL's
-        introspection): a few fragments are plenty, and they bound the specified rules'
-        pairwise comparisons of fragments, which grow with the square of their number."""
+        """Callers without a credential may send `login` and `acceptInvitation` (and, in
+        development, GraphiQL's introspection): a few fragments are plenty, and they bound
+        the specified rules' pairwise comparisons of fragments, which grow with the square
+        of their number."""
         return replace(
             self.limits,
             max_fragments=min(self.limits.max_fragments, ANONYMOUS_MAX_FRAGMENTS),
@@ -305,15 +307,15 @@ class DocumentGuard(SchemaExtension):
 
     def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
         """Without a valid credential, only signing in (`login`, the passkey sign-in's two
-        mutations): refused before validation, so a caller
-        without one learns nothing about the schema, and costs next to nothing."""
+        mutations, `acceptInvitation`): refused before validation, so a caller without one
+        learns nothing about the schema, and costs next to nothing."""
         actor = self._actor()
         if isinstance(actor, Principal):
             return self._restriction_refusal(actor, document)
         rejected = isinstance(actor, Anonymous) and actor.rejected
         if not (rejected or self.settings.production):
             return None  # development: GraphiQL introspects before anyone signs in
-        if _is_login(document, self.execution_context.operation_name):
+        if _is_sign_in(document, self.execution_context.operation_name):
             return None
         if isinstance(actor, Anonymous) and actor.rejected:
             return graphql_error(credential_refusal(actor))
@@ -351,7 +353,7 @@ class DocumentGuard(SchemaExtension):
         return not isinstance(self._actor(), Principal)
 
 
-def _is_login(document: DocumentNode, operation_name: str | None) -> bool:
+def _is_sign_in(document: DocumentNode, operation_name: str | None) -> bool:
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.MUTATION:
         return False

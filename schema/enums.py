@@ -7,6 +7,7 @@ import strawberry
 
 from core.enums import (
     ApiKeyStatus,
+    InvitationStatus,
     MfaMethod,
     RefillInterval,
     Role,
@@ -127,5 +128,16 @@ SessionRestrictionEnum = _described(
         "the enrolment mutations and logout (FORBIDDEN otherwise).",
         "PASSWORD_CHANGE_REQUIRED": "A temporary password: me, changePassword and logout "
         "(FORBIDDEN otherwise).",
+    },
+)
+InvitationStatusEnum = _described(
+    InvitationStatus,
+    "InvitationStatus",
+    "Where an invitation stands.",
+    {
+        "PENDING": "Neither accepted nor revoked, and `expiresAt` is still ahead: its token works.",
+        "ACCEPTED": "Accepted: the user exists. Final.",
+        "EXPIRED": "Not accepted before `expiresAt`; `resendInvitation` gives it a new token.",
+        "REVOKED": "Revoked before it was accepted. Final.",
     },
 )

@@ -1,7 +1,7 @@
 """Global, opaque IDs: the one place where an `ID` argument becomes a row's primary key.
 
-Every `User`, `ApiKey` and `ServiceAccount` id in the API is Relay's global ID, base64 of
-"<Type>:<pk>" (`strawberry.relay` writes them on the way out). Ids of two types never
+Every `User`, `ApiKey`, `Invitation` and `ServiceAccount` id in the API is Relay's global
+ID, base64 of "<Type>:<pk>" (`strawberry.relay` writes them on the way out). Ids of two types never
 collide, and a client must treat them as opaque. Every operation that takes an id decodes
 it here: a malformed id, or the id of another type, is "no such row" — null for a lookup,
 NOT_FOUND for a mutation — never INTERNAL.
@@ -22,11 +22,13 @@ API_KEY = "ApiKey"
 PASSKEY = "Passkey"
 SERVICE_ACCOUNT = "ServiceAccount"
 SESSION = "Session"
+INVITATION = "Invitation"
 _WHAT = {
     USER: "User",
     API_KEY: "API key",
     PASSKEY: "Passkey",
     SESSION: "Session",
+    INVITATION: "Invitation",
     SERVICE_ACCOUNT: "Service account",
 }
 _MAX_PK = 2**63 - 1
@@ -69,6 +71,9 @@ UserId = Annotated[strawberry.ID, strawberry.argument(description="A User's glob
 ApiKeyId = Annotated[strawberry.ID, strawberry.argument(description="An ApiKey's global id.")]
 SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session's global id.")]
 PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
+InvitationId = Annotated[
+    strawberry.ID, strawberry.argument(description="An Invitation's global id.")
+]
 ServiceAccountId = Annotated[
     strawberry.ID, strawberry.argument(description="A ServiceAccount's global id.")
 ]

@@ -197,7 +197,10 @@ def _compare(measure: Measure, limits: QueryLimits) -> GraphQLError | None:
             limit=MAX_INTROSPECTION_LISTS,
         )
     if len(measure.password_fields) > 1:
-        return refusal("A request may check at most one password: send one `login` per request.")
+        return refusal(
+            "A request may check at most one password: send one `login` (or `acceptInvitation`) "
+            "per request."
+        )
     return None
 
 

@@ -9,8 +9,9 @@ from strawberry.dataloader import DataLoader
 
 from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
+from resolvers.invitations import invitations_by_ids
 from resolvers.mfa import methods_by_user_ids
-from resolvers.rows import ApiKey, ServiceAccount, User
+from resolvers.rows import ApiKey, Invitation, ServiceAccount, User
 from resolvers.service_accounts import service_accounts_by_ids
 from resolvers.users import users_by_ids
 
@@ -28,6 +29,11 @@ class ServiceAccountByIdLoader(DataLoader[int, ServiceAccount | None]):
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=api_keys_by_ids)
+
+
+class InvitationByIdLoader(DataLoader[int, Invitation | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=invitations_by_ids)
 
 
 class MfaMethodsByUserLoader(DataLoader[int, list[MfaMethod]]):
@@ -63,4 +69,5 @@ class Loaders:
     service_account_by_id: ServiceAccountByIdLoader = field(
         default_factory=ServiceAccountByIdLoader
     )
+    invitation_by_id: InvitationByIdLoader = field(default_factory=InvitationByIdLoader)
     mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

@@ -1,8 +1,8 @@
-"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount, (one's own) Passkey or
-Session by its global id, with the permissions of `user`, `apiKey` and `serviceAccount` (a
-User or a ServiceAccount needs a role that may read users; an ApiKey any role; a Passkey is
-null for anyone but its owner) and of `User.sessions` (a Session: its user's own, or a
-super-admin's)."""
+"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount, (one's own) Passkey,
+Session or Invitation by its global id, with the permissions of `user`, `apiKey` and
+`serviceAccount` (a User or a ServiceAccount needs a role that may read users; an ApiKey any
+role; a Passkey is null for anyone but its owner), of `User.sessions` (a Session: its user's
+own, or a super-admin's) and of `invitations` (an Invitation: SUPER_ADMIN)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, PASSKEY, SERVICE_ACCOUNT, SESSION, USER, decode_global_id
+from schema.ids import (
+    API_KEY,
+    INVITATION,
+    PASSKEY,
+    SERVICE_ACCOUNT,
+    SESSION,
+    USER,
+    decode_global_id,
+)
+from schema.invitations import invitation_node
 from schema.passkeys import passkey_node
 from schema.permissions import EVERY_ROLE, allow
 from schema.service_accounts import SERVICE_ACCOUNT_READ_RULE, ServiceAccountType
@@ -50,6 +59,8 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
         SERVICE_ACCOUNT_READ_RULE.require(info.context.actor)
         account = await loaders.service_account_by_id.load(pk)
         return ServiceAccountType.from_model(account) if account else None
+    if type_name == INVITATION:
+        return await invitation_node(info, pk)
     return None
 
 
@@ -57,11 +68,12 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User, ApiKey, ServiceAccount, own Passkey or Session with this "
-        "global id; null when the id is malformed or names nothing. A User or ServiceAccount "
-        "id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as `user` does; a "
-        "Session id a session (FORBIDDEN with an API key), and is null unless the session is "
-        "the caller's own or the caller is a SUPER_ADMIN.",
+        description="The User, ApiKey, ServiceAccount, own Passkey, Session or Invitation "
+        "with this global id; null when the id is malformed or names nothing. A User or "
+        "ServiceAccount id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as "
+        "`user` does; a Session id a session (FORBIDDEN with an API key), and is null unless "
+        "the session is the caller's own or the caller is a SUPER_ADMIN; an Invitation id "
+        "SUPER_ADMIN (FORBIDDEN otherwise), as `invitations`.",
     )
     async def node(
         self,

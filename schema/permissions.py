@@ -132,5 +132,7 @@ def people_only() -> PermissionExtension:
 
 SUPER_ADMIN, ADMIN, READ_ONLY = Role.SUPER_ADMIN, Role.ADMIN, Role.READ_ONLY
 EVERY_ROLE = (SUPER_ADMIN, ADMIN, READ_ONLY)
+# Who may make users: `createUser`, and `inviteUser` "as createUser".
+USER_CREATORS = (SUPER_ADMIN,)
 # Who may see users: `users`, `user`, and `node`/`nodes` for a User id.
 USER_READERS = (SUPER_ADMIN, ADMIN)

@@ -36,6 +36,17 @@ class LoginPayload:
     )
 
 
+def login_payload(result: sessions.LoginResult) -> LoginPayload:
+    """The answer of every way of starting a session (`login`, `acceptInvitation`)."""
+    return LoginPayload(
+        token=result.token,
+        expires_at=result.expires_at,
+        user=UserType.from_model(result.user),
+        restriction=result.restriction,
+        mfa_methods=result.mfa_methods,
+    )
+
+
 @strawberry.type
 class SessionQuery:
     @strawberry.field(
@@ -74,13 +85,7 @@ class SessionMutation:
             ttl=ttl,
             user_agent=info.context.request.headers.get("user-agent"),
         )
-        return LoginPayload(
-            token=result.token,
-            expires_at=result.expires_at,
-            user=UserType.from_model(result.user),
-            restriction=result.restriction,
-            mfa_methods=result.mfa_methods,
-        )
+        return login_payload(result)
 
     @mutation(
         action=AuditAction.SESSION_LOGOUT,

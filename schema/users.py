@@ -30,7 +30,7 @@ from schema.pagination import (
     page_request,
     selects_total_count,
 )
-from schema.permissions import ADMIN, SUPER_ADMIN, USER_READERS, allow
+from schema.permissions import ADMIN, SUPER_ADMIN, USER_CREATORS, USER_READERS, allow
 from schema.read_rules import ReadRule, read_rule
 from schema.user_sessions import SessionType, sessions_of
 
@@ -200,7 +200,7 @@ class UserMutation:
     @mutation(
         action=AuditAction.USER_CREATE,
         target=Target(AuditTarget.USER),
-        allow=allow(SUPER_ADMIN, scope=Scope.ADMIN),
+        allow=allow(*USER_CREATORS, scope=Scope.ADMIN),
         step_up=True,
         description="Creates a portal user; a duplicate email is CONFLICT.",
     )

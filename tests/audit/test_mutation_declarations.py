@@ -14,6 +14,7 @@ from auth.audit import AuditAction
 from models import ApiKey, AuditEvent, Role, Scope, ServiceAccount, User
 from schema import Mutation
 from schema.changes import change_of
+from schema.ids import INVITATION, global_id
 from tests.support.factories import gid, make_api_key, make_service_account, make_user
 from tests.support.graphql import error_codes, graphql, login
 from tests.support.paths import ROOT
@@ -68,6 +69,10 @@ DOCUMENTS: dict[str, str] = {
     "roll_key": "mutation($id: ID!) { rollKey(id: $id) { secret } }",
     "update_api_key": """mutation($id: ID!) {
         updateApiKey(id: $id, input: {name: "renamed"}) { id } }""",
+    "invite_user": """mutation { inviteUser(input: {email: "new@example.com",
+        displayName: "New", roles: [READ_ONLY]}) { token } }""",
+    "resend_invitation": "mutation($id: ID!) { resendInvitation(id: $id) { token } }",
+    "revoke_invitation": "mutation($id: ID!) { revokeInvitation(id: $id) }",
     "disable_key": "mutation($id: ID!) { disableKey(id: $id) { id } }",
     "enable_key": "mutation($id: ID!) { enableKey(id: $id) { id } }",
     "verify_api_key": """mutation {
@@ -100,7 +105,16 @@ TARGETS_A_KEY = {
     "enable_key",
 }
 TARGETS_AN_ACCOUNT = {"update_service_account", "delete_service_account"}
-CREATIONS = {"create_user", "create_api_key", "verify_api_key", "create_service_account"}
+TARGETS_AN_INVITATION = {"resend_invitation", "revoke_invitation"}
+CREATIONS = {
+    "create_user",
+    "create_api_key",
+    "verify_api_key",
+    "invite_user",
+    "create_service_account",
+}
+# Refused before any row is read, so the invitation need not exist.
+INVITATION_PK = 4242
 
 
 def _target_of(name: str, target: User, target_key: ApiKey, account: ServiceAccount) -> Any:
@@ -114,7 +128,15 @@ def _variables(
 ) -> dict[str, Any]:
     if name in CREATIONS:
         return {}
+    if name in TARGETS_AN_INVITATION:
+        return {"id": global_id(INVITATION, INVITATION_PK)}
     return {"id": gid(_target_of(name, target, target_key, account))}
+
+
+def _target_pk(name: str, target: User, target_key: ApiKey) -> int:
+    if name in TARGETS_AN_INVITATION:
+        return INVITATION_PK
+    return int((target_key if name in TARGETS_A_KEY else target).id)
 
 
 def test_every_audited_mutation_has_a_refusal_case_here() -> None:
@@ -155,7 +177,10 @@ async def test_read_only_user_refused_on_any_mutation_leaves_a_forbidden_event(
     (event,) = await _refused_events("user", reader.id, str(change.action))
     assert event.target_type == str(change.target.type if change.target else None)
     if change.target is not None and change.target.argument is not None:
-        assert event.target_id == _target_of(name, target, target_key, account).id
+        if name in TARGETS_AN_INVITATION:
+            assert event.target_id == INVITATION_PK
+        else:
+            assert event.target_id == _target_of(name, target, target_key, account).id
 
 
 @pytest.mark.parametrize("name", [*DOCUMENTS, *FOR_EVERY_PERSON])

@@ -183,4 +183,10 @@ async def test_the_lists_follow_the_permission_table(client: AsyncClient) -> Non
     assert {"createUser", "deleteUser", "deleteApiKey", "auditLog"} <= super_admin
     assert {"createApiKey", "revokeKey"} <= write_key
     assert {"me", "login", "logout", "createUser"}.isdisjoint(write_key)
-    assert nobody == {"login", "beginPasskeyLogin", "passkeyLogin", "allowedOperations"}
+    assert nobody == {
+        "login",
+        "beginPasskeyLogin",
+        "passkeyLogin",
+        "acceptInvitation",
+        "allowedOperations",
+    }

@@ -7,7 +7,7 @@ from core.enums import KeyOwnerType, UserStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0013_usage_rollups")]
+    dependencies = [("models", "0014_invitations")]
 
     initial = False
 
