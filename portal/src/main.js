@@ -6,6 +6,7 @@ import { AuditPage } from "./audit.js";
 import { KeysPage } from "./keys.js";
 import { MyAccount } from "./account.js";
 import { StepUpDialog } from "./factors.js";
+import { AcceptInvitation, acceptedToken } from "./invitations.js";
 import { RequiredEnrollment, RequiredPasswordChange } from "./restricted.js";
 import { can as permissionsOf } from "./permissions.js";
 import { SignIn } from "./signin.js";
@@ -59,6 +60,8 @@ function App() {
       setRestriction(restrictedTo ?? null);
       setMe(user);
     };
+    const invitation = acceptedToken();
+    if (invitation) return html`<${AcceptInvitation} token=${invitation} onSignedIn=${signedIn} />`;
     return html`<${SignIn} message=${message} onSignedIn=${signedIn} />`;
   }
   const can = permissionsOf(me);

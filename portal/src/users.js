@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { call } from "./api.js";
 import { titleCase } from "./format.js";
+import { InviteUserDialog, PendingInvitations } from "./invitations.js";
 import {
   Checkboxes,
   Dialog,
@@ -78,7 +79,12 @@ export function UsersPage({ me, can }) {
     <section aria-labelledby="page-title">
       <div class="page-header">
         <h1 id="page-title">Users</h1>
-        ${can.createUser && html`<button type="button" class="primary" onClick=${() => setDialog({ kind: "create" })}>Create User</button>`}
+        ${can.createUser && html`
+          <span class="header-actions">
+            <button type="button" onClick=${() => setDialog({ kind: "invite" })}>Invite User</button>
+            <button type="button" class="primary" onClick=${() => setDialog({ kind: "create" })}>Create User</button>
+          </span>
+        `}
       </div>
       <div class="toolbar" role="search">
         <${Field} label="Search users">
@@ -120,6 +126,8 @@ export function UsersPage({ me, can }) {
         </div>
         <${Pager} pager=${pager} pageInfo=${data.pageInfo} total=${data.totalCount} noun="users" />
       `}
+      ${can.createUser && html`<${PendingInvitations} version=${notice} />`}
+      ${dialog?.kind === "invite" && html`<${InviteUserDialog} can=${can} onClose=${() => setDialog(null)} onDone=${finished} />`}
       ${dialog?.kind === "create" && html`<${CreateUserDialog} can=${can} onClose=${() => setDialog(null)} onDone=${finished} />`}
       ${dialog?.kind === "edit" && html`<${EditUserDialog} can=${can} user=${dialog.user} onClose=${() => setDialog(null)} onDone=${finished} />`}
       ${dialog?.kind === "reset" && html`<${ResetPasswordDialog} user=${dialog.user} onClose=${() => setDialog(null)} onDone=${finished} />`}
@@ -160,7 +168,7 @@ function CreateUserDialog({ can, onClose, onDone }) {
       <form onSubmit=${submit}>
         <${Field} label="Email"><input type="email" required autocomplete="off" value=${email} onInput=${(e) => setEmail(e.currentTarget.value)} /><//>
         <${Field} label="Display Name"><input type="text" required value=${displayName} onInput=${(e) => setDisplayName(e.currentTarget.value)} /><//>
-        <${Field} label="Password" hint="12 to 1024 characters."><input type="password" required minlength="12" autocomplete="new-password" value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} /><//>
+        <${Field} label="Password" hint="At least 12 characters, not a common password, not containing the email's name."><input type="password" required minlength="12" autocomplete="new-password" value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} /><//>
         <${Checkboxes} legend="Roles" options=${ROLES} selected=${roles} onChange=${setRoles} disabled=${(role) => role === "SUPER_ADMIN" && !can.grantSuperAdmin} />
         <${ErrorMessage} error=${error} />
         <div class="actions">
@@ -211,7 +219,7 @@ function ResetPasswordDialog({ user, onClose, onDone }) {
     <${Dialog} title=${`Reset Password of ${user.email}`} onClose=${onClose}>
       <form onSubmit=${submit}>
         <p>The user is signed out everywhere and signs in with the new password.</p>
-        <${Field} label="New password" hint="12 to 1024 characters."><input type="password" required minlength="12" autocomplete="new-password" value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} /><//>
+        <${Field} label="New password" hint="At least 12 characters, not a common password, not containing the email's name."><input type="password" required minlength="12" autocomplete="new-password" value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} /><//>
         <${ErrorMessage} error=${error} />
         <div class="actions">
           <button type="button" onClick=${onClose}>Cancel</button>

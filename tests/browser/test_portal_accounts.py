@@ -182,3 +182,52 @@ def test_a_temporary_password_is_changed_before_the_portal_opens(
 
     assert errors == []
     page.context.close()
+
+
+def test_an_invitation_made_in_the_portal_is_accepted_through_its_link(
+    browser: Browser, site: str
+) -> None:
+    page, errors = _open(browser, site)
+    _sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    _portal_open(page)
+
+    page.get_by_role("button", name="Invite User").click()
+    dialog = page.get_by_role("dialog", name="Invite User")
+    dialog.get_by_label("Email").fill("jordan@example.com")
+    dialog.get_by_label("Display Name").fill("Jordan")
+    dialog.get_by_role("button", name="Invite User").click()
+    first_link = page.get_by_label("Invitation link").input_value()
+    page.get_by_role("button", name="Done").click()
+    pending = page.get_by_role("table", name="Pending invitations")
+    expect(pending.get_by_role("cell", name="jordan@example.com", exact=True)).to_be_visible()
+
+    # Resent: a new link, and the first one stops working.
+    page.get_by_role("button", name="Resend to jordan@example.com").click()
+    link = page.get_by_label("Invitation link").input_value()
+    assert link != first_link
+    page.get_by_role("button", name="Done").click()
+
+    invitee, invitee_errors = _open(browser, site)
+    invitee.goto(first_link)
+    invitee.get_by_label("Password").fill("the invitee's own choice")
+    invitee.get_by_role("button", name="Accept Invitation").click()
+    expect(invitee.get_by_role("alert")).to_contain_text("INVITATION_INVALID")
+
+    invitee.goto(link)
+    invitee.reload()
+    invitee.get_by_label("Password").fill("the invitee's own choice")
+    invitee.get_by_role("button", name="Accept Invitation").click()
+    _portal_open(invitee)
+    assert "#/accept/" not in invitee.url
+    expect(invitee.get_by_text("Jordan")).to_be_visible()
+
+    page.reload()
+    _sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    _portal_open(page)
+    expect(page.get_by_role("table", name="Pending invitations")).to_have_count(0)
+    expect(page.get_by_role("cell", name="jordan@example.com", exact=True)).to_be_visible()
+
+    assert errors == []
+    assert invitee_errors == []
+    invitee.context.close()
+    page.context.close()
