@@ -20,18 +20,37 @@ from core.errors import (
     usage_exceeded,
 )
 from core.observability import note_auth_failure
-from models import ApiKey, ApiKeyStatus, User, UserStatus
+from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
 from models.key_credits import credits_left, next_refill_at
-from models.lookups import RowWithRelated
+from models.lookups import RowWithEitherRelated
 
 # Built once rather than through a queryset on every request: see models.lookups. After a
-# roll the previous secret still names the key until its grace period ends.
-KEY_WITH_OWNER = RowWithRelated(
+# roll the previous secret still names the key until its grace period ends. The key comes
+# with both its possible owners, its creator and its service account, in one statement.
+_KEY_WITH_OWNERS = RowWithEitherRelated(
     ApiKey,
-    "created_by",
-    User,
+    ("created_by", User),
+    ("service_account", ServiceAccount),
     'm."key_hash" = ? OR (m."previous_key_hash" = ? AND m."previous_secret_expires_at" > ?)',
 )
+
+
+async def find_key_with_owner(
+    secret_hash: str, now: datetime
+) -> tuple[ApiKey, User | None, ServiceAccount | None] | None:
+    """The key a secret's hash names (its previous secret's too, within the grace period),
+    with its creator and its service account, each None where there is none: one query."""
+    return await _KEY_WITH_OWNERS.fetch(
+        secret_hash, secret_hash, _KEY_WITH_OWNERS.db_value("previous_secret_expires_at", now)
+    )
+
+
+def key_owner(
+    api_key: ApiKey, creator: User | None, service_account: ServiceAccount | None
+) -> User | ServiceAccount | None:
+    """Whom a key acts for: a service account's key the account (whoever created it, even a
+    deleted user), any other key the user who created it; None once that owner is gone."""
+    return service_account if api_key.owned_by_service_account else creator
 
 
 async def authenticate_api_key(
@@ -55,16 +74,18 @@ async def authenticate_api_key(
         return None
     now = utcnow()
     secret_hash = hash_secret(secret)
-    found = await KEY_WITH_OWNER.fetch(
-        secret_hash, secret_hash, KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
-    )
-    if found is None:  # unknown, or its owner is gone
+    found = await find_key_with_owner(secret_hash, now)
+    if found is None:
         note_auth_failure("unknown")
         return None
-    api_key, owner = found
+    api_key, creator, service_account = found
     status = api_key.status_at(now)
-    if status != ApiKeyStatus.ACTIVE or owner.status != UserStatus.ACTIVE:
-        note_auth_failure(status.value.lower() if status != ApiKeyStatus.ACTIVE else "inactive")
+    owner = key_owner(api_key, creator, service_account)
+    if status != ApiKeyStatus.ACTIVE or owner is None or owner.status != UserStatus.ACTIVE:
+        if status != ApiKeyStatus.ACTIVE:
+            note_auth_failure(status.value.lower())
+        else:
+            note_auth_failure("unknown" if owner is None else "inactive")
         await runtime.calls.record_refusal(
             api_key.id, now, operation=operation, outcome=ErrorCode.UNAUTHENTICATED.value
         )
@@ -77,7 +98,8 @@ async def authenticate_api_key(
         )
         raise
     principal = Principal(
-        user=owner,
+        user=owner if isinstance(owner, User) else None,
+        service_account=owner if isinstance(owner, ServiceAccount) else None,
         api_key=api_key,
         client_address=client_address,
         counted_call=CountedCall(now, operation) if count_call else None,

@@ -42,6 +42,9 @@ class AuditAction(StrEnum):
     # A verification is audited only when it changes something: the key's last credit.
     API_KEY_VERIFY = "api_key.verify"
     API_KEY_EXHAUSTED = "api_key.exhausted"
+    SERVICE_ACCOUNT_CREATE = "service_account.create"
+    SERVICE_ACCOUNT_UPDATE = "service_account.update"
+    SERVICE_ACCOUNT_DELETE = "service_account.delete"
     SESSION_LOGIN = "session.login"
     SESSION_LOGOUT = "session.logout"
     INVITATION_CREATE = "invitation.create"
@@ -68,6 +71,7 @@ class AuditTarget(StrEnum):
     INVITATION = "invitation"
     SESSION = "session"
     PASSKEY = "passkey"
+    SERVICE_ACCOUNT = "service_account"
 
 
 # The change an outer `audited` (the schema's mutation wrapper) is recording, which an
@@ -90,11 +94,16 @@ async def audit(
         actor_type, actor_id, address = "system", None, None
     elif isinstance(actor, Principal):
         actor_type = "api_key" if actor.api_key is not None else "user"
-        actor_id = actor.api_key.id if actor.api_key is not None else actor.user.id
+        actor_id = actor.api_key.id if actor.api_key is not None else actor.user_id
         address = actor.client_address
         if actor.api_key is not None:
             # A key acts for its owner; name the owner so the event survives the key's deletion.
-            details = {**(details or {}), "keyOwnerId": actor.user.id}
+            owner = (
+                {"keyServiceAccountId": actor.service_account_id}
+                if actor.service_account is not None
+                else {"keyOwnerId": actor.user_id}
+            )
+            details = {**(details or {}), **owner}
     else:
         actor_type, actor_id, address = "anonymous", None, actor.client_address
     return await record_audit_event(

@@ -19,7 +19,7 @@ from auth import signals
 from auth.principal import Principal
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError
-from models import ApiKey, ApiKeyStatus, Session, User, UserStatus
+from models import ApiKey, ApiKeyStatus, ServiceAccount, Session, User, UserStatus
 
 RECHECK_SECONDS = 15.0
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
@@ -31,7 +31,7 @@ def credential_name(principal: Principal) -> str:
         return f"api_key:{principal.api_key.id}"
     if principal.session is not None:
         return f"session:{principal.session.id}"
-    return f"user:{principal.user.id}"
+    return f"user:{principal.user_id}"
 
 
 def concerns(principal: Principal, signal: signals.Signal) -> bool:
@@ -39,7 +39,9 @@ def concerns(principal: Principal, signal: signals.Signal) -> bool:
     if signal.topic == signals.EVERYTHING:
         return True
     if signal.topic == signals.USER:
-        return signal.id is None or signal.id == principal.user.id
+        return principal.user is not None and (signal.id is None or signal.id == principal.user_id)
+    if signal.topic == signals.SERVICE_ACCOUNT and principal.service_account is not None:
+        return signal.id is None or signal.id == principal.service_account_id
     if signal.topic == signals.API_KEY and principal.api_key is not None:
         return bool(signal.id == principal.api_key.id)
     if signal.topic == signals.SESSION and principal.session is not None:
@@ -57,7 +59,10 @@ async def still_valid(principal: Principal) -> bool:
         session = await Session.get_or_none(id=principal.session.id)
         if session is None or session.expires_at <= now:
             return False
-    user = await User.get_or_none(id=principal.user.id)
+    if principal.service_account is not None:
+        account = await ServiceAccount.get_or_none(id=principal.service_account.id)
+        return account is not None and account.status == UserStatus.ACTIVE
+    user = await User.get_or_none(id=principal.user_id)
     return user is not None and user.status == UserStatus.ACTIVE
 
 

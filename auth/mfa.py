@@ -141,7 +141,7 @@ async def effective_restriction(
         return None
     if session.restriction == SessionRestriction.MFA_REQUIRED.value:
         return SessionRestriction.MFA_REQUIRED
-    user = principal.user
+    user = principal.person
     if user.must_change_password:
         return SessionRestriction.PASSWORD_CHANGE_REQUIRED
     if settings.required_roles.intersection(user.roles) and not await has_second_factor(user):
@@ -160,7 +160,7 @@ async def require_step_up(principal: Principal) -> None:
     verified_at = session.mfa_verified_at
     if verified_at is not None and utcnow() - verified_at <= window:
         return
-    if not await has_second_factor(principal.user):
+    if not await has_second_factor(principal.person):
         return
     raise GatehouseError(
         ErrorCode.FORBIDDEN,

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.enums import SessionRestriction
-from core.errors import GatehouseError, unauthenticated
-from models import ApiKey, Role, Scope, Session, User
+from core.errors import GatehouseError, forbidden, unauthenticated
+from models import ApiKey, Role, Scope, ServiceAccount, Session, User
+
+# The reason of the FORBIDDEN a service account's key gets where only a person will do.
+NOT_A_PERSON = "SERVICE_ACCOUNT_KEY"
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,12 @@ class CountedCall:
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller. With an API key it acts as the key's owner, narrowed by the
-    key's scopes; with a session it has every scope its roles allow."""
+    key's scopes; with a session it has every scope its roles allow.
 
-    user: User
+    The owner is a user (`user`), or, for a key a service account owns, that account
+    (`service_account`, and `user` is None): exactly one of the two is set."""
+
+    user: User | None
     session: Session | None = None
     api_key: ApiKey | None = None
     client_address: str | None = None
@@ -32,10 +38,42 @@ class Principal:
     # What a session may do before it is trusted (auth.mfa.effective_restriction); None
     # for a full session and for every API key.
     restriction: SessionRestriction | None = None
+    service_account: ServiceAccount | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user is None) == (self.service_account is None):
+            msg = "a principal acts for exactly one user or service account"
+            raise ValueError(msg)
+
+    @property
+    def roles(self) -> list[Role]:
+        if self.service_account is not None:
+            return self.service_account.roles
+        return self.user.roles if self.user is not None else []
 
     @property
     def role(self) -> Role | None:
-        return self.user.strongest_role
+        return max(self.roles, key=lambda role: role.rank, default=None)
+
+    @property
+    def user_id(self) -> int | None:
+        """The user acting, or acted for by a key; None for a service account's key."""
+        return None if self.user is None else self.user.id
+
+    @property
+    def service_account_id(self) -> int | None:
+        return None if self.service_account is None else self.service_account.id
+
+    @property
+    def person(self) -> User:
+        """The user for operations only a person has (their own profile, password,
+        sessions): a service account's key is FORBIDDEN there."""
+        if self.user is None:
+            raise forbidden(
+                "This API key belongs to a service account, not to a person.",
+                reason=NOT_A_PERSON,
+            )
+        return self.user
 
     def holds(self, scope: Scope) -> bool:
         return self.api_key is None or scope in self.api_key.scopes

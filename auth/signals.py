@@ -35,6 +35,8 @@ API_KEY = "api_key"
 # A key's calls were counted: its figures changed, not its credential (no re-check).
 CALLS = "calls"
 USER = "user"
+# A service account changed (roles, status) or was deleted: its keys' credentials re-check.
+SERVICE_ACCOUNT = "service_account"
 SESSION = "session"
 AUDIT = "audit"
 # Everything may have changed (a listener came back after an outage).
@@ -64,7 +66,7 @@ class Signal:
         return cls(topic, int(number)) if number.isdigit() else None
 
 
-_TOPICS = frozenset({API_KEY, CALLS, USER, SESSION, AUDIT, EVERYTHING})
+_TOPICS = frozenset({API_KEY, CALLS, USER, SERVICE_ACCOUNT, SESSION, AUDIT, EVERYTHING})
 RESYNC = Signal(EVERYTHING)
 
 

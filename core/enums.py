@@ -40,6 +40,13 @@ class ApiKeyStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+class KeyOwnerType(StrEnum):
+    """Who a key acts for: the user who created it, or a service account."""
+
+    USER = "USER"
+    SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
+
+
 class MfaMethod(StrEnum):
     TOTP = "TOTP"
     PASSKEY = "PASSKEY"

@@ -48,6 +48,14 @@ def _when(moment: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"
 
 
+def _owner(key: keys_admin.KeyRow) -> str:
+    if key.owned_by_service_account:
+        if key.service_account_name is None:
+            return "(deleted service account)"
+        return f"{shown(key.service_account_name)} (service account)"
+    return shown(key.owner_email) if key.owner_email is not None else "(deleted)"
+
+
 def list_keys(settings: Settings, _: argparse.Namespace) -> None:
     # Names and emails are escaped: rows written before the input rules may hold control
     # or bidi characters, which would reach the operator's terminal as they are.
@@ -55,7 +63,7 @@ def list_keys(settings: Settings, _: argparse.Namespace) -> None:
         keys = await keys_admin.list_keys()
         rows = [("ID", "NAME", "KEY", "STATUS", "OWNER", "LAST USED")]
         for key in keys:
-            owner = shown(key.owner_email) if key.owner_email is not None else "(deleted)"
+            owner = _owner(key)
             rows.append(
                 (
                     _shown_id(key.pk),

@@ -1,13 +1,14 @@
 """Tortoise models of every domain; Tortoise discovers them through this package. The
 shared enums live in core.enums and are re-exported here."""
 
-from core.enums import ApiKeyStatus, RefillInterval, Role, Scope, UserStatus
+from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, UserStatus
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.invitations import Invitation
 from models.mfa import RecoveryCode, TotpFactor
 from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
+from models.service_accounts import ServiceAccount
 from models.sessions import Session
 from models.usage import ApiKeyUsageRollup
 from models.users import User
@@ -16,6 +17,7 @@ from models.webhooks import WebhookEvent
 __models__ = [
     User,
     Session,
+    ServiceAccount,
     ApiKey,
     ApiKeyUsageDay,
     ApiCallDay,
@@ -37,6 +39,7 @@ __all__ = [
     "ApiKeyUsageRollup",
     "AuditEvent",
     "Invitation",
+    "KeyOwnerType",
     "Passkey",
     "PasskeyChallenge",
     "RateLimitCounter",
@@ -44,6 +47,7 @@ __all__ = [
     "RefillInterval",
     "Role",
     "Scope",
+    "ServiceAccount",
     "Session",
     "TotpFactor",
     "User",

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from core.enums import ApiKeyStatus, Scope
+from core.enums import ApiKeyStatus, KeyOwnerType, Scope
 
 if TYPE_CHECKING:
+    from models.service_accounts import ServiceAccount
     from models.users import User
 
 
@@ -30,6 +31,19 @@ class ApiKey(Model):
     scopes_encoded = fields.CharField(max_length=32)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_keys", null=True, on_delete=fields.SET_NULL
+    )
+    # Whom the key acts for: the user who created it, or the service account it was made
+    # for. The type outlives the account: a deleted account's keys (revoked with it) keep
+    # SERVICE_ACCOUNT with no account, and never pass for their creator's. Rows from before
+    # service accounts existed are their creators' (the database default).
+    owner_type = fields.CharEnumField(
+        KeyOwnerType, max_length=16, default=KeyOwnerType.USER, db_default=KeyOwnerType.USER
+    )
+    service_account: fields.ForeignKeyNullableRelation[ServiceAccount] = fields.ForeignKeyField(
+        "models.ServiceAccount",
+        related_name="api_keys",
+        null=True,
+        on_delete=fields.SET_NULL,
     )
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     expires_at = fields.DatetimeField(null=True, db_index=True)
@@ -62,6 +76,7 @@ class ApiKey(Model):
     refilled_at = fields.DatetimeField(null=True)
 
     created_by_id: int | None
+    service_account_id: int | None
 
     class Meta:
         table = "api_keys"
@@ -75,6 +90,9 @@ class ApiKey(Model):
             ("last_used_at", "id"),
             ("expires_at", "id"),
             ("total_calls", "id"),
+            # A service account's keys, newest first (`ServiceAccount.apiKeys`, and revoking
+            # them when the account is deleted).
+            ("service_account_id", "id"),
         )
 
     @property
@@ -86,6 +104,10 @@ class ApiKey(Model):
         if self.allowed_cidrs_encoded is None:
             return None
         return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
+
+    @property
+    def owned_by_service_account(self) -> bool:
+        return self.owner_type == KeyOwnerType.SERVICE_ACCOUNT
 
     @property
     def permissions(self) -> list[str]:

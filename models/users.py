@@ -15,6 +15,10 @@ def encode_roles(roles: Iterable[Role]) -> str:
     return "," + ",".join(ordered) + ","
 
 
+def decode_roles(encoded: str) -> list[Role]:
+    return [Role(name) for name in encoded.strip(",").split(",") if name]
+
+
 def holds_role(role: Role) -> Q:
     return Q(roles_encoded__contains=f",{role},")
 
@@ -40,7 +44,7 @@ class User(Model):
 
     @property
     def roles(self) -> list[Role]:
-        return [Role(name) for name in self.roles_encoded.strip(",").split(",") if name]
+        return decode_roles(self.roles_encoded)
 
     @property
     def strongest_role(self) -> Role | None:

@@ -84,6 +84,12 @@ def key_event_data(api_key: ApiKey, now: datetime) -> dict[str, Any]:
         "scopes": [str(scope) for scope in api_key.scopes],
         "status": str(api_key.status_at(now)),
         "createdBy": global_id("User", api_key.created_by_id) if api_key.created_by_id else None,
+        # The service account the key acts as; null for a user's key.
+        "serviceAccount": (
+            global_id("ServiceAccount", api_key.service_account_id)
+            if api_key.owned_by_service_account and api_key.service_account_id
+            else None
+        ),
         "expiresAt": iso(api_key.expires_at),
         "revokedAt": iso(api_key.revoked_at),
         "disabledAt": iso(api_key.disabled_at),

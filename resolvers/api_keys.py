@@ -36,6 +36,7 @@ from resolvers.key_rules import (
 )
 from resolvers.listing import Condition, Listing, contains, db_value
 from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
+from resolvers.service_accounts import check_may_make_key_for, keys_of, owner_of_new_key
 from resolvers.users import search_term
 
 MAX_USAGE_DAYS = 90
@@ -104,9 +105,13 @@ async def list_api_keys(
     order_by: ApiKeyOrderField | None = None,
     direction: OrderDirection = OrderDirection.DESC,
     with_total: bool = False,
+    service_account_id: int | None = None,
 ) -> Page[ApiKey]:
+    """`service_account_id`: only that service account's keys."""
     now = utcnow()
     conditions = []
+    if service_account_id is not None:
+        conditions.append(keys_of(service_account_id))
     if status is not None:
         conditions.append(_status_condition(status, now))
     if expiring_within_days is not None:
@@ -170,7 +175,10 @@ async def create_api_key(
     permissions: list[str] | None = None,
     remaining: int | None = None,
     refill: Refill | None = None,
+    service_account_id: int | None = None,
 ) -> CreatedApiKey:
+    """The key acts for the caller's owner, or for the service account `service_account_id`
+    (a super-admin's, or that account's own key's, to make: `owner_of_new_key`)."""
     async with audited(actor, AuditAction.API_KEY_CREATE, target_type=AuditTarget.API_KEY) as event:
         name = checked_name(name)
         check_description(description)
@@ -188,6 +196,9 @@ async def create_api_key(
             if refill is None
             else {"amount": refill.amount, "interval": str(refill.interval)},
         }
+        if service_account_id is not None:
+            event.details["serviceAccountId"] = service_account_id
+            check_may_make_key_for(actor, service_account_id)
         expires_at = checked_expiry(expires_at, utcnow(), max_lifetime_days)
         check_rate_limit(rate_limit_per_minute)
         allowed_cidrs_encoded = encode_cidrs(allowed_cidrs)
@@ -201,6 +212,7 @@ async def create_api_key(
 
         new_key = generate_api_key()
         async with in_transaction():
+            owner = await owner_of_new_key(actor, service_account_id)
             api_key = await ApiKey.create(
                 name=name,
                 description=description,
@@ -208,7 +220,7 @@ async def create_api_key(
                 key_prefix=new_key.display_prefix,
                 key_last_four=new_key.last_four,
                 scopes_encoded=encode_scopes(scopes),
-                created_by_id=actor.user.id,
+                **owner,
                 expires_at=expires_at,
                 rate_limit_per_minute=rate_limit_per_minute,
                 allowed_cidrs_encoded=allowed_cidrs_encoded,

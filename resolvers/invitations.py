@@ -148,7 +148,7 @@ async def invite_user(
                     pending_email=email,
                     display_name=display_name,
                     roles_encoded=roles_encoded,
-                    invited_by_id=actor.user.id,
+                    invited_by_id=actor.user_id,
                     token_hash=hash_secret(token),
                     expires_at=now + timedelta(hours=settings.ttl_hours),
                 )

@@ -4,8 +4,9 @@ key: rolling hands out a working secret, and editing can lift a key's limits.
 The refusals are FORBIDDEN with a reason (`extensions.reason`, listed in docs/api-keys.md):
 
 - NOT_KEY_OWNER: the key is not the caller's. A roll is the owner's alone (an admin who
-  could roll a super-admin's key would act as that super-admin); an edit is the owner's or
-  a super-admin's.
+  could roll a super-admin's key would act as that super-admin), or a super-admin's on a
+  service account's key; an edit is the owner's or a super-admin's. A service account's
+  key's owner is the account (and so its keys), never the user who created it.
 - KEY_SCOPE_EXCEEDED: a key acting on another key (or creating one) must hold every scope
   that key has or would have, or a WRITE key could mint itself an ADMIN key.
 - OWN_KEY_LIMITS: a key never changes its own rate limit, allow-list, permissions or
@@ -46,8 +47,14 @@ OWN_KEY_FIELDS = LIMIT_FIELDS | {
 
 
 def owns(actor: Principal, api_key: ApiKey) -> bool:
-    """A key's owner is the user who created it; a key acts as that same user."""
-    return api_key.created_by_id is not None and api_key.created_by_id == actor.user.id
+    """A key's owner is the service account it was made for, else the user who created it;
+    a key acts as that same owner (so a service account's key owns its account's keys)."""
+    if api_key.owned_by_service_account:
+        return (
+            api_key.service_account_id is not None
+            and api_key.service_account_id == actor.service_account_id
+        )
+    return api_key.created_by_id is not None and api_key.created_by_id == actor.user_id
 
 
 def is_own_key(actor: Principal, api_key: ApiKey) -> bool:
@@ -55,8 +62,14 @@ def is_own_key(actor: Principal, api_key: ApiKey) -> bool:
 
 
 def check_may_roll(actor: Principal, api_key: ApiKey) -> None:
-    if not owns(actor, api_key):
-        raise forbidden("Only the key's owner may roll it.", reason=NOT_KEY_OWNER)
+    """The owner's alone, but a super-admin may also roll a service account's key: the
+    account has no person to do it, and its keys are the super-admins' to make."""
+    super_admin_on_account_key = api_key.owned_by_service_account and actor.role == Role.SUPER_ADMIN
+    if not (owns(actor, api_key) or super_admin_on_account_key):
+        raise forbidden(
+            "Only the key's owner (or, for a service account's key, a super-admin) may roll it.",
+            reason=NOT_KEY_OWNER,
+        )
     check_key_holds(actor, api_key.scopes)
     check_key_limits_cover(actor, api_key.rate_limit_per_minute, api_key.allowed_cidrs_encoded)
 

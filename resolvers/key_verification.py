@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-from auth.api_keys import KEY_WITH_OWNER, address_allowed
+from auth.api_keys import address_allowed, find_key_with_owner, key_owner
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.credentials import MAX_CREDENTIAL_LENGTH, known_address
 from auth.principal import Principal
@@ -39,7 +39,7 @@ from core.permission_expressions import (
     satisfies,
 )
 from core.text import UNSAFE_TEXT_RULE, has_unsafe_characters
-from models import ApiKey, ApiKeyStatus, Scope, User, UserStatus
+from models import ApiKey, ApiKeyStatus, Scope, ServiceAccount, User, UserStatus
 from models.key_credits import credits_left, spend_credits
 
 MAX_COST = 1_000_000_000
@@ -152,16 +152,21 @@ class Verification:
         return datetime.fromtimestamp(self.ratelimit.reset_at, tz=UTC)
 
 
-def verified_owner(api_key: ApiKey, owner: User) -> VerifiedOwner:
-    """Who the verified key acts as. Service accounts (issue 15, `svcacct`) extend this."""
+def verified_owner(api_key: ApiKey, owner: User | ServiceAccount | None) -> VerifiedOwner | None:
+    """Who the verified key acts as (`auth.api_keys.key_owner`): the service account it was
+    made for, or the user who created it; None once deleted (its keys are revoked)."""
     del api_key
+    if owner is None:
+        return None
+    if isinstance(owner, ServiceAccount):
+        return VerifiedOwner("SERVICE_ACCOUNT", "ServiceAccount", owner.id, owner.name)
     return VerifiedOwner("USER", "User", owner.id, owner.display_name)
 
 
 def _describe(
     code: str,
     api_key: ApiKey,
-    owner: User,
+    owner: User | ServiceAccount | None,
     now: datetime,
     *,
     window: KeyWindow | None = None,
@@ -226,14 +231,16 @@ async def _verify(
         return Verification(valid=False, code=NOT_FOUND)
     now = utcnow()
     secret_hash = hash_secret(secret)
-    found = await KEY_WITH_OWNER.fetch(
-        secret_hash, secret_hash, KEY_WITH_OWNER.db_value("previous_secret_expires_at", now)
-    )
+    found = await find_key_with_owner(secret_hash, now)
     if found is None:
         return Verification(valid=False, code=NOT_FOUND)
-    api_key, owner = found
+    api_key, owner = found[0], key_owner(*found)
     code = _STATUS_CODES.get(api_key.status_at(now))
-    if code is None and owner.status != UserStatus.ACTIVE:
+    # A deleted owner's keys were revoked with it (REVOKED above); one that somehow was not
+    # names nobody to act as.
+    if code is None and owner is None:
+        return Verification(valid=False, code=NOT_FOUND)
+    if code is None and owner is not None and owner.status != UserStatus.ACTIVE:
         code = DISABLED
     if code is None and not address_allowed(api_key.allowed_cidrs, request.client_address):
         code = IP_BLOCKED

@@ -19,8 +19,11 @@ class KeyRow:
     name: str
     masked_key: str
     status: str
-    owner_email: str | None  # None when the owner was deleted
+    owner_email: str | None  # None when the owner was deleted, or is a service account
     last_used_at: datetime | None
+    # Set for a key a service account owns; the name is None once the account is deleted.
+    owned_by_service_account: bool = False
+    service_account_name: str | None = None
 
 
 def _row(key: ApiKey, now: datetime) -> KeyRow:
@@ -29,15 +32,23 @@ def _row(key: ApiKey, now: datetime) -> KeyRow:
         name=key.name,
         masked_key=key.masked_key,
         status=key.status_at(now).value,
-        owner_email=key.created_by.email if key.created_by is not None else None,
+        owner_email=(
+            key.created_by.email
+            if key.created_by is not None and not key.owned_by_service_account
+            else None
+        ),
         last_used_at=key.last_used_at,
+        owned_by_service_account=key.owned_by_service_account,
+        service_account_name=(
+            key.service_account.name if key.service_account is not None else None
+        ),
     )
 
 
 async def list_keys() -> list[KeyRow]:
     """Every key, oldest first, with its owner."""
     now = utcnow()
-    keys = await ApiKey.all().order_by("id").select_related("created_by")
+    keys = await ApiKey.all().order_by("id").select_related("created_by", "service_account")
     return [_row(key, now) for key in keys]
 
 
@@ -46,10 +57,10 @@ async def find_keys(*, pk: int | None = None, mask: str | None = None) -> list[K
     `key_sweep.find_keys_by_mask`)."""
     now = utcnow()
     if pk is not None:
-        key = await ApiKey.get_or_none(id=pk).select_related("created_by")
+        key = await ApiKey.get_or_none(id=pk).select_related("created_by", "service_account")
         return [_row(key, now)] if key is not None else []
     keys = await key_sweep.find_keys_by_mask(mask or "")
-    await ApiKey.fetch_for_list(keys, "created_by")
+    await ApiKey.fetch_for_list(keys, "created_by", "service_account")
     return [_row(key, now) for key in keys]
 
 

@@ -66,7 +66,7 @@ async def totp_row(user_id: int) -> TotpFactor | None:
 async def throttled(principal: Principal, check: Callable[[], Awaitable[bool]]) -> None:
     """Run one code check as a sign-in attempt: refused while the account or address is
     locked, a wrong code counted as a failure. Raises INVALID_MFA_CODE for a wrong one."""
-    async with password_attempt(principal.user.email, principal.client_address) as attempt:
+    async with password_attempt(principal.person.email, principal.client_address) as attempt:
         if await check():
             await attempt.succeeded()
             return
@@ -90,7 +90,7 @@ async def verify_mfa(
         raise GatehouseError(
             ErrorCode.BAD_USER_INPUT, "Give exactly one of totpCode, recoveryCode and passkey."
         )
-    user = principal.user
+    user = principal.person
     async with audited(
         principal, AuditAction.MFA_VERIFY, target_type=AuditTarget.USER, target_id=user.id
     ) as event:
@@ -162,11 +162,14 @@ async def verify_passkey_factor(principal: Principal, credential: Any) -> None:
     (auth.passkeys). Refused FORBIDDEN, as a wrong code is (the session itself is fine),
     with `reason: "PASSKEY_REFUSED"`; the audit event keeps why."""
     async with audited(
-        principal, AuditAction.MFA_VERIFY, target_type=AuditTarget.USER, target_id=principal.user.id
+        principal,
+        AuditAction.MFA_VERIFY,
+        target_type=AuditTarget.USER,
+        target_id=principal.person.id,
     ) as event:
         try:
             await verify_passkey_for(
-                principal.user, credential, client_address=principal.client_address
+                principal.person, credential, client_address=principal.client_address
             )
         except PasskeyRefused as refusal:
             event.details = {"method": MfaMethod.PASSKEY.value, "why": refusal.why}
@@ -182,7 +185,7 @@ async def reset_mfa(actor: Principal, user_id: int) -> bool:
         target = await User.get_or_none(id=user_id)
         if target is None:
             raise not_found("User")
-        if target.id == actor.user.id:
+        if target.id == actor.user_id:
             raise forbidden("resetMfa is for other users; ask another super-admin.")
     await reset_factors_of(actor, target)
     return True

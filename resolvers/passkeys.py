@@ -37,18 +37,20 @@ ONLY_YOUR_OWN = "Passkeys are seen and changed only by their owner."
 def _session_user(principal: Principal) -> User:
     if principal.session is None:
         raise forbidden("Passkeys are for a signed-in user, not an API key.")
-    return principal.user
+    return principal.person
 
 
 async def list_passkeys(principal: Principal, user_id: int) -> list[Passkey]:
-    if principal.user.id != user_id:
+    if principal.user_id != user_id:
         raise forbidden(ONLY_YOUR_OWN)
     return list(await Passkey.filter(user_id=user_id).order_by("created_at", "id"))
 
 
 async def get_own_passkey(principal: Principal, passkey_id: int) -> Passkey | None:
     """`node` for a Passkey id: null for another user's, as for one that does not exist."""
-    return await Passkey.get_or_none(id=passkey_id, user_id=principal.user.id)
+    if principal.user_id is None:  # a service account's key has no passkeys
+        return None
+    return await Passkey.get_or_none(id=passkey_id, user_id=principal.user_id)
 
 
 async def begin_registration(principal: Principal, webauthn: WebAuthnSettings) -> dict[str, Any]:

@@ -192,7 +192,7 @@ async def logout(principal: Principal) -> bool:
             principal,
             AuditAction.SESSION_LOGOUT,
             target_type=AuditTarget.USER,
-            target_id=principal.user.id,
+            target_id=principal.person.id,
         )
     return True
 
@@ -204,10 +204,10 @@ async def change_password(principal: Principal, current_password: str, new_passw
     session = principal.session
     if session is None:
         raise forbidden("changePassword is for a signed-in user, not an API key.")
-    check_password(new_password, principal.user.email)
+    check_password(new_password, principal.person.email)
     await _verify_current_password(principal, current_password)
     new_hash = await hash_password(new_password)
-    user = principal.user
+    user = principal.person
     async with in_transaction():
         await User.filter(id=user.id).update(
             password_hash=new_hash, must_change_password=False, updated_at=utcnow()
@@ -228,7 +228,7 @@ async def _verify_current_password(principal: Principal, current_password: str) 
     """The one place changePassword checks a password: throttling of guesses (as for
     `login`) belongs here. A wrong password is FORBIDDEN, not UNAUTHENTICATED: the session
     is still valid, and clients treat UNAUTHENTICATED as "sign in again"."""
-    user = await User.get_or_none(id=principal.user.id)
+    user = await User.get_or_none(id=principal.person.id)
     if user is None:  # deleted since this request was authenticated
         raise unauthenticated()
     # Guesses at the current password are throttled with the sign-in's own counters.

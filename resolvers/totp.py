@@ -30,7 +30,7 @@ async def begin_totp_enrollment(principal: Principal) -> TotpEnrollment:
     """A new secret every time (the previous pending one stops counting); it becomes the
     user's factor once a code from it is confirmed."""
     session_of(principal)
-    user = principal.user
+    user = principal.person
     async with audited(
         principal,
         AuditAction.MFA_TOTP_ENROLLMENT_BEGIN,
@@ -59,7 +59,7 @@ async def confirm_totp_enrollment(principal: Principal, code: str) -> list[str]:
     """Turns the pending secret into the user's factor, counts as verifying it on this
     session (lifting MFA_ENROLLMENT_REQUIRED) and answers ten new recovery codes, once."""
     session = session_of(principal)
-    user = principal.user
+    user = principal.person
     async with audited(
         principal, AuditAction.MFA_TOTP_ENABLE, target_type=AuditTarget.USER, target_id=user.id
     ) as event:
@@ -106,7 +106,7 @@ async def _replace_recovery_codes(user_id: int) -> list[str]:
 async def regenerate_recovery_codes(principal: Principal) -> list[str]:
     """Ten new codes; every earlier one stops working. Needs a factor (and step-up)."""
     session_of(principal)
-    user = principal.user
+    user = principal.person
     async with audited(
         principal,
         AuditAction.MFA_RECOVERY_CODES_REGENERATE,
@@ -130,7 +130,7 @@ async def disable_totp(principal: Principal) -> bool:
     """False when TOTP was not enabled. The recovery codes go too when no other factor is
     left; a role that requires a factor then restricts the user's sessions to enrolment."""
     session = session_of(principal)
-    user = principal.user
+    user = principal.person
     async with (
         audited(
             principal, AuditAction.MFA_TOTP_DISABLE, target_type=AuditTarget.USER, target_id=user.id

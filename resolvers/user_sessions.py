@@ -48,7 +48,7 @@ def may_see(actor: Principal, session: Session) -> bool:
     """Its owner, or a super-admin; never through an API key."""
     if actor.api_key is not None:
         return False
-    return actor.role == Role.SUPER_ADMIN or session.user_id == actor.user.id
+    return actor.role == Role.SUPER_ADMIN or session.user_id == actor.user_id
 
 
 async def end_session(actor: Principal, session_id: int) -> bool:
@@ -78,13 +78,13 @@ async def end_other_sessions(actor: Principal) -> int:
         actor,
         AuditAction.SESSION_END_OTHERS,
         target_type=AuditTarget.USER,
-        target_id=actor.user.id,
+        target_id=actor.user_id,
     ) as event:
         if actor.session is None:
             raise forbidden(FOR_PEOPLE)
         async with in_transaction():
             ended = (
-                await Session.filter(user_id=actor.user.id).exclude(id=actor.session.id).delete()
+                await Session.filter(user_id=actor.person.id).exclude(id=actor.session.id).delete()
             )
             event.details = {"sessionsEnded": ended}
             await event.record()

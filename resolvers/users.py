@@ -19,7 +19,7 @@ from auth.runtime import hash_password, lift_lock
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from core.text import UNSAFE_TEXT_RULE, has_invisible_characters, has_unsafe_characters
-from models import ApiKey, Role, Session, User, UserStatus
+from models import ApiKey, KeyOwnerType, Role, Session, User, UserStatus
 from models.users import encode_roles, holds_role
 from resolvers.listing import Condition, Listing, contains, holds_text
 from resolvers.pagination import OrderDirection, Ordering, Page, PageRequest, SortColumn, paginate
@@ -274,7 +274,7 @@ async def reset_password(
         actor, AuditAction.USER_RESET_PASSWORD, target_type=AuditTarget.USER, target_id=user_id
     ):
         target = await _require_user(user_id)
-        if target.id == actor.user.id:
+        if target.id == actor.user_id:
             raise forbidden("resetPassword is for other users; ask another super-admin.")
     return await set_password(actor, target, new_password, temporary=temporary)
 
@@ -312,15 +312,18 @@ async def delete_user(actor: Principal, user_id: int) -> int:
     ):
         target = await _require_user(user_id)
         event.details = {"email": target.email}
-        if target.id == actor.user.id:
+        if target.id == actor.user_id:
             raise forbidden("You cannot delete yourself.")
         if target.is_super_admin and target.is_active:
             await _ensure_another_active_super_admin(target)
         now = utcnow()
         # Locked by id, the order group commit locks key rows in (auth/call_counter.py), so
-        # this and a batch counting calls of these keys queue rather than deadlock.
+        # this and a batch counting calls of these keys queue rather than deadlock. Keys the
+        # user made for a service account are the account's: they go on working.
         keys = await (
-            ApiKey.filter(created_by_id=target.id, revoked_at__isnull=True)
+            ApiKey.filter(
+                created_by_id=target.id, owner_type=KeyOwnerType.USER, revoked_at__isnull=True
+            )
             .order_by("id")
             .select_for_update()
         )

@@ -31,6 +31,7 @@ from schema.observability import OperationRecorder, tracing_extension
 from schema.passkeys import PasskeyMutation
 from schema.read_rules import apply_read_rules
 from schema.scalars import SCALAR_OVERRIDES
+from schema.service_accounts import ServiceAccountMutation, ServiceAccountQuery
 from schema.sessions import SessionMutation, SessionQuery
 from schema.subscriptions import Subscription
 from schema.text_inputs import check_text_inputs
@@ -46,6 +47,7 @@ Query = merge_types(
         SessionQuery,
         UserSessionQuery,
         UserQuery,
+        ServiceAccountQuery,
         ApiKeyQuery,
         MetricsQuery,
         UsageQuery,
@@ -66,6 +68,7 @@ Mutation = merge_types(
         UserSessionMutation,
         MfaMutation,
         UserMutation,
+        ServiceAccountMutation,
         ApiKeyMutation,
         KeyChangeMutation,
         KeyVerificationMutation,

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Union, cast
 
 import strawberry
 from strawberry import relay
 
 from auth.audit import AuditAction, AuditTarget
 from core.clock import utcnow
-from core.enums import RefillInterval, Scope
+from core.enums import KeyOwnerType, RefillInterval, Scope
 from resolvers import api_keys
 from resolvers.key_rules import Refill
 from resolvers.pagination import OrderDirection
@@ -22,7 +22,7 @@ from schema.enums import (
     RefillIntervalEnum,
     ScopeEnum,
 )
-from schema.ids import API_KEY, ApiKeyId, global_id, pk_of, require_pk
+from schema.ids import API_KEY, SERVICE_ACCOUNT, ApiKeyId, global_id, pk_of, require_pk
 from schema.pagination import (
     After,
     Before,
@@ -44,7 +44,16 @@ from schema.usage_series import (
 )
 from schema.users import UserType
 
+if TYPE_CHECKING:
+    from schema.service_accounts import ServiceAccountType
+
 Info = strawberry.Info[Context, None]
+
+# schema.service_accounts lists an account's keys, so its type is named here lazily, and
+# written out where it is returned: Strawberry does not resolve it through an alias.
+KeyOwner = Union[  # noqa: UP007 - a lazy member cannot stand in an `|` union
+    UserType, Annotated["ServiceAccountType", strawberry.lazy("schema.service_accounts")]
+]
 
 
 @strawberry.type(description="An API key's calls on one UTC day.")
@@ -73,8 +82,9 @@ class KeyRefillInput:
 
 @strawberry.type(
     name="ApiKey",
-    description="A credential for automation: acts as the user who created it, narrowed by "
-    "its scopes. The key itself is never stored, only its hash.",
+    description="A credential for automation: acts as its owner (the user who created it, or "
+    "the service account it was made for), narrowed by its scopes. The key itself is never "
+    "stored, only its hash.",
 )
 class ApiKeyType(relay.Node):
     id: relay.NodeID[int]
@@ -117,6 +127,8 @@ class ApiKeyType(relay.Node):
     )
     refill: KeyRefill | None = strawberry.field(description="Null: credits never come back.")
     created_by_id: strawberry.Private[int | None]
+    owner_type: strawberry.Private[KeyOwnerType]
+    service_account_id: strawberry.Private[int | None]
     # Set when the key's row came with its creator's (the listing joins them), which saves
     # the loader's statement.
     creator: strawberry.Private[User | None] = None
@@ -151,14 +163,20 @@ class ApiKeyType(relay.Node):
                 refilled_at=api_key.refilled_at,
             ),
             created_by_id=api_key.created_by_id,
+            owner_type=api_key.owner_type,
+            service_account_id=api_key.service_account_id,
             creator=getattr(api_key, "_created_by", None),
         )
 
     @strawberry.field(
         extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)],
-        description="Null once that user is deleted. Needs the permission of `users`.",
+        description="Null once that user is deleted, or when a service account's key made "
+        "it. Needs the permission of `users`.",
     )
     def created_by(self, info: Info) -> UserType | None:
+        return self._creator(info)
+
+    def _creator(self, info: Info) -> UserType | None:
         # Not async: on a listing the creator came with the page, and an async resolver
         # would cost a task per key (a tenth of the listing's time in py-spy). Otherwise
         # the loader's awaitable is returned, which graphql-core awaits like a coroutine.
@@ -172,6 +190,33 @@ class ApiKeyType(relay.Node):
     async def _load_creator(info: Info, user_id: int) -> UserType | None:
         user = await info.context.loaders.user_by_id.load(user_id)
         return UserType.from_model(user) if user else None
+
+    @strawberry.field(
+        extensions=[allow(SUPER_ADMIN, ADMIN, scope=Scope.READ)],
+        description="Whom the key acts for: the user who created it, or the service account "
+        "it was made for (which outlives that user). Null once the owner is deleted. Needs "
+        "the permission of `users`.",
+    )
+    def owner(
+        self, info: Info
+    ) -> (
+        Annotated[
+            Union[  # noqa: UP007 - as KeyOwner
+                UserType,
+                Annotated[ServiceAccountType, strawberry.lazy("schema.service_accounts")],
+            ],
+            strawberry.union(
+                "KeyOwner", description="Whom an API key acts for: a user, or a service account."
+            ),
+        ]
+        | None
+    ):
+        # Not async, as `createdBy`: a user's key's owner usually came with the page.
+        if self.owner_type == KeyOwnerType.SERVICE_ACCOUNT:
+            if self.service_account_id is None:
+                return None
+            return cast(KeyOwner | None, _load_account(info, self.service_account_id))
+        return self._creator(info)
 
     @strawberry.field(
         description="Calls per UTC day, oldest first, zero days included; 1 <= days <= 90."
@@ -197,6 +242,13 @@ class ApiKeyType(relay.Node):
         group_by: GroupBy = (),  # type: ignore[assignment]  # printed as []
     ) -> list[UsageBucket]:
         return await series(from_, to, granularity, group_by, self.id)
+
+
+async def _load_account(info: Info, account_id: int) -> ServiceAccountType | None:
+    from schema.service_accounts import ServiceAccountType  # it imports this module
+
+    account = await info.context.loaders.service_account_by_id.load(account_id)
+    return ServiceAccountType.from_model(account) if account else None
 
 
 @strawberry.input(description="Narrows `apiKeys`; every criterion given must match.")
@@ -257,6 +309,13 @@ class CreateApiKeyInput:
     )
     refill: KeyRefillInput | None = strawberry.field(
         default=None, description="Sets `remaining` back to an amount each UTC day or month."
+    )
+    service_account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Make the key for this service account: it acts as the account and "
+        "outlives its creator. A super-admin's to give (FORBIDDEN, reason "
+        "SUPER_ADMIN_REQUIRED); null makes it for the caller's owner (a service account's "
+        "key makes keys for its own account).",
     )
 
 
@@ -354,6 +413,11 @@ class ApiKeyMutation:
             remaining=input.remaining,
             refill=input.refill.to_refill() if input.refill else None,
             max_lifetime_days=info.context.settings.max_key_lifetime_days,
+            service_account_id=(
+                None
+                if input.service_account_id is None
+                else require_pk(input.service_account_id, SERVICE_ACCOUNT)
+            ),
         )
         return CreateApiKeyPayload(
             api_key=ApiKeyType.from_model(created.api_key), secret=created.secret

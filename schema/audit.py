@@ -11,7 +11,15 @@ from core.errors import bad_input
 from resolvers import audit
 from resolvers.rows import AuditEvent
 from schema.context import Context
-from schema.ids import API_KEY, INVITATION, SESSION, USER, decode_global_id, global_id
+from schema.ids import (
+    API_KEY,
+    INVITATION,
+    SERVICE_ACCOUNT,
+    SESSION,
+    USER,
+    decode_global_id,
+    global_id,
+)
 from schema.pagination import (
     After,
     Before,
@@ -26,11 +34,17 @@ from schema.permissions import SUPER_ADMIN, allow
 Info = strawberry.Info[Context, None]
 
 
-_TYPE_NAMES = {"user": USER, "api_key": API_KEY, "session": SESSION, "invitation": INVITATION}
+_TYPE_NAMES = {
+    "user": USER,
+    "api_key": API_KEY,
+    "session": SESSION,
+    "invitation": INVITATION,
+    "service_account": SERVICE_ACCOUNT,
+}
 
 
 def _id(kind: str | None, pk: int | None) -> strawberry.ID | None:
-    """A user's or key's global id, as everywhere else in the API."""
+    """A user's, key's or service account's global id, as everywhere else in the API."""
     if pk is None or kind not in _TYPE_NAMES:
         return None
     return global_id(_TYPE_NAMES[kind], pk)
@@ -42,7 +56,7 @@ def _filter_pk(name: str, value: strawberry.ID | None) -> int | None:
         return None
     decoded = decode_global_id(value)
     if decoded is None:
-        raise bad_input(f"`{name}` is not the id of a user or an API key.")
+        raise bad_input(f"`{name}` is not the id of a user, an API key or a service account.")
     return decoded[1]
 
 
@@ -65,10 +79,11 @@ class AuditEventType:
     )
     action: str = strawberry.field(description='Named "<target type>.<verb>", e.g. "user.create".')
     target_type: str | None = strawberry.field(
-        description='One of "user", "api_key", "session", "invitation".'
+        description='One of "user", "api_key", "session", "invitation", "service_account".'
     )
     target_id: strawberry.ID | None = strawberry.field(
-        description="The global id of the user or key acted on; null when there is none."
+        description="The global id of the user, key or service account acted on; null when "
+        "there is none."
     )
     outcome: str = strawberry.field(description='Either "OK" or the error code of the refusal.')
     details: JSON | None = strawberry.field(
@@ -100,7 +115,7 @@ class AuditFilter:
         default=None, description='The exact action, e.g. "user.delete".'
     )
     target_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Events on this user or key (a global id)."
+        default=None, description="Events on this user, key or service account (a global id)."
     )
     outcome: str | None = strawberry.field(
         default=None, description='Either "OK" or an error code.'

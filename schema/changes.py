@@ -35,7 +35,7 @@ from auth.audit import AuditAction, AuditTarget, audited
 from auth.mfa import require_step_up
 from auth.principal import Principal
 from auth.signals import Signal, SignalBus
-from schema.ids import API_KEY, INVITATION, PASSKEY, SESSION, USER, pk_of
+from schema.ids import API_KEY, INVITATION, PASSKEY, SERVICE_ACCOUNT, SESSION, USER, pk_of
 
 _ID_TYPES = {
     AuditTarget.USER: USER,
@@ -43,6 +43,7 @@ _ID_TYPES = {
     AuditTarget.PASSKEY: PASSKEY,
     AuditTarget.SESSION: SESSION,
     AuditTarget.INVITATION: INVITATION,
+    AuditTarget.SERVICE_ACCOUNT: SERVICE_ACCOUNT,
 }
 
 
@@ -121,7 +122,8 @@ def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[
     if target is not None:
         signals.append(Signal(str(target.type), target_id))
     if isinstance(actor, Principal):
-        signals.append(Signal(signals_module.USER, actor.user.id))
+        if actor.user_id is not None:
+            signals.append(Signal(signals_module.USER, actor.user_id))
         if actor.session is not None:
             signals.append(Signal(signals_module.SESSION, actor.session.id))
     bus.publish_all(signals)

@@ -1,7 +1,7 @@
 """Global, opaque IDs: the one place where an `ID` argument becomes a row's primary key.
 
-Every `User`, `ApiKey` and `Invitation` id in the API is Relay's global ID, base64 of "<Type>:<pk>"
-(`strawberry.relay` writes them on the way out). A User id and an ApiKey id never
+Every `User`, `ApiKey`, `Invitation` and `ServiceAccount` id in the API is Relay's global
+ID, base64 of "<Type>:<pk>" (`strawberry.relay` writes them on the way out). Ids of two types never
 collide, and a client must treat them as opaque. Every operation that takes an id decodes
 it here: a malformed id, or the id of another type, is "no such row" — null for a lookup,
 NOT_FOUND for a mutation — never INTERNAL.
@@ -20,6 +20,7 @@ from core.errors import not_found
 USER = "User"
 API_KEY = "ApiKey"
 PASSKEY = "Passkey"
+SERVICE_ACCOUNT = "ServiceAccount"
 SESSION = "Session"
 INVITATION = "Invitation"
 _WHAT = {
@@ -28,6 +29,7 @@ _WHAT = {
     PASSKEY: "Passkey",
     SESSION: "Session",
     INVITATION: "Invitation",
+    SERVICE_ACCOUNT: "Service account",
 }
 _MAX_PK = 2**63 - 1
 
@@ -71,4 +73,7 @@ SessionId = Annotated[strawberry.ID, strawberry.argument(description="A Session'
 PasskeyId = Annotated[strawberry.ID, strawberry.argument(description="A Passkey's global id.")]
 InvitationId = Annotated[
     strawberry.ID, strawberry.argument(description="An Invitation's global id.")
+]
+ServiceAccountId = Annotated[
+    strawberry.ID, strawberry.argument(description="A ServiceAccount's global id.")
 ]

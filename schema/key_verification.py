@@ -68,7 +68,9 @@ class VerifyKeyResult:
     )
     key_id: strawberry.ID | None = strawberry.field(description="Null with NOT_FOUND.")
     name: str | None = strawberry.field(description="The key's name; null with NOT_FOUND.")
-    owner: VerifyKeyOwner | None = strawberry.field(description="Null with NOT_FOUND.")
+    owner: VerifyKeyOwner | None = strawberry.field(
+        description="Null with NOT_FOUND, and for a revoked key whose owner was deleted."
+    )
     scopes: list[ScopeEnum] = strawberry.field(description="The key's scopes on Gatehouse.")
     permissions: list[str] = strawberry.field(description="The key's permission strings.")
     expires_at: datetime | None = strawberry.field(description="Null means never.")

@@ -11,13 +11,19 @@ from core.enums import MfaMethod
 from resolvers.api_keys import api_keys_by_ids, usage_by_key
 from resolvers.invitations import invitations_by_ids
 from resolvers.mfa import methods_by_user_ids
-from resolvers.rows import ApiKey, Invitation, User
+from resolvers.rows import ApiKey, Invitation, ServiceAccount, User
+from resolvers.service_accounts import service_accounts_by_ids
 from resolvers.users import users_by_ids
 
 
 class UserByIdLoader(DataLoader[int, User | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=users_by_ids)
+
+
+class ServiceAccountByIdLoader(DataLoader[int, ServiceAccount | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=service_accounts_by_ids)
 
 
 class ApiKeyByIdLoader(DataLoader[int, ApiKey | None]):
@@ -60,5 +66,8 @@ class Loaders:
     user_by_id: UserByIdLoader = field(default_factory=UserByIdLoader)
     api_key_by_id: ApiKeyByIdLoader = field(default_factory=ApiKeyByIdLoader)
     api_key_usage: ApiKeyUsageLoader = field(default_factory=ApiKeyUsageLoader)
+    service_account_by_id: ServiceAccountByIdLoader = field(
+        default_factory=ServiceAccountByIdLoader
+    )
     invitation_by_id: InvitationByIdLoader = field(default_factory=InvitationByIdLoader)
     mfa_methods_by_user: MfaMethodsByUserLoader = field(default_factory=MfaMethodsByUserLoader)

@@ -1,8 +1,8 @@
-"""Relay's `node` and `nodes`: any User, ApiKey, (one's own) Passkey, Session or
-Invitation by its global id, with the permissions of `user` and `apiKey` (a User needs a
-role that may read users; an ApiKey any role; a Passkey is null for anyone but its owner),
-of `User.sessions` (a Session: its user's own, or a super-admin's) and of `invitations` (an
-Invitation: SUPER_ADMIN)."""
+"""Relay's `node` and `nodes`: any User, ApiKey, ServiceAccount, (one's own) Passkey,
+Session or Invitation by its global id, with the permissions of `user`, `apiKey` and
+`serviceAccount` (a User or a ServiceAccount needs a role that may read users; an ApiKey any
+role; a Passkey is null for anyone but its owner), of `User.sessions` (a Session: its user's
+own, or a super-admin's) and of `invitations` (an Invitation: SUPER_ADMIN)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,19 @@ from core.enums import Scope
 from core.errors import GatehouseError, bad_input
 from schema.api_keys import ApiKeyType
 from schema.context import Context
-from schema.ids import API_KEY, INVITATION, PASSKEY, SESSION, USER, decode_global_id
+from schema.ids import (
+    API_KEY,
+    INVITATION,
+    PASSKEY,
+    SERVICE_ACCOUNT,
+    SESSION,
+    USER,
+    decode_global_id,
+)
 from schema.invitations import invitation_node
 from schema.passkeys import passkey_node
 from schema.permissions import EVERY_ROLE, allow
+from schema.service_accounts import SERVICE_ACCOUNT_READ_RULE, ServiceAccountType
 from schema.user_sessions import session_node
 from schema.users import USER_READ_RULE, UserType
 
@@ -46,6 +55,10 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     if type_name == PASSKEY:
         # Only the caller's own: another user's is as absent as one that never was.
         return await passkey_node(info, pk)
+    if type_name == SERVICE_ACCOUNT:
+        SERVICE_ACCOUNT_READ_RULE.require(info.context.actor)
+        account = await loaders.service_account_by_id.load(pk)
+        return ServiceAccountType.from_model(account) if account else None
     if type_name == INVITATION:
         return await invitation_node(info, pk)
     return None
@@ -55,12 +68,12 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
 class NodeQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],
-        description="The User, ApiKey, own Passkey, Session or Invitation with this global id; "
-        "null when the id is malformed or names nothing. A User id needs the SUPER_ADMIN or "
-        "ADMIN role (FORBIDDEN otherwise), as `user` does; a Session id a session (FORBIDDEN "
-        "with an API key), and is null unless the session is the caller's own or the caller "
-        "is a SUPER_ADMIN; an Invitation id SUPER_ADMIN (FORBIDDEN otherwise), as "
-        "`invitations`.",
+        description="The User, ApiKey, ServiceAccount, own Passkey, Session or Invitation "
+        "with this global id; null when the id is malformed or names nothing. A User or "
+        "ServiceAccount id needs the SUPER_ADMIN or ADMIN role (FORBIDDEN otherwise), as "
+        "`user` does; a Session id a session (FORBIDDEN with an API key), and is null unless "
+        "the session is the caller's own or the caller is a SUPER_ADMIN; an Invitation id "
+        "SUPER_ADMIN (FORBIDDEN otherwise), as `invitations`.",
     )
     async def node(
         self,

@@ -49,8 +49,9 @@ class OperationRecorder(SchemaExtension):
                 record.principal_id = str(actor.api_key.id)
             else:
                 record.principal_kind = "user"
-                record.principal_id = str(actor.user.id)
-            record.user_id = str(actor.user.id)
+                record.principal_id = str(actor.user_id)
+            # None for a service account's key: no person is behind it.
+            record.user_id = None if actor.user_id is None else str(actor.user_id)
         errors = _errors(context.result) or context.pre_execution_errors or []
         record.outcome = str((with_code(errors[0]).extensions or {})["code"]) if errors else "OK"
 

@@ -64,7 +64,7 @@ class ReadRule:
         """Whether the actor may read the rows of the user `owner_id`."""
         if not self.allows(actor):
             return False
-        return self.owner_of is None or actor.role in self.every_row or owner_id == actor.user.id
+        return self.owner_of is None or actor.role in self.every_row or owner_id == actor.user_id
 
 
 _RULES: dict[type, ReadRule] = {}

@@ -51,10 +51,12 @@ def login_payload(result: sessions.LoginResult) -> LoginPayload:
 class SessionQuery:
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ), own_user()],
-        description="The signed-in user, or the owner of the API key.",
+        description="The signed-in user, or the user who owns the API key. A service "
+        "account's key has no user: FORBIDDEN, reason SERVICE_ACCOUNT_KEY (read "
+        "`currentApiKey { owner }` instead).",
     )
     async def me(self, info: Info) -> UserType:
-        return UserType.from_model(info.context.principal.user)
+        return UserType.from_model(info.context.principal.person)
 
 
 @strawberry.type

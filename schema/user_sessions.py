@@ -105,7 +105,7 @@ class UserSessionQuery:
         "sessions only: an API key is FORBIDDEN.",
     )
     async def my_sessions(self, info: Info) -> list[SessionType]:
-        return await sessions_of(info, info.context.principal.user.id)
+        return await sessions_of(info, info.context.principal.person.id)
 
 
 @strawberry.type

@@ -11,11 +11,11 @@ from httpx import AsyncClient
 from strawberry.types.base import get_object_definition
 
 from auth.audit import AuditAction
-from models import ApiKey, AuditEvent, Role, Scope, User
+from models import ApiKey, AuditEvent, Role, Scope, ServiceAccount, User
 from schema import Mutation
 from schema.changes import change_of
 from schema.ids import INVITATION, global_id
-from tests.support.factories import gid, make_api_key, make_user
+from tests.support.factories import gid, make_api_key, make_service_account, make_user
 from tests.support.graphql import error_codes, graphql, login
 from tests.support.paths import ROOT
 
@@ -77,6 +77,11 @@ DOCUMENTS: dict[str, str] = {
     "enable_key": "mutation($id: ID!) { enableKey(id: $id) { id } }",
     "verify_api_key": """mutation {
         verifyApiKey(input: {key: "gk_not_a_key"}) { valid code } }""",
+    "create_service_account": """mutation {
+        createServiceAccount(input: {name: "bots", roles: [READ_ONLY]}) { id } }""",
+    "update_service_account": """mutation($id: ID!) {
+        updateServiceAccount(id: $id, input: {name: "renamed"}) { id } }""",
+    "delete_service_account": "mutation($id: ID!) { deleteServiceAccount(id: $id) }",
     "reset_mfa": "mutation($id: ID!) { resetMfa(userId: $id) }",
 }
 # Mutations every signed-in person may call on their own account: only a key is refused.
@@ -99,18 +104,33 @@ TARGETS_A_KEY = {
     "disable_key",
     "enable_key",
 }
+TARGETS_AN_ACCOUNT = {"update_service_account", "delete_service_account"}
 TARGETS_AN_INVITATION = {"resend_invitation", "revoke_invitation"}
-CREATIONS = {"create_user", "create_api_key", "verify_api_key", "invite_user"}
+CREATIONS = {
+    "create_user",
+    "create_api_key",
+    "verify_api_key",
+    "invite_user",
+    "create_service_account",
+}
 # Refused before any row is read, so the invitation need not exist.
 INVITATION_PK = 4242
 
 
-def _variables(name: str, target: User, target_key: ApiKey) -> dict[str, Any]:
+def _target_of(name: str, target: User, target_key: ApiKey, account: ServiceAccount) -> Any:
+    if name in TARGETS_A_KEY:
+        return target_key
+    return account if name in TARGETS_AN_ACCOUNT else target
+
+
+def _variables(
+    name: str, target: User, target_key: ApiKey, account: ServiceAccount
+) -> dict[str, Any]:
     if name in CREATIONS:
         return {}
     if name in TARGETS_AN_INVITATION:
         return {"id": global_id(INVITATION, INVITATION_PK)}
-    return {"id": gid(target_key if name in TARGETS_A_KEY else target)}
+    return {"id": gid(_target_of(name, target, target_key, account))}
 
 
 def _target_pk(name: str, target: User, target_key: ApiKey) -> int:
@@ -134,19 +154,20 @@ async def _refused_events(actor_type: str, actor_id: int, action: str) -> list[A
     )
 
 
-async def _world(super_admin: User) -> tuple[User, ApiKey]:
+async def _world(super_admin: User) -> tuple[User, ApiKey, ServiceAccount]:
     target = await make_user(roles=(Role.READ_ONLY,), email="target@example.com")
     target_key, _ = await make_api_key(super_admin, scopes=(Scope.READ, Scope.WRITE))
-    return target, target_key
+    account = await make_service_account(super_admin, roles=(Role.ADMIN,))
+    return target, target_key, account
 
 
 @pytest.mark.parametrize("name", list(DOCUMENTS))
 async def test_read_only_user_refused_on_any_mutation_leaves_a_forbidden_event(
     client: AsyncClient, super_admin: User, name: str
 ) -> None:
-    target, target_key = await _world(super_admin)
+    target, target_key, account = await _world(super_admin)
     reader = await make_user(roles=(Role.READ_ONLY,))
-    variables = _variables(name, target, target_key)
+    variables = _variables(name, target, target_key, account)
 
     body = await graphql(client, DOCUMENTS[name], variables, token=await login(client, reader))
 
@@ -156,16 +177,19 @@ async def test_read_only_user_refused_on_any_mutation_leaves_a_forbidden_event(
     (event,) = await _refused_events("user", reader.id, str(change.action))
     assert event.target_type == str(change.target.type if change.target else None)
     if change.target is not None and change.target.argument is not None:
-        assert event.target_id == _target_pk(name, target, target_key)
+        if name in TARGETS_AN_INVITATION:
+            assert event.target_id == INVITATION_PK
+        else:
+            assert event.target_id == _target_of(name, target, target_key, account).id
 
 
 @pytest.mark.parametrize("name", [*DOCUMENTS, *FOR_EVERY_PERSON])
 async def test_read_key_refused_on_any_mutation_leaves_a_forbidden_event(
     client: AsyncClient, super_admin: User, name: str
 ) -> None:
-    target, target_key = await _world(super_admin)
+    target, target_key, account = await _world(super_admin)
     read_key, secret = await make_api_key(super_admin, scopes=(Scope.READ,))
-    variables = _variables(name, target, target_key) if name in DOCUMENTS else {}
+    variables = _variables(name, target, target_key, account) if name in DOCUMENTS else {}
 
     body = await graphql(client, {**DOCUMENTS, **FOR_EVERY_PERSON}[name], variables, token=secret)
 
@@ -179,7 +203,7 @@ async def test_read_key_refused_on_any_mutation_leaves_a_forbidden_event(
 async def test_refused_mutation_changes_nothing_but_the_log(
     client: AsyncClient, super_admin: User
 ) -> None:
-    _target, target_key = await _world(super_admin)
+    _target, target_key, _account = await _world(super_admin)
     reader = await make_user(roles=(Role.READ_ONLY,))
 
     body = await graphql(

@@ -89,11 +89,13 @@ async def test_signals_about_other_rows_wake_no_message(db: None, runtime: Runti
 
 async def test_a_deactivated_owner_ends_the_subscription(db: None, runtime: Runtime) -> None:
     caller = await principal()
+    owner = caller.user
+    assert owner is not None
     stream = watch(caller, runtime, about(signals.API_KEY), "t")
     await anext(stream)
-    caller.user.status = UserStatus.INACTIVE
-    await caller.user.save(update_fields=["status"])
-    runtime.signals.publish(signals.USER, caller.user.id)
+    owner.status = UserStatus.INACTIVE
+    await owner.save(update_fields=["status"])
+    runtime.signals.publish(signals.USER, owner.id)
     with pytest.raises(GatehouseError) as ended:
         await anext(stream)
     assert ended.value.code == ErrorCode.UNAUTHENTICATED

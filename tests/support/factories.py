@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from auth.principal import Principal
-from models import ApiKey, Role, Scope, User, UserStatus
-from resolvers import api_keys, users
+from models import ApiKey, Role, Scope, ServiceAccount, User, UserStatus
+from resolvers import api_keys, service_accounts, users
 from resolvers.key_rules import Refill
-from schema.ids import API_KEY, USER, decode_global_id, global_id
+from schema.ids import API_KEY, SERVICE_ACCOUNT, USER, decode_global_id, global_id
 
 # Every password a test sets passes the policy (auth/password_policy.py): at least 12
 # characters, not common, not containing the email's local part.
@@ -46,12 +46,15 @@ async def make_api_key(
     scopes: tuple[Scope, ...] = (Scope.READ,),
     name: str = "automation",
     expires_at: datetime | None = None,
+    service_account: ServiceAccount | None = None,
     rate_limit_per_minute: int | None = None,
     allowed_cidrs: list[str] | None = None,
     permissions: list[str] | None = None,
     remaining: int | None = None,
     refill: Refill | None = None,
 ) -> tuple[ApiKey, str]:
+    """A key `owner` makes: for themselves, or for `service_account` (then `owner` must be
+    a super-admin, as the API requires)."""
     created = await api_keys.create_api_key(
         Principal(user=owner),
         name=name,
@@ -62,8 +65,24 @@ async def make_api_key(
         permissions=permissions,
         remaining=remaining,
         refill=refill,
+        service_account_id=None if service_account is None else service_account.id,
     )
     return created.api_key, created.secret
+
+
+async def make_service_account(
+    creator: User,
+    *,
+    roles: tuple[Role, ...] = (Role.READ_ONLY,),
+    name: str | None = None,
+    description: str | None = None,
+) -> ServiceAccount:
+    return await service_accounts.create_service_account(
+        Principal(user=creator),
+        name=name or f"robot {next(_counter)}",
+        description=description,
+        roles=list(roles),
+    )
 
 
 def password_of_length(length: int) -> str:
@@ -73,8 +92,10 @@ def password_of_length(length: int) -> str:
     return (words * (length // len(words) + 1))[:length]
 
 
-def gid(row: User | ApiKey) -> str:
+def gid(row: User | ApiKey | ServiceAccount) -> str:
     """The API's global id of a row, as `id` fields show it and id arguments take it."""
+    if isinstance(row, ServiceAccount):
+        return global_id(SERVICE_ACCOUNT, row.id)
     return global_id(USER if isinstance(row, User) else API_KEY, row.id)
 
 
