@@ -12,10 +12,10 @@ work=$(mktemp -d)
 start() { # name dir port
   mkdir -p $work/$1
   (cd $work/$1 && env -i PATH=$PATH PYTHONPATH=$2 GATEHOUSE_ENV=production DATABASE_URL=sqlite://$work/$1/db.sqlite3 \
-     ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD='benchmark admin password' PORT=$3 LOG_LEVEL=warning \
+     ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD='the admin of a load test' PORT=$3 LOG_LEVEL=warning \
      taskset -c 0 $2/.venv/bin/python -m gatehouse serve > $work/$1/log 2>&1 & echo $! > $work/$1/pid)
   for i in $(seq 60); do curl -s localhost:$3/healthz >/dev/null && break; sleep 0.5; done
-  token=$(curl -s localhost:$3/graphql -H 'content-type: application/json' -d '{"query":"mutation { login(email: \"bench@example.com\", password: \"benchmark admin password\") { token } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["token"])')
+  token=$(curl -s localhost:$3/graphql -H 'content-type: application/json' -d '{"query":"mutation { login(email: \"bench@example.com\", password: \"the admin of a load test\") { token } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["token"])')
   curl -s localhost:$3/graphql -H 'content-type: application/json' -H "Authorization: Bearer $token" -d '{"query":"mutation { createApiKey(input: {name: \"bench\", scopes: [READ]}) { secret } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createApiKey"]["secret"])' > $work/$1/secret
 }
 start base $BASE 18101

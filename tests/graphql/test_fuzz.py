@@ -29,7 +29,7 @@ from tests.support.paths import ROOT
 pytestmark = pytest.mark.fuzz
 
 ADMIN_EMAIL = "fuzz@example.com"
-ADMIN_PASSWORD = "a long enough fuzzing password"
+ADMIN_PASSWORD = "a long enough password to try things"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "RATE_LIMITED"}
 SCHEMA = print_schema()
