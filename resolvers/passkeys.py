@@ -19,15 +19,13 @@ from auth.passkey_challenges import admit_anonymous_challenge
 from auth.passkey_options import authentication_options, registration_options
 from auth.passkeys import PasskeyRefused, require_enabled, verify_assertion, verify_registration
 from auth.principal import Actor, Principal
-from auth.sessions import clean_user_agent
 from auth.throttle import ThrottledError
-from auth.tokens import generate_session_token, hash_secret
 from core.clock import utcnow
 from core.config import WebAuthnSettings
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import Passkey, RecoveryCode, Session, User
 from models.conflicts import delete_ended_rows
-from resolvers.sessions import LoginResult
+from resolvers.sessions import LoginResult, open_session
 from resolvers.users import normalise_email
 
 MAX_NAME_LENGTH = 100
@@ -184,17 +182,15 @@ async def passkey_login(
     # still has to be changed.
     state = await sign_in_state(user, factor_verified=True)
     now = utcnow()
-    token = generate_session_token()
     async with in_transaction():
-        session = await Session.create(
-            user=user,
-            token_hash=hash_secret(token),
-            expires_at=now + ttl,
-            last_seen_at=now,
+        session, token = await open_session(
+            user,
+            ttl=ttl,
+            now=now,
             client_address=actor.client_address,
-            user_agent=clean_user_agent(user_agent),
+            user_agent=user_agent,
+            restriction=state.restriction,
             mfa_verified_at=now,
-            restriction=None if state.restriction is None else state.restriction.value,
         )
         user.last_login_at = now
         await user.save(update_fields=["last_login_at"])

@@ -17,10 +17,10 @@ from auth.principal import Principal
 from core.clock import utcnow
 from core.errors import ErrorCode, GatehouseError, bad_input, forbidden, not_found
 from models import ApiKey, KeyOwnerType, Role, ServiceAccount, UserStatus
-from models.users import encode_roles
 from resolvers.key_rules import check_description, checked_name
 from resolvers.listing import Condition, Listing
 from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.users import encoded_roles
 
 # The reason of the FORBIDDEN for a key made for a service account by anyone but a
 # super-admin (or the account itself, through one of its keys).
@@ -31,12 +31,6 @@ UNCHANGED: Any = object()
 
 def _duplicate_name() -> GatehouseError:
     return GatehouseError(ErrorCode.CONFLICT, "A service account with this name already exists.")
-
-
-def _roles(roles: list[Role]) -> str:
-    if not roles:
-        raise bad_input("`roles` must name at least one role.")
-    return encode_roles(roles)
 
 
 def _names(roles: list[Role]) -> list[str]:
@@ -96,7 +90,7 @@ async def create_service_account(
     ) as event:
         name = checked_name(name)
         check_description(description)
-        roles_encoded = _roles(roles)
+        roles_encoded = encoded_roles(roles)
         event.details = {"name": name, "roles": _names(roles)}
         await _check_name_free(name)
         try:
@@ -142,7 +136,7 @@ async def update_service_account(
         if roles is not UNCHANGED:
             if roles is None:
                 raise bad_input("`roles` cannot be null.")
-            changes["roles_encoded"] = _roles(roles)
+            changes["roles_encoded"] = encoded_roles(roles)
         if status is not UNCHANGED:
             if status is None:
                 raise bad_input("`status` cannot be null.")

@@ -99,11 +99,13 @@ async def open_session(
     client_address: str | None,
     user_agent: str | None,
     restriction: SessionRestriction | None,
+    mfa_verified_at: datetime | None = None,
 ) -> tuple[Session, str]:
     """A new session of `user` and its token, shown once (`login`, `acceptInvitation`),
     recording the client's address and user agent; call it inside the transaction that
     records the sign-in. Seen now, so that its first minute writes nothing. `restriction`
-    is what it may do before it is trusted (`auth.mfa.sign_in_state`)."""
+    is what it may do before it is trusted (`auth.mfa.sign_in_state`); `mfa_verified_at`,
+    when a second factor was verified with the sign-in itself (a passkey)."""
     token = generate_session_token()
     session = await Session.create(
         user=user,
@@ -113,6 +115,7 @@ async def open_session(
         client_address=client_address,
         user_agent=clean_user_agent(user_agent),
         restriction=None if restriction is None else restriction.value,
+        mfa_verified_at=mfa_verified_at,
     )
     return session, token
 
