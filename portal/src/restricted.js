@@ -2,9 +2,10 @@
 // a temporary one, or a second factor where the user's role requires one.
 import { useState } from "preact/hooks";
 import { call } from "./api.js";
+import { ChangePasswordForm } from "./account.js";
 import { Authenticator } from "./factors.js";
 import { Passkeys } from "./passkeys.js";
-import { ErrorMessage, Field, html } from "./ui.js";
+import { ErrorMessage, html } from "./ui.js";
 
 function Restricted({ title, onSignOut, children }) {
   return html`
@@ -19,32 +20,10 @@ function Restricted({ title, onSignOut, children }) {
 }
 
 export function RequiredPasswordChange({ onDone, onSignOut }) {
-  const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [error, setError] = useState(null);
-  const submit = async (event) => {
-    event.preventDefault();
-    setError(null);
-    try {
-      await call("ChangePassword", { currentPassword: current, newPassword: next });
-      onDone();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
   return html`
     <${Restricted} title="Choose a new password" onSignOut=${onSignOut}>
       <p>Your password was set by an administrator: choose your own to continue.</p>
-      <form onSubmit=${submit} aria-label="Choose a new password">
-        <${Field} label="Current password">
-          <input type="password" autocomplete="current-password" required value=${current} onInput=${(e) => setCurrent(e.currentTarget.value)} />
-        <//>
-        <${Field} label="New password" hint="At least 12 characters, not a common password, not containing your email's name.">
-          <input type="password" autocomplete="new-password" required minlength="12" value=${next} onInput=${(e) => setNext(e.currentTarget.value)} />
-        <//>
-        <${ErrorMessage} error=${error} />
-        <button type="submit" class="primary wide">Change Password</button>
-      </form>
+      <${ChangePasswordForm} title="Choose a new password" buttonClass="primary wide" onChanged=${onDone} />
     <//>
   `;
 }
