@@ -10,13 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Route, expect
 
-from gatehouse.portal import PORTAL_DIR
-from tests.support.browser import chromium, require_chromium
-from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, graphql_at, login_at, serving
 
 pytestmark = pytest.mark.browser
 
@@ -25,40 +22,12 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_chromium()
-    if not (PORTAL_DIR / "index.html").is_file():
-        pytest.fail("PORTAL NOT BUILT: run `make install` (npm ci and npm run build in portal/)")
-    with chromium() as browser:
-        yield browser
-
-
-def _run(base: str, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    answer = httpx.post(
-        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
-    ).json()
-    assert "errors" not in answer, answer
-    return answer["data"]
-
-
-def _login(base: str, email: str, password: str) -> str:
-    data = _run(
-        base,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-        {"e": email, "p": password},
-    )
-    token: str = data["login"]["token"]
-    return token
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The portal at http://localhost:<port>: a secure context, on the relying party."""
     directory = tmp_path_factory.mktemp("passkeys")
     with serving(f"sqlite://{directory}/gatehouse.sqlite3") as base:
-        admin = _login(base, ADMIN_EMAIL, ADMIN_PASSWORD)
-        _run(
+        admin = login_at(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+        graphql_at(
             base,
             "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
             {"i": {"email": EMAIL, "displayName": "Pat", "password": PASSWORD, "roles": ["ADMIN"]}},

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gatehouse.portal import PORTAL_DIR
-from tests.support.browser import chromium, require_chromium
-from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, serving
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, graphql_at, login_at, serving
 
 pytestmark = pytest.mark.browser
 
@@ -26,39 +22,11 @@ CHOSEN = "a password only its owner knows"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_chromium()
-    if not (PORTAL_DIR / "index.html").is_file():
-        pytest.fail("PORTAL NOT BUILT: run `make install` (npm ci and npm run build in portal/)")
-    with chromium() as browser:
-        yield browser
-
-
-def _run(base: str, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    answer = httpx.post(
-        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
-    ).json()
-    assert "errors" not in answer, answer
-    return answer["data"]
-
-
-def _login(base: str, email: str, password: str) -> str:
-    data = _run(
-        base,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-        {"e": email, "p": password},
-    )
-    token: str = data["login"]["token"]
-    return token
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("accounts")
     # A short step-up window, so that the test sees it close.
     with serving(f"sqlite://{directory}/gatehouse.sqlite3", STEP_UP_SECONDS="2") as base:
-        admin = _login(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+        admin = login_at(base, ADMIN_EMAIL, ADMIN_PASSWORD)
         create = "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }"
         for (email, password), name, role, temporary in (
             (ADMIN, "Robin", "ADMIN", False),
@@ -71,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "roles": [role],
                 "mustChangePassword": temporary,
             }
-            _run(base, create, {"i": user}, admin)
+            graphql_at(base, create, {"i": user}, admin)
         yield base
 
 
@@ -147,7 +115,7 @@ def test_an_authenticator_app_set_up_in_the_portal_guards_sign_in_and_changes(
 
     # Sessions: this one, and one more opened elsewhere, which is signed out from here.
     expect(page.get_by_role("table", name="Sessions").get_by_text("This session")).to_be_visible()
-    _login(site, email, password)
+    login_at(site, email, password)
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="API Keys").click()
     _my_account(page)
     page.get_by_role("button", name="Sign Out Other Sessions").click()

@@ -213,6 +213,23 @@ def call(
     return body
 
 
+def graphql_at(
+    base: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> Any:
+    """The `data` of a GraphQL request to the server at `base` that must not fail."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = httpx.post(
+        f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    ).json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+def login_at(base: str, email: str, password: str) -> str:
+    """A session token of `email` at the server at `base`."""
+    return str(graphql_at(base, LIVE_LOGIN, {"e": email, "p": password})["login"]["token"])
+
+
 def session(server: LiveServer) -> str:
     """The first super-admin's session token."""
     body = call(server, LIVE_LOGIN, {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD})
