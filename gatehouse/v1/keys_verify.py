@@ -17,8 +17,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from auth.credentials import authenticate
+from auth.api_keys import admit_key, key_principal
+from auth.credentials import (
+    MAX_CREDENTIAL_LENGTH,
+    authenticate,
+    credential_from_headers,
+    known_address,
+)
 from auth.principal import Principal
+from auth.tokens import hash_secret, is_well_formed_api_key, looks_like_api_key
 from core.clock import utcnow
 from core.enums import Role, Scope
 from core.errors import (
@@ -29,15 +36,18 @@ from core.errors import (
     forbidden,
     unauthenticated,
 )
+from core.observability import note_auth_failure
 from gatehouse.error_responses import unexpected
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.v1.openapi import error_response
 from gatehouse.v1.registry import Services, schema, v1_route
+from models.key_rows import find_keys
 from resolvers.key_verification import (
     CODES,
     Verification,
     VerifierCall,
     checked_request,
+    verifiable,
     verify_key,
 )
 from schema.ids import API_KEY, global_id
@@ -144,24 +154,6 @@ def result_json(verification: Verification) -> dict[str, Any]:
     }
 
 
-async def root_key(request: Request, services: Services) -> tuple[Principal, int]:
-    address = request.client.host if request.client else None
-    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
-    actor = await authenticate(request.headers, address, services.runtime, count_key_call=False)
-    if not isinstance(actor, Principal) or actor.api_key is None:
-        raise unauthenticated("A root key (an API key with the VERIFY scope) is required.")
-    refusal: GatehouseError | None = None
-    if actor.role not in ROOT_ROLES:
-        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
-    elif Scope.VERIFY not in actor.api_key.scopes:
-        refusal = MissingScopeError(Scope.VERIFY.value)
-    if refusal is not None:
-        # A valid key refused by the route's rule made a call, as on GraphQL.
-        await _root_call(actor.api_key.id, actor.client_address, services)()
-        raise refusal
-    return actor, actor.api_key.id
-
-
 def _root_call(key_id: int, address: str | None, services: Services) -> VerifierCall:
     now = utcnow()
 
@@ -228,22 +220,79 @@ async def verify_endpoint(request: Request, services: Services) -> Response:
 async def _verify(request: Request, services: Services) -> Verification:
     """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
     try:
-        verifier, key_id = await root_key(request, services)
-        root_call = _root_call(key_id, verifier.client_address, services)
-        try:
-            fields = await request_fields(request)
-            checked = checked_request(
-                fields["key"],
-                fields.get("permissions"),
-                fields.get("cost", 1),
-                fields.get("operation"),
-                fields.get("clientAddress"),
-            )
-        except GatehouseError:
-            await root_call()  # a refused body is still a call of the root key
-            raise
-        return await verify_key(verifier, checked, services.runtime, verifier_call=root_call)
+        return await _verify_as_root(request, services)
     except GatehouseError:
         raise
     except Exception as exc:
         raise unexpected(exc) from exc
+
+
+async def _verify_as_root(request: Request, services: Services) -> Verification:
+    """The root key and the key it verifies are read in one statement: the body is read
+    first, and what it holds is answered only once the root key is admitted (a 401 or 403
+    before a 400), as when they were read one after the other."""
+    address = known_address(request.client.host if request.client else None)
+    credential = credential_from_headers(request.headers)
+    if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
+        credential = None
+    if credential is None or not looks_like_api_key(credential):
+        # No key: whatever was sent is looked at as on any route (a session is kept alive
+        # or ended), and refused.
+        await authenticate(request.headers, address, services.runtime, count_key_call=False)
+        raise _no_root_key()
+    if not is_well_formed_api_key(credential):
+        note_auth_failure("malformed")
+        raise _no_root_key()
+    body_failure: Exception | None = None
+    fields: dict[str, Any] = {}
+    try:
+        fields = await request_fields(request)
+    except Exception as exc:  # noqa: BLE001 - raised below, where it would have been
+        body_failure = exc
+    root_hash = hash_secret(credential)
+    hashes = [root_hash]
+    secret = fields.get("key")
+    if isinstance(secret, str) and verifiable(secret):
+        hashes.append(hash_secret(secret))
+    read = await find_keys(hashes, utcnow())
+    found = read.found.get(root_hash)
+    if found is None:
+        note_auth_failure("unknown")
+        raise _no_root_key()
+    key, owner = found.rows()
+
+    def verifier() -> Principal:
+        return key_principal(found, address)
+
+    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
+    admitted = await admit_key(key, owner, read.now, address, services.runtime, None, verifier)
+    if not admitted or owner is None:
+        raise _no_root_key()
+    root_call = _root_call(key.id, address, services)
+    refusal: GatehouseError | None = None
+    if owner.role not in ROOT_ROLES:
+        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
+    elif Scope.VERIFY not in key.scopes:
+        refusal = MissingScopeError(Scope.VERIFY.value)
+    if refusal is not None:
+        # A valid key refused by the route's rule made a call, as on GraphQL.
+        await root_call()
+        raise refusal
+    try:
+        if body_failure is not None:
+            raise body_failure
+        checked = checked_request(
+            fields["key"],
+            fields.get("permissions"),
+            fields.get("cost", 1),
+            fields.get("operation"),
+            fields.get("clientAddress"),
+        )
+    except GatehouseError:
+        await root_call()  # a refused body is still a call of the root key
+        raise
+    return await verify_key(verifier, checked, services.runtime, verifier_call=root_call, read=read)
+
+
+def _no_root_key() -> GatehouseError:
+    return unauthenticated("A root key (an API key with the VERIFY scope) is required.")
