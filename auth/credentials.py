@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import replace
@@ -43,6 +44,17 @@ def known_address(client_address: str | None) -> str | None:
     request without a peer): never a failure, and never stored in an address column."""
     if not client_address:
         return None
+    if len(client_address) > _LONGEST_CACHED_ADDRESS:
+        return _known_address(client_address)
+    return _cached_known_address(client_address)
+
+
+# An address with a zone is at most this long in any sensible network (a proxy may pass on
+# any text, which is parsed every time rather than kept).
+_LONGEST_CACHED_ADDRESS = 64
+
+
+def _known_address(client_address: str) -> str | None:
     try:
         address = ipaddress.ip_address(client_address)
     except ValueError:
@@ -51,6 +63,10 @@ def known_address(client_address: str | None) -> str | None:
         # The zone (`%eth0`) is local to the proxy's host and of any length.
         return str(ipaddress.IPv6Address(int(address)))
     return client_address
+
+
+# A server sees the same few client addresses again and again: each is parsed once.
+_cached_known_address = functools.lru_cache(maxsize=4096)(_known_address)
 
 
 async def authenticate(

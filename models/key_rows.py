@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.fields import Field
+from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 
 from core.enums import ApiKeyStatus, KeyOwnerType, Role, Scope, UserStatus
@@ -40,7 +41,21 @@ def _converter(model: type[Model], column: str) -> Convert:
         if key == column:
             return _by_type(model_field)
     field_object: Field[Any] = meta.fields_map[meta.fields_db_projection_reverse[column]]
+    if isinstance(field_object, CharEnumFieldInstance):
+        return _enum_member(field_object)
     return field_object.to_python_value
+
+
+def _enum_member(field_object: CharEnumFieldInstance) -> Convert:
+    """The field's own conversion, its members found by value without calling the enum."""
+    members = field_object.enum_type._value2member_map_
+    convert = field_object.to_python_value
+
+    def member(value: Any) -> Any:
+        found = members.get(value)
+        return convert(value) if found is None else found
+
+    return member
 
 
 def _by_type(model_field: Field[Any]) -> Convert:

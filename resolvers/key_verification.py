@@ -194,6 +194,8 @@ _STATUS_CODES = {
 }
 
 
+# Counting the verifier's call; one that joins the pending batch when called (a future,
+# `CallCounters.count`) shares the verified key's commit.
 VerifierCall = Callable[[], Awaitable[None]]
 # The verifier, or what makes it when an event names it (a root key's principal is built
 # only then: /v1/keys/verify).
@@ -241,12 +243,14 @@ async def _verify(
     read: KeysRead | None,
 ) -> Verification:
     secret = request.key
-    if not verifiable(secret):
+    if len(secret) > MAX_CREDENTIAL_LENGTH:
         return Verification(valid=False, code=NOT_FOUND)
     secret_hash = hash_secret(secret)
-    if read is not None and secret_hash in read.asked:
+    if read is not None and secret_hash in read.asked:  # asked only for a verifiable one
         now = read.now
         found = read.found.get(secret_hash)
+    elif not is_well_formed_api_key(secret):
+        return Verification(valid=False, code=NOT_FOUND)
     else:
         now = utcnow()
         found = await find_key_with_owner(secret_hash, now)
@@ -300,7 +304,7 @@ async def _verify(
         if spend is not None and spend.remaining == 0 and request.cost > 0:
             await _record_exhausted(verifier, api_key, request)
 
-    verified_call = runtime.calls.record(
+    verified_call = runtime.calls.count(
         api_key.id, now, request.client_address, operation=request.operation, outcome=VALID
     )
     await asyncio.gather(verified_call, *(call() for call in pending))

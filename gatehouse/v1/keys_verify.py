@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from auth.api_keys import admit_key, key_principal
 from auth.credentials import (
@@ -157,14 +158,27 @@ def result_json(verification: Verification) -> dict[str, Any]:
 def _root_call(key_id: int, address: str | None, services: Services) -> VerifierCall:
     now = utcnow()
 
-    async def count() -> None:
-        await services.runtime.calls.record(key_id, now, address, operation=OPERATION_NAME)
+    def count() -> asyncio.Future[None]:
+        # Joins the pending batch at once: counted with the verified key's, one commit.
+        return services.runtime.calls.count(key_id, now, address, operation=OPERATION_NAME)
 
     return count
 
 
-async def request_fields(request: Request) -> dict[str, Any]:
-    body = await request.body()
+async def request_body(receive: Receive) -> bytes:
+    """The whole body, as `starlette.requests.Request.body` reads it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
+def request_fields(body: bytes) -> dict[str, Any]:
     if nests_deeper_than(body, MAX_JSON_DEPTH):
         raise bad_input(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
     try:
@@ -198,13 +212,16 @@ async def request_fields(request: Request) -> dict[str, Any]:
         "403": error_response("A key without VERIFY, or its owner's role (FORBIDDEN)."),
         "429": error_response("The root key is over its own rate limit (RATE_LIMITED)."),
     },
+    asgi=True,
 )
-async def verify_endpoint(request: Request, services: Services) -> Response:
+async def verify_endpoint(
+    scope: AsgiScope, receive: Receive, send: Send, services: Services
+) -> None:
     seconds = services.settings.max_execution_seconds
     deadline = asyncio.timeout(seconds)
     try:
         async with deadline:
-            verification = await _verify(request, services)
+            verification = await _verify(scope, receive, services)
     except TimeoutError:
         if not deadline.expired():
             raise
@@ -214,31 +231,40 @@ async def verify_endpoint(request: Request, services: Services) -> Response:
             reason="DEADLINE_EXCEEDED",
             status_code=503,
         ) from None
-    return Response(orjson.dumps(result_json(verification)), media_type="application/json")
+    body = orjson.dumps(result_json(verification))
+    # As starlette.responses.Response(body, media_type="application/json") sends it.
+    headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _verify(request: Request, services: Services) -> Verification:
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+
+async def _verify(scope: AsgiScope, receive: Receive, services: Services) -> Verification:
     """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
     try:
-        return await _verify_as_root(request, services)
+        return await _verify_as_root(scope, receive, services)
     except GatehouseError:
         raise
     except Exception as exc:
         raise unexpected(exc) from exc
 
 
-async def _verify_as_root(request: Request, services: Services) -> Verification:
+async def _verify_as_root(scope: AsgiScope, receive: Receive, services: Services) -> Verification:
     """The root key and the key it verifies are read in one statement: the body is read
     first, and what it holds is answered only once the root key is admitted (a 401 or 403
     before a 400), as when they were read one after the other."""
-    address = known_address(request.client.host if request.client else None)
-    credential = credential_from_headers(request.headers)
+    client = scope.get("client")
+    address = known_address(client[0] if client else None)
+    headers = _credential_headers(scope)
+    credential = credential_from_headers(headers)
     if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
         credential = None
     if credential is None or not looks_like_api_key(credential):
         # No key: whatever was sent is looked at as on any route (a session is kept alive
         # or ended), and refused.
-        await authenticate(request.headers, address, services.runtime, count_key_call=False)
+        await authenticate(headers, address, services.runtime, count_key_call=False)
         raise _no_root_key()
     if not is_well_formed_api_key(credential):
         note_auth_failure("malformed")
@@ -246,7 +272,7 @@ async def _verify_as_root(request: Request, services: Services) -> Verification:
     body_failure: Exception | None = None
     fields: dict[str, Any] = {}
     try:
-        fields = await request_fields(request)
+        fields = request_fields(await request_body(receive))
     except Exception as exc:  # noqa: BLE001 - raised below, where it would have been
         body_failure = exc
     root_hash = hash_secret(credential)
@@ -292,6 +318,18 @@ async def _verify_as_root(request: Request, services: Services) -> Verification:
         await root_call()  # a refused body is still a call of the root key
         raise
     return await verify_key(verifier, checked, services.runtime, verifier_call=root_call, read=read)
+
+
+_CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+
+
+def _credential_headers(scope: AsgiScope) -> dict[str, str]:
+    """The credential headers, as `starlette.datastructures.Headers.get` finds them."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _CREDENTIAL_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def _no_root_key() -> GatehouseError:
