@@ -25,7 +25,7 @@ from core.errors import (
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
 from models.key_credits import Credits, credits_left, next_refill_at
-from models.key_rows import FoundKey, find_keys
+from models.key_rows import FoundKey, KeyRow, find_keys
 
 
 async def find_key_with_owner(secret_hash: str, now: datetime) -> FoundKey | None:
@@ -59,13 +59,15 @@ async def authenticate_api_key(
     if found is None:
         note_auth_failure("unknown")
         return None
-    api_key, creator, service_account = found.models()
-    owner = key_owner(api_key, creator, service_account)
+    api_key = found.key
+    owner = found.owner_model()
     principal = None
     if owner is not None:
         counted = CountedCall(now, operation) if count_call else None
         principal = _acting_for(owner, api_key, client_address, counted)
-    if not await admit_key(api_key, owner, now, client_address, runtime, operation, principal):
+    if not await admit_key(
+        api_key, found.owner, now, client_address, runtime, operation, principal
+    ):
         return None
     if count_call:
         await runtime.calls.record(api_key.id, now, client_address, operation=operation)
@@ -75,17 +77,16 @@ async def authenticate_api_key(
 def key_principal(found: FoundKey, client_address: str | None) -> Principal:
     """The principal of a key found and admitted (its owner exists), whose call is not
     counted with it."""
-    api_key, creator, service_account = found.models()
-    owner = key_owner(api_key, creator, service_account)
+    owner = found.owner_model()
     if owner is None:
         msg = "a key without an owner is never admitted"
         raise ValueError(msg)
-    return _acting_for(owner, api_key, client_address, None)
+    return _acting_for(owner, found.key, client_address, None)
 
 
 def _acting_for(
     owner: User | ServiceAccount,
-    api_key: ApiKey,
+    api_key: KeyRow,
     client_address: str | None,
     counted_call: CountedCall | None,
 ) -> Principal:
@@ -96,14 +97,6 @@ def _acting_for(
         client_address=client_address,
         counted_call=counted_call,
     )
-
-
-def key_owner(
-    api_key: ApiKey, creator: User | None, service_account: ServiceAccount | None
-) -> User | ServiceAccount | None:
-    """Whom a key acts for: a service account's key the account (whoever created it, even a
-    deleted user), any other key the user who created it; None once that owner is gone."""
-    return service_account if api_key.owned_by_service_account else creator
 
 
 class KeyColumns(Credits, Protocol):

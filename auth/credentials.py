@@ -100,5 +100,8 @@ async def authenticate(
         return Anonymous(rejected=True, client_address=client_address)
     if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)
         return replace(principal, client_address=client_address)
-    restriction = await effective_restriction(principal, runtime.settings.mfa)
+    if principal.session is None:
+        # A key: never restricted (auth.mfa.effective_restriction), its address already set.
+        return principal
+    restriction = await effective_restriction(principal, runtime.mfa)
     return replace(principal, client_address=client_address, restriction=restriction)

@@ -133,24 +133,21 @@ class OwnerRow:
 
 
 class FoundKey:
-    """A key a secret named, with both its possible owners, as the row the statement read:
-    `rows()` as plain rows, `models()` as model instances."""
+    """A key a secret named, and whom it acts for (`owner`): a service account's key its
+    account (whoever created it, even a deleted user), any other key the user who created
+    it; None once that owner is gone."""
 
-    __slots__ = ("_statement", "_values")
+    __slots__ = ("_statement", "_values", "key", "owner")
 
     def __init__(self, statement: _KeyStatement, values: tuple[Any, ...]) -> None:
         self._statement, self._values = statement, values
+        self.key, self.owner = statement.rows(values)
 
-    def rows(self) -> tuple[KeyRow, OwnerRow | None]:
-        """The key, and whom it acts for: a service account's key its account (whoever
-        created it, even a deleted user), any other key the user who created it; None once
-        that owner is gone."""
-        return self._statement.rows(self._values)
-
-    def models(self) -> tuple[ApiKey, User | None, ServiceAccount | None]:
-        """The key, its creator and its service account as model instances, the related
-        ones set on the key as `select_related` would."""
-        return self._statement.hydrate(self._values)
+    def owner_model(self) -> User | ServiceAccount | None:
+        """The owner as the model instance a queryset returns."""
+        if self.owner is None:
+            return None
+        return self._statement.owner_model(self.owner.type, self._values)
 
 
 @dataclass(frozen=True)
@@ -168,48 +165,47 @@ _OWNER_FIELDS = ("id", "status", "roles_encoded")
 
 class _KeyStatement:
     """The SELECT of keys with both their possible owners, built on first use (the models'
-    column lists exist once Tortoise is initialised)."""
+    column lists exist once Tortoise is initialised): the key's columns the rules read, and
+    every column of each owner, to hydrate it."""
 
     def __init__(self) -> None:
         self._sql: dict[int, str] = {}
         self._built = False
 
     def _build(self) -> None:
-        self._key_columns = sorted(ApiKey._meta.db_fields)
-        self._user_columns = sorted(User._meta.db_fields)
-        self._account_columns = sorted(ServiceAccount._meta.db_fields)
-        self._user_at = len(self._key_columns)
+        key_meta, user_meta, account_meta = ApiKey._meta, User._meta, ServiceAccount._meta
+        key_columns = [key_meta.fields_db_projection[name] for name in _KEY_FIELDS]
+        key_columns += ["key_hash", "previous_key_hash"]
+        self._key_hash_at, self._previous_at = len(key_columns) - 2, len(key_columns) - 1
+        self._key_reads = _reads(ApiKey, key_columns, 0, _KEY_FIELDS)
+        self._user_at = len(key_columns)
+        self._user_columns = sorted(user_meta.db_fields)
         self._account_at = self._user_at + len(self._user_columns)
+        self._account_columns = sorted(account_meta.db_fields)
         self._end = self._account_at + len(self._account_columns)
-        self._key_reads = _reads(ApiKey, self._key_columns, 0, _KEY_FIELDS)
         self._user_reads = _reads(
             User, self._user_columns, self._user_at, (*_OWNER_FIELDS, "display_name")
         )
         self._account_reads = _reads(
             ServiceAccount, self._account_columns, self._account_at, (*_OWNER_FIELDS, "name")
         )
-        self._user_pk = self._user_at + self._user_columns.index(User._meta.db_pk_column)
-        self._account_pk = self._account_at + self._account_columns.index(
-            ServiceAccount._meta.db_pk_column
-        )
-        selected = [f'm."{column}"' for column in self._key_columns]
+        self._user_pk = self._user_at + self._user_columns.index(user_meta.db_pk_column)
+        self._account_pk = self._account_at + self._account_columns.index(account_meta.db_pk_column)
+        selected = [f'm."{column}"' for column in key_columns]
         selected += [f'r."{column}"' for column in self._user_columns]
         selected += [f's."{column}"' for column in self._account_columns]
         # Last: whether the previous secret still names the key (its grace period's end).
         selected.append('m."previous_secret_expires_at" > ?')
-        meta = ApiKey._meta
         self._select = (
             f"SELECT {', '.join(selected)} "  # noqa: S608 - names from the models' metadata
-            f'FROM "{meta.db_table}" m '
-            f'LEFT JOIN "{User._meta.db_table}" r ON r."{User._meta.db_pk_column}" = '
-            f'm."{meta.fields_db_projection["created_by_id"]}" '
-            f'LEFT JOIN "{ServiceAccount._meta.db_table}" s '
-            f'ON s."{ServiceAccount._meta.db_pk_column}" = '
-            f'm."{meta.fields_db_projection["service_account_id"]}" '
+            f'FROM "{key_meta.db_table}" m '
+            f'LEFT JOIN "{user_meta.db_table}" r ON r."{user_meta.db_pk_column}" = '
+            f'm."{key_meta.fields_db_projection["created_by_id"]}" '
+            f'LEFT JOIN "{account_meta.db_table}" s '
+            f'ON s."{account_meta.db_pk_column}" = '
+            f'm."{key_meta.fields_db_projection["service_account_id"]}" '
         )
-        self._expiry = ApiKey._meta.fields_map["previous_secret_expires_at"]
-        self._key_hash_at = self._key_columns.index("key_hash")
-        self._previous_at = self._key_columns.index("previous_key_hash")
+        self._expiry = key_meta.fields_map["previous_secret_expires_at"]
         self._built = True
 
     def _sql_for(self, count: int) -> str:
@@ -218,8 +214,7 @@ class _KeyStatement:
             marks = ", ".join("?" * count)
             # After a roll the previous secret still names the key until its grace period ends.
             sql = self._sql[count] = (
-                f"{self._select}"
-                f'WHERE m."key_hash" IN ({marks}) OR '
+                f'{self._select}WHERE m."key_hash" IN ({marks}) OR '
                 f'(m."previous_key_hash" IN ({marks}) AND m."previous_secret_expires_at" > ?)'
             )
         return sql
@@ -247,39 +242,26 @@ class _KeyStatement:
         owner = None
         if key.owned_by_service_account:
             if values[self._account_pk] is not None:
-                owner = self._owner(KeyOwnerType.SERVICE_ACCOUNT, self._account_reads, values)
+                owner = _owner(KeyOwnerType.SERVICE_ACCOUNT, self._account_reads, values)
         elif values[self._user_pk] is not None:
-            owner = self._owner(KeyOwnerType.USER, self._user_reads, values)
+            owner = _owner(KeyOwnerType.USER, self._user_reads, values)
         return key, owner
 
-    @staticmethod
-    def _owner(
-        kind: KeyOwnerType, reads: list[tuple[int, Convert]], values: tuple[Any, ...]
-    ) -> OwnerRow:
-        pk, status, roles_encoded, name = (convert(values[at]) for at, convert in reads)
-        return OwnerRow(kind, pk, name, status, roles_encoded)
+    def owner_model(self, kind: KeyOwnerType, values: tuple[Any, ...]) -> User | ServiceAccount:
+        if kind == KeyOwnerType.SERVICE_ACCOUNT:
+            account_values = values[self._account_at : self._end]
+            return ServiceAccount._init_from_db(
+                **dict(zip(self._account_columns, account_values, strict=True))
+            )
+        user_values = values[self._user_at : self._account_at]
+        return User._init_from_db(**dict(zip(self._user_columns, user_values, strict=True)))
 
-    def hydrate(self, values: tuple[Any, ...]) -> tuple[ApiKey, User | None, ServiceAccount | None]:
-        key = ApiKey._init_from_db(
-            **dict(zip(self._key_columns, values[: self._user_at], strict=True))
-        )
-        user = None
-        if values[self._user_pk] is not None:
-            user = User._init_from_db(
-                **dict(
-                    zip(self._user_columns, values[self._user_at : self._account_at], strict=True)
-                )
-            )
-        account = None
-        if values[self._account_pk] is not None:
-            account = ServiceAccount._init_from_db(
-                **dict(
-                    zip(self._account_columns, values[self._account_at : self._end], strict=True)
-                )
-            )
-        object.__setattr__(key, "_created_by", user)
-        object.__setattr__(key, "_service_account", account)
-        return key, user, account
+
+def _owner(
+    kind: KeyOwnerType, reads: list[tuple[int, Convert]], values: tuple[Any, ...]
+) -> OwnerRow:
+    pk, status, roles_encoded, name = (convert(values[at]) for at, convert in reads)
+    return OwnerRow(kind, pk, name, status, roles_encoded)
 
 
 def _reads(

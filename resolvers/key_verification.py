@@ -256,7 +256,7 @@ async def _verify(
         found = await find_key_with_owner(secret_hash, now)
     if found is None:
         return Verification(valid=False, code=NOT_FOUND)
-    api_key, owner = found.rows()
+    api_key, owner = found.key, found.owner
     code = _STATUS_CODES.get(api_key.status_at(now))
     # A deleted owner's keys were revoked with it (REVOKED above); one that somehow was not
     # names nobody to act as.

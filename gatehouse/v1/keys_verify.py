@@ -285,7 +285,7 @@ async def _verify_as_root(scope: AsgiScope, receive: Receive, services: Services
     if found is None:
         note_auth_failure("unknown")
         raise _no_root_key()
-    key, owner = found.rows()
+    key, owner = found.key, found.owner
 
     def verifier() -> Principal:
         return key_principal(found, address)
