@@ -21,8 +21,12 @@ MAX_CREDENTIAL_LENGTH = 512
 def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     """The one credential a request carries, `""` when it is malformed or ambiguous,
     or None when there is none."""
-    authorization = headers.get("authorization")
-    api_key_header = headers.get("x-api-key")
+    raw = getattr(headers, "raw", None)
+    if isinstance(raw, list):
+        authorization, api_key_header = _credential_headers(raw)
+    else:
+        authorization = headers.get("authorization")
+        api_key_header = headers.get("x-api-key")
     if authorization is not None and api_key_header is not None:
         return ""
     if api_key_header is not None:
@@ -34,6 +38,19 @@ def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     if scheme.lower() != "bearer":
         return ""
     return token.strip()
+
+
+def _credential_headers(raw: list[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """`Authorization` and `X-API-Key` as Starlette's `Headers.get` finds them (the first of
+    each), in one pass over the raw headers rather than one per name."""
+    authorization = api_key = None
+    for name, value in raw:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
+    return authorization, api_key
 
 
 def known_address(client_address: str | None) -> str | None:
