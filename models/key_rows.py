@@ -31,12 +31,12 @@ from models.users import User, decode_roles
 Convert = Callable[[Any], Any]
 
 
-def _converter(model: type[Model], column: str) -> Convert:
-    """The conversion `Model._init_from_db` applies to the column's value."""
+def _converter(model: type[Model], column: str) -> Convert | None:
+    """The conversion `Model._init_from_db` applies to the column's value; None for none."""
     meta = model._meta
     for key, _, _ in meta.db_native_fields:
         if key == column:
-            return lambda value: value
+            return None
     for key, _, model_field in meta.db_default_fields:
         if key == column:
             return _by_type(model_field)
@@ -238,7 +238,7 @@ class _KeyStatement:
         return KeysRead(now, frozenset(hashes), found)
 
     def rows(self, values: tuple[Any, ...]) -> tuple[KeyRow, OwnerRow | None]:
-        key = KeyRow(*[convert(values[at]) for at, convert in self._key_reads])
+        key = KeyRow(*_values(values, self._key_reads))
         owner = None
         if key.owned_by_service_account:
             if values[self._account_pk] is not None:
@@ -258,15 +258,19 @@ class _KeyStatement:
 
 
 def _owner(
-    kind: KeyOwnerType, reads: list[tuple[int, Convert]], values: tuple[Any, ...]
+    kind: KeyOwnerType, reads: list[tuple[int, Convert | None]], values: tuple[Any, ...]
 ) -> OwnerRow:
-    pk, status, roles_encoded, name = (convert(values[at]) for at, convert in reads)
+    pk, status, roles_encoded, name = _values(values, reads)
     return OwnerRow(kind, pk, name, status, roles_encoded)
+
+
+def _values(values: tuple[Any, ...], reads: list[tuple[int, Convert | None]]) -> list[Any]:
+    return [values[at] if convert is None else convert(values[at]) for at, convert in reads]
 
 
 def _reads(
     model: type[Model], columns: list[str], start: int, fields: Sequence[str]
-) -> list[tuple[int, Convert]]:
+) -> list[tuple[int, Convert | None]]:
     """Where each of `fields` is in a row, and how its value is converted."""
     projection = model._meta.fields_db_projection
     reads = []

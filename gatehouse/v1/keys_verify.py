@@ -10,6 +10,7 @@ the `VerifyKeyInput` fields; every well-formed request is answered 200 with the
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +52,8 @@ from resolvers.key_verification import (
     verifiable,
     verify_key,
 )
-from schema.ids import API_KEY, global_id
+from schema.ids import API_KEY
+from schema.ids import global_id as _global_id
 
 OPERATION_NAME = "POST /v1/keys/verify"  # the root key's call, in the usage roll-ups
 FIELDS = frozenset({"key", "permissions", "cost", "operation", "clientAddress"})
@@ -124,6 +126,10 @@ RESULT = schema(
         },
     },
 )
+
+
+# Ids are a pure function of type and key: a verifier asks about the same few keys again.
+global_id = functools.lru_cache(maxsize=4096)(_global_id)
 
 
 def _iso(value: datetime | None) -> str | None:
