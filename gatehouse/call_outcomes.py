@@ -19,13 +19,14 @@ from starlette.requests import Request
 from auth.principal import Actor, Principal
 from auth.runtime import Runtime
 from core.errors import ErrorCode
-from models.usage import OK
 
 log = logging.getLogger("gatehouse.usage")
 
 # Kept in the request's state (the dict `request.state` wraps), read there directly: most
 # requests count no call, and a missing attribute of `request.state` costs an exception.
 _CALL = "counted_call"
+# The outcome a call is counted under until its answer says otherwise (models.usage.OK).
+OK = "OK"
 
 
 def remember_call(request: Request, actor: Actor) -> None:

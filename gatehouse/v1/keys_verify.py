@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from auth.api_keys import admit_key, key_principal
+from auth.api_keys import admit_key, find_keys_with_owners, key_principal
 from auth.credentials import (
     MAX_CREDENTIAL_LENGTH,
     authenticate,
@@ -43,7 +43,6 @@ from gatehouse.error_responses import unexpected
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.v1.openapi import error_response
 from gatehouse.v1.registry import Services, schema, v1_route
-from models.key_rows import find_keys
 from resolvers.key_verification import (
     CODES,
     Verification,
@@ -286,7 +285,7 @@ async def _verify_as_root(scope: AsgiScope, receive: Receive, services: Services
     secret = fields.get("key")
     if isinstance(secret, str) and verifiable(secret):
         hashes.append(hash_secret(secret))
-    read = await find_keys(hashes, utcnow())
+    read = await find_keys_with_owners(hashes, utcnow())
     found = read.found.get(root_hash)
     if found is None:
         note_auth_failure("unknown")
