@@ -6,7 +6,6 @@ import functools
 import ipaddress
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
 
 from tortoise.expressions import F
 
@@ -25,7 +24,7 @@ from core.errors import (
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
 from models.key_credits import Credits, credits_left, next_refill_at
-from models.key_rows import FoundKey, KeyRow, KeysRead, find_keys
+from models.key_rows import FoundKey, KeyRow, KeysRead, OwnerRow, find_keys
 
 
 async def find_key_with_owner(secret_hash: str, now: datetime) -> FoundKey | None:
@@ -105,36 +104,20 @@ def _acting_for(
     )
 
 
-class KeyColumns(Credits, Protocol):
-    """What admitting a key reads of it: a model instance or a plain row (models.key_rows)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def allowed_cidrs_encoded(self) -> str | None: ...
-    @property
-    def rate_limit_per_minute(self) -> int | None: ...
-    def status_at(self, now: datetime) -> ApiKeyStatus: ...
-
-
-class OwnerColumns(Protocol):
-    @property
-    def status(self) -> str: ...
-
-
 async def admit_key(
-    api_key: KeyColumns,
-    owner: OwnerColumns | None,
+    api_key: KeyRow,
+    owner: OwnerRow | None,
     now: datetime,
     client_address: str | None,
     runtime: Runtime,
     operation: str | None,
     principal: Principal | Callable[[], Principal] | None,
 ) -> bool:
-    """Whether a known key may call, read at `now` (`authenticate_api_key`'s rules, its
-    call not counted): False for a revoked, expired or disabled key or one whose owner is
-    inactive or gone (None); the refusals of the door raised. A refusal is counted in the
-    roll-ups. `principal` is the key's, or makes it (the audit of a refused address)."""
+    """Whether a known key (and whom it acts for, models.key_rows) may call, read at `now`
+    (`authenticate_api_key`'s rules, its call not counted): False for a revoked, expired or
+    disabled key or one whose owner is inactive or gone (None); the refusals of the door
+    raised. A refusal is counted in the roll-ups. `principal` is the key's, or makes it
+    (the audit of a refused address)."""
     status = api_key.status_at(now)
     if status != ApiKeyStatus.ACTIVE or owner is None or owner.status != UserStatus.ACTIVE:
         if status != ApiKeyStatus.ACTIVE:
