@@ -14,12 +14,12 @@ from models import ApiKey, ApiKeyStatus, KeyOwnerType, Role, UserStatus
 from models.key_rows import find_keys
 from tests.graphql.test_query_counts import counting_queries
 from tests.support.factories import make_api_key, make_service_account, make_user
-from tests.support.verification import verdict
+from tests.support.verification import verdict, verify
 from tests.verification.conftest import Root
 
 
 async def test_a_verification_reads_both_keys_in_one_statement(
-    client: httpx.AsyncClient, root: Root, customer: object
+    client: httpx.AsyncClient, root: Root
 ) -> None:
     owner = await make_user(roles=(Role.READ_ONLY,))
     _, secret = await make_api_key(owner)
@@ -84,3 +84,22 @@ async def test_a_previous_secret_names_its_key_only_within_its_grace(db: None) -
     assert within.found[hash_secret(old_secret)].key.id == rolled.id
     # The row comes back for its current secret; its expired previous one names nothing.
     assert set(after.found) == {hash_secret(secret)}
+
+
+async def test_the_root_key_is_answered_before_the_body_read_with_it(
+    client: httpx.AsyncClient, root: Root
+) -> None:
+    """The body is read before the one statement, and answered only once the root key is
+    admitted: a bad root key is 401 or 403 whatever the body, a refused body a root call."""
+    reader, reader_secret = await make_api_key(await make_user(roles=(Role.ADMIN,)))
+    bad_body = {"key": 1, "unknown": True}
+
+    unknown = await verify(client, "gk_" + "B" * 49, **bad_body)
+    without_verify = await verify(client, reader_secret, **bad_body)
+    refused_body = await verify(client, root.secret, **bad_body)
+
+    assert (unknown.status_code, without_verify.status_code) == (401, 403)
+    assert refused_body.status_code == 400
+    await root.key.refresh_from_db()
+    await reader.refresh_from_db()
+    assert (root.key.total_calls, reader.total_calls) == (1, 1)
