@@ -20,12 +20,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -45,11 +42,11 @@ from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
 from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
+from gatehouse.graphql_endpoint import GraphQLEndpoint, serves
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.live_transport import (
     SUBSCRIPTION_PROTOCOLS,
-    SUBSCRIPTIONS_NEED_A_STREAM,
     GatehouseTransportWSHandler,
     SubscriptionsOverSSE,
     TextFrames,
@@ -107,6 +104,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # Set by create_app: for SQLite, why its file may not be written now.
         self.database_file_problem: Callable[[], str | None] = _no_problem
         self.playground = Playground()
+        # Plain GET and POST requests: the view's `run` serves the rest.
+        self.endpoint = GraphQLEndpoint(self)
         self.trusted_documents = (
             TrustedDocuments.load(settings.trusted_documents)
             if settings.trusted_documents is not None
@@ -184,39 +183,6 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 document_id = body.get("documentId") if isinstance(body, dict) else None
         return self.trusted_documents.resolve(request_data, document_id)
 
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """Strawberry's, less subscriptions: one answer to a request has no room for a
-        stream, which WebSocket and SSE carry (gatehouse.live_transport)."""
-        method = request_adapter.method
-        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
-        try:
-            return await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=request_data.extensions,
-            )
-        except CannotGetOperationTypeError as exc:
-            raise HTTPException(400, exc.as_http_error_reason()) from exc
-        except InvalidOperationTypeError as exc:
-            if exc.operation_type is OperationType.SUBSCRIPTION:
-                raise bad_input(SUBSCRIPTIONS_NEED_A_STREAM) from exc
-            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
-            raise HTTPException(405, exc.as_http_error_reason(method)) from exc
-        except MissingQueryError as exc:
-            raise HTTPException(400, "No GraphQL query found in the request") from exc
-
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -238,6 +204,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         deadline = asyncio.timeout(seconds)
         try:
             async with deadline:
+                if serves(request):
+                    return await self.endpoint.answer(request)
                 return await self.run(request)
         except TimeoutError:
             if not deadline.expired():
