@@ -41,8 +41,14 @@ from gatehouse.call_outcomes import outcome_of, remember_call, settle_call
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
-from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
-from gatehouse.graphql_endpoint import GraphQLEndpoint, serves
+from gatehouse.error_responses import (
+    EXCEPTION_HANDLERS,
+    on_gatehouse_error,
+    on_http_exception,
+    send_error,
+    unexpected,
+)
+from gatehouse.graphql_endpoint import GraphQLEndpoint, serves, straight_to
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.live_transport import (
@@ -59,7 +65,6 @@ from gatehouse.playground import Playground
 from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
-from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
@@ -223,8 +228,10 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refusals are raised, and answered by the app's exception handlers
-        (gatehouse.error_responses), inside the middleware that logs and heads them."""
+        """Refusals are answered here, with the app's exception handlers
+        (gatehouse.error_responses), inside the middleware that logs and heads them: the
+        app sends /graphql straight here (see `straight_to`), past Starlette's router and
+        exception middleware."""
         if scope["type"] == "websocket":
             websocket = WebSocket(scope, receive=receive, send=send)
             with connection_guard.holding_websocket(
@@ -239,6 +246,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             await send_error(bad_input("HTTP only."), scope, receive, send)
             return
         request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except GatehouseError as exc:
+            response = await on_gatehouse_error(request, exc)
+        except HTTPException as exc:
+            response = await on_http_exception(request, exc)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
         unwritable = self.database_file_problem()
         if unwritable is not None:
             # A write now would be acknowledged into a deleted (or replaced) file and lost
@@ -262,7 +278,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             response.headers["content-type"] = media_type
             if getattr(request.state, "failed_before_execution", False):
                 response.status_code = 400
-        await response(scope, receive, send)
+        return response
 
 
 async def healthz(_: Request) -> Response:
@@ -390,6 +406,7 @@ def create_app(
     middleware = [
         Middleware(drain.middleware),
         Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+        Middleware(straight_to, path="/graphql", endpoint=graphql),
     ]
     if settings.cors_origins:
         # Credentials travel in headers, never cookies, so no allow_credentials.
@@ -410,7 +427,7 @@ def create_app(
         # traced too, and the span knows the request id.
         middleware.insert(0, Middleware(TraceRequests, tracer_provider=tracer_provider))
     # Outermost, so that every answer (CORS preflights and refused bodies too) is logged,
-    # counted and carries its request id.
+    # counted and carries its request id and the security headers.
     middleware.insert(0, Middleware(RequestLog))
     routes = [
         # No method list: GraphQL itself answers other methods with a JSON error.
@@ -427,9 +444,6 @@ def create_app(
         routes += Portal().routes()
     if settings.metrics_token is not None:
         routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
-    # Outside the rest, so that every answer gets them, refusals by the other middleware
-    # included; inside the request log, which sees the final answer.
-    middleware.insert(1, Middleware(SecurityHeaders))
     return Starlette(
         middleware=middleware,
         routes=routes,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData, process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -159,3 +160,17 @@ class GraphQLEndpoint:
             # `documentId` is not a field Strawberry reads.
             document_id = data.get("documentId")
         return trusted.resolve(request_data, document_id)
+
+
+def straight_to(app: ASGIApp, path: str, endpoint: ASGIApp) -> ASGIApp:
+    """Middleware, innermost: HTTP requests for `path` go to `endpoint` without Starlette's
+    exception middleware and router (a `send` wrapper, a scan of the routes), as the
+    route for `path` would send them; the endpoint answers its own refusals."""
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == path and not scope.get("root_path"):
+            await endpoint(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return route

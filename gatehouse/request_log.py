@@ -1,4 +1,5 @@
-"""One log line and one set of metrics per request, tagged with a request id.
+"""One log line and one set of metrics per request, tagged with a request id; the
+security headers (gatehouse.security_headers) are added to every answer here too.
 
 The id comes from the client's `X-Request-ID` when that is short and plain, so that a
 trace can follow a request through a proxy; otherwise one is made. Either way it goes back
@@ -20,10 +21,12 @@ from core import metrics
 from core.errors import code_for_status
 from core.observability import RequestRecord, begin_request, end_request
 from gatehouse.database_timing import record_pool_figures
+from gatehouse.security_headers import add_security_headers
 
 log = logging.getLogger("gatehouse.request")
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_LOGGED_PATH = 200
 # The client went away before any answer was sent (mid-body, for instance).
@@ -38,6 +41,14 @@ def request_id_from(scope: Scope) -> str:
                 return candidate
             break
     return uuid.uuid4().hex
+
+
+def _tag(message: Message, request_id: str) -> None:
+    headers = message["headers"]
+    if any(name == _REQUEST_ID_RAW for name, _ in headers):
+        MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+    else:
+        headers.append((_REQUEST_ID_RAW, request_id.encode("latin-1")))
 
 
 def _outcome_for_status(status: int | None) -> str:
@@ -68,7 +79,10 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = record.request_id
+                # Here rather than in a middleware of their own: one wrapper of `send`
+                # less for every request, and every answer still gets them.
+                add_security_headers(message)
+                _tag(message, record.request_id)
             await send(message)
 
         token = begin_request(record)

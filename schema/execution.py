@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from schema import GatehouseSchema
 
 _RULES = tuple(specified_rules)
+# Strawberry's: a quicker test than graphql-core's (typed there as a plain predicate).
+_IS_AWAITABLE: Any = optimized_is_awaitable
 
 
 async def execute_operation(
@@ -140,7 +142,7 @@ async def _run(
         variable_values=execution.variables,
         operation_name=execution.operation_name,
         context_value=context,
-        is_awaitable=optimized_is_awaitable,
+        is_awaitable=_IS_AWAITABLE,
         executor_class=schema.execution_context_class,
         operation_extensions=execution.operation_extensions,
     )
