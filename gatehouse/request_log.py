@@ -12,7 +12,8 @@ import logging
 import os
 import re
 import time
-import uuid
+from functools import lru_cache
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +41,8 @@ def request_id_from(scope: Scope) -> str:
             if _SANE_REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    # 32 random hex digits, as a UUID's would be, for a third of uuid4's cost.
+    return os.urandom(16).hex()
 
 
 def _tag(message: Message, request_id: str) -> None:
@@ -127,6 +129,17 @@ class RequestLog:
                 end_request(token)
 
 
+@lru_cache(maxsize=4096)
+def _series(route: str, operation: str, operation_type: str, outcome: str) -> tuple[Any, Any, Any]:
+    """The request's series of the three metrics: the labels are few (metrics.route_label
+    and operation_label bound them), and looking a series up costs more than counting."""
+    return (
+        metrics.REQUESTS.labels(route, operation, operation_type, outcome),
+        metrics.REQUEST_DURATION.labels(route, operation),
+        metrics.DATABASE_DURATION.labels(route),
+    )
+
+
 def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: float) -> None:
     if record.outcome is None:
         record.outcome = _outcome_for_status(status)
@@ -139,9 +152,12 @@ def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: fl
     path = scope.get("path", "")
     route = metrics.route_label(path)
     operation = metrics.operation_label(record.operation_name)
-    metrics.REQUESTS.labels(route, operation, record.operation_type or "-", record.outcome).inc()
-    metrics.REQUEST_DURATION.labels(route, operation).observe(seconds)
-    metrics.DATABASE_DURATION.labels(route).observe(record.db_seconds)
+    requests, duration, database = _series(
+        route, operation, record.operation_type or "-", record.outcome
+    )
+    requests.inc()
+    duration.observe(seconds)
+    database.observe(record.db_seconds)
     if record.auth_failure is not None:
         metrics.AUTHENTICATION_FAILURES.labels(record.auth_failure).inc()
     if record.principal_kind == "api_key":
