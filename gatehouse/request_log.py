@@ -163,6 +163,8 @@ def _finish(scope: Scope, record: RequestRecord, status: int | None, seconds: fl
     if record.principal_kind == "api_key":
         metrics.API_KEY_CALLS.inc()
     record_pool_figures()
+    if not log.isEnabledFor(logging.INFO):
+        return  # the line's fields are gathered only for a line that is written
 
     raw_path = scope.get("raw_path") or path.encode()
     logged_path = raw_path.decode("latin-1")[:MAX_LOGGED_PATH]
