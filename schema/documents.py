@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -295,14 +296,21 @@ def _errors(
     given = variables if isinstance(variables, Mapping) else None
     if limit_error := parsed.check_limits(schema, limits, operation_name, given):
         return [limit_error]
-    rules = without_literal_values(validation_rules)
-    if settings.production:
-        rules += (NoSchemaIntrospectionCustomRule,)
+    rules = _validation_rules(validation_rules, settings.production)
     errors = parsed.validate(schema, rules, hide_suggestions=settings.production)
     if errors and settings.production and anonymous:
         # Messages name types, fields and arguments: nothing for a caller without a key.
         return [graphql_error(bad_input(_NOT_VALID), errors[0].nodes)]
     return errors
+
+
+@lru_cache(maxsize=8)
+def _validation_rules(
+    rules: tuple[type[ASTValidationRule], ...], production: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """The rules a document is validated by (once per set of rules, not per request)."""
+    rules = without_literal_values(rules)
+    return (*rules, NoSchemaIntrospectionCustomRule) if production else rules
 
 
 def _credential_refusal(
