@@ -361,7 +361,7 @@ def _anonymous(actor: object) -> bool:
 
 class DocumentGuard(SchemaExtension):
     """The checks above as a Strawberry extension, for the operations Strawberry runs
-    (subscriptions over WebSocket and SSE); gatehouse.graphql_endpoint calls them itself."""
+    (subscriptions over WebSocket and SSE); schema.execution calls them itself."""
 
     def __init__(self, cache: DocumentCache, settings: DocumentSettings) -> None:
         self.cache = cache
