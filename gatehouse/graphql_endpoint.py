@@ -130,6 +130,8 @@ class GraphQLEndpoint:
             data = view.parse_json(await request.body())
         if isinstance(data, list):
             view._validate_batch_request(data, protocol="http")  # batching is off: refused
+        if not isinstance(data, dict):
+            raise HTTPException(400, "The request body must be a JSON object.")
         query = data.get("query")
         if not isinstance(query, (str, type(None))):
             raise HTTPException(
