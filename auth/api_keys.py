@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tortoise.expressions import F
@@ -21,36 +23,20 @@ from core.errors import (
 )
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
-from models.key_credits import credits_left, next_refill_at
-from models.lookups import RowWithEitherRelated
-
-# Built once rather than through a queryset on every request: see models.lookups. After a
-# roll the previous secret still names the key until its grace period ends. The key comes
-# with both its possible owners, its creator and its service account, in one statement.
-_KEY_WITH_OWNERS = RowWithEitherRelated(
-    ApiKey,
-    ("created_by", User),
-    ("service_account", ServiceAccount),
-    'm."key_hash" = ? OR (m."previous_key_hash" = ? AND m."previous_secret_expires_at" > ?)',
-)
+from models.key_credits import Credits, credits_left, next_refill_at
+from models.key_rows import FoundKey, KeyRow, KeysRead, OwnerRow, find_keys
 
 
-async def find_key_with_owner(
-    secret_hash: str, now: datetime
-) -> tuple[ApiKey, User | None, ServiceAccount | None] | None:
+async def find_key_with_owner(secret_hash: str, now: datetime) -> FoundKey | None:
     """The key a secret's hash names (its previous secret's too, within the grace period),
-    with its creator and its service account, each None where there is none: one query."""
-    return await _KEY_WITH_OWNERS.fetch(
-        secret_hash, secret_hash, _KEY_WITH_OWNERS.db_value("previous_secret_expires_at", now)
-    )
+    with whom it acts for: one query (models.key_rows)."""
+    return (await find_keys((secret_hash,), now)).found.get(secret_hash)
 
 
-def key_owner(
-    api_key: ApiKey, creator: User | None, service_account: ServiceAccount | None
-) -> User | ServiceAccount | None:
-    """Whom a key acts for: a service account's key the account (whoever created it, even a
-    deleted user), any other key the user who created it; None once that owner is gone."""
-    return service_account if api_key.owned_by_service_account else creator
+async def find_keys_with_owners(secret_hashes: Sequence[str], now: datetime) -> KeysRead:
+    """`find_key_with_owner` for several secrets in the one query (a verification's root key
+    and the key it verifies)."""
+    return await find_keys(secret_hashes, now)
 
 
 async def authenticate_api_key(
@@ -78,9 +64,61 @@ async def authenticate_api_key(
     if found is None:
         note_auth_failure("unknown")
         return None
-    api_key, creator, service_account = found
+    api_key = found.key
+    owner = found.owner_model()
+    principal = None
+    if owner is not None:
+        counted = CountedCall(now, operation) if count_call else None
+        principal = _acting_for(owner, api_key, client_address, counted)
+    if not await admit_key(
+        api_key, found.owner, now, client_address, runtime, operation, principal
+    ):
+        return None
+    if count_call:
+        await runtime.calls.record(api_key.id, now, client_address, operation=operation)
+    return principal
+
+
+def key_principal(found: FoundKey, client_address: str | None) -> Principal:
+    """The principal of a key found and admitted (its owner exists), whose call is not
+    counted with it."""
+    owner = found.owner_model()
+    if owner is None:
+        msg = "a key without an owner is never admitted"
+        raise ValueError(msg)
+    return _acting_for(owner, found.key, client_address, None)
+
+
+def _acting_for(
+    owner: User | ServiceAccount,
+    api_key: KeyRow,
+    client_address: str | None,
+    counted_call: CountedCall | None,
+) -> Principal:
+    return Principal(
+        user=owner if isinstance(owner, User) else None,
+        service_account=owner if isinstance(owner, ServiceAccount) else None,
+        api_key=api_key,
+        client_address=client_address,
+        counted_call=counted_call,
+    )
+
+
+async def admit_key(
+    api_key: KeyRow,
+    owner: OwnerRow | None,
+    now: datetime,
+    client_address: str | None,
+    runtime: Runtime,
+    operation: str | None,
+    principal: Principal | Callable[[], Principal] | None,
+) -> bool:
+    """Whether a known key (and whom it acts for, models.key_rows) may call, read at `now`
+    (`authenticate_api_key`'s rules, its call not counted): False for a revoked, expired or
+    disabled key or one whose owner is inactive or gone (None); the refusals of the door
+    raised. A refusal is counted in the roll-ups. `principal` is the key's, or makes it
+    (the audit of a refused address)."""
     status = api_key.status_at(now)
-    owner = key_owner(api_key, creator, service_account)
     if status != ApiKeyStatus.ACTIVE or owner is None or owner.status != UserStatus.ACTIVE:
         if status != ApiKeyStatus.ACTIVE:
             note_auth_failure(status.value.lower())
@@ -89,7 +127,7 @@ async def authenticate_api_key(
         await runtime.calls.record_refusal(
             api_key.id, now, operation=operation, outcome=ErrorCode.UNAUTHENTICATED.value
         )
-        return None
+        return False
     try:
         check_credits_left(api_key, now)
     except GatehouseError as refusal:
@@ -97,16 +135,9 @@ async def authenticate_api_key(
             api_key.id, now, operation=operation, outcome=refusal.code.value
         )
         raise
-    principal = Principal(
-        user=owner if isinstance(owner, User) else None,
-        service_account=owner if isinstance(owner, ServiceAccount) else None,
-        api_key=api_key,
-        client_address=client_address,
-        counted_call=CountedCall(now, operation) if count_call else None,
-    )
-    if not address_allowed(api_key.allowed_cidrs, client_address):
+    if not address_allowed(api_key.allowed_cidrs_encoded, client_address):
         await audit(
-            principal,
+            principal() if callable(principal) else principal,
             AuditAction.API_KEY_DENIED_ADDRESS,
             outcome=ErrorCode.FORBIDDEN.value,
             target_type=AuditTarget.API_KEY,
@@ -129,9 +160,7 @@ async def authenticate_api_key(
                 api_key.id, now, operation=operation, outcome=ErrorCode.RATE_LIMITED.value
             )
             raise
-    if count_call:
-        await runtime.calls.record(api_key.id, now, client_address, operation=operation)
-    return principal
+    return True
 
 
 # When a key without a refill runs out, its credits come back only when someone sets
@@ -139,7 +168,7 @@ async def authenticate_api_key(
 NO_REFILL_RETRY_SECONDS = 3600
 
 
-def check_credits_left(api_key: ApiKey, now: datetime) -> None:
+def check_credits_left(api_key: Credits, now: datetime) -> None:
     """A key with credits left 0 is refused on Gatehouse's own API (RATE_LIMITED, reason
     USAGE_EXCEEDED) until its refill. Own-API calls do not spend credits: credits count
     what other backends verify (docs/key-verification.md)."""
@@ -151,19 +180,36 @@ def check_credits_left(api_key: ApiKey, now: datetime) -> None:
     raise usage_exceeded((next_refill_at(api_key.refill_interval, now) - now).total_seconds())
 
 
-def address_allowed(allowed_cidrs: list[str] | None, client_address: str | None) -> bool:
-    if allowed_cidrs is None:
+def address_allowed(allowed_cidrs_encoded: str | None, client_address: str | None) -> bool:
+    """Whether a key's allow-list (its `allowed_cidrs_encoded`: comma-separated networks,
+    null for every address) admits the client."""
+    if allowed_cidrs_encoded is None:
         return True
     if client_address is None:
         return False
+    address = _address(client_address)
+    if address is None:
+        return False
+    return any(address in _network(cidr) for cidr in allowed_cidrs_encoded.split(",") if cidr)
+
+
+# Parsed once per text: every call of a key with an allow-list parses its client's address
+# and the key's networks, and a server sees the same few of each again and again.
+@functools.lru_cache(maxsize=4096)
+def _address(client_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(client_address)
     except ValueError:
-        return False
+        return None
     # An IPv4 client reached over IPv6 (::ffff:10.0.0.1) is matched as the IPv4 address.
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in ipaddress.ip_network(cidr) for cidr in allowed_cidrs)
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr)
 
 
 async def enforce_rate_limit(runtime: Runtime, key_id: int, calls_per_minute: int) -> None:

@@ -7,7 +7,7 @@ listed in docs/security.md; keep the two in step.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -79,8 +79,13 @@ class AuditTarget(StrEnum):
 _current: ContextVar[PendingAuditEvent | None] = ContextVar("gatehouse_audit", default=None)
 
 
+# The actor, or what makes it: an actor that acting itself does not need is built only
+# when an event names it (a root key's principal on /v1/keys/verify).
+ActorSource = Actor | Callable[[], Actor] | None
+
+
 async def audit(
-    actor: Actor | None,
+    actor: ActorSource,
     action: AuditAction,
     *,
     outcome: str = "OK",
@@ -90,6 +95,8 @@ async def audit(
 ) -> AuditEvent:
     """`actor=None` is the system itself (the CLI, a sweep). Call it inside the transaction
     of the change it records, so the event and the change land or fail together."""
+    if callable(actor):
+        actor = actor()
     if actor is None:
         actor_type, actor_id, address = "system", None, None
     elif isinstance(actor, Principal):
@@ -122,7 +129,7 @@ async def audit(
 class PendingAuditEvent:
     """The event of one operation, filled in as the operation learns its target and changes."""
 
-    actor: Actor | None
+    actor: ActorSource
     action: AuditAction
     target_type: AuditTarget | None
     target_id: int | None = None
@@ -165,7 +172,7 @@ class PendingAuditEvent:
 
 @asynccontextmanager
 async def audited(
-    actor: Actor | None,
+    actor: ActorSource,
     action: AuditAction,
     *,
     target_type: AuditTarget | None,

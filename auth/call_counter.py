@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -101,27 +102,26 @@ class CallCounter:
         self._writer: asyncio.Task[None] | None = None
         self._on_commit = on_commit
 
-    async def record(
+    def count(
         self, key_id: int, now: datetime, address: str | None, operation: str, outcome: str
-    ) -> None:
-        await self._wait_for(self._pending.add(key_id, now, address, operation, outcome))
+    ) -> asyncio.Future[None]:
+        return self._joined(self._pending.add(key_id, now, address, operation, outcome))
 
-    async def record_refusal(
+    def count_refusal(
         self, key_id: int, now: datetime, operation: str, outcome: str
-    ) -> None:
-        await self._wait_for(self._pending.add_to_rollups(key_id, now, operation, outcome))
+    ) -> asyncio.Future[None]:
+        return self._joined(self._pending.add_to_rollups(key_id, now, operation, outcome))
 
-    async def move_outcome(
+    def move_outcome(
         self, key_id: int, at: datetime, operation: str, recorded: str, outcome: str
-    ) -> None:
-        await self._wait_for(
-            self._pending.move_in_rollups(key_id, at, operation, recorded, outcome)
-        )
+    ) -> asyncio.Future[None]:
+        return self._joined(self._pending.move_in_rollups(key_id, at, operation, recorded, outcome))
 
-    async def _wait_for(self, waiter: asyncio.Future[None]) -> None:
+    def _joined(self, waiter: asyncio.Future[None]) -> asyncio.Future[None]:
+        """`waiter`, of the pending batch, with a writer on its way to commit it."""
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_pending())
-        await waiter
+        return waiter
 
     async def _write_while_pending(self) -> None:
         while self._pending.waiters:
@@ -247,6 +247,9 @@ class CallCounters:
             WeakKeyDictionary()
         )
         self._on_commit = on_commit
+        # The last loop asked for and its counter: a server has one loop, and every call
+        # would otherwise look it up in the weak dictionary.
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], CallCounter] | None = None
 
     async def record(
         self,
@@ -259,7 +262,20 @@ class CallCounters:
     ) -> None:
         """Count one call of the key, durably, before returning, in the roll-ups under
         `operation` (None: an anonymous one) and `outcome`."""
-        await self._counter().record(key_id, now, address, operation_label(operation), outcome)
+        await self.count(key_id, now, address, operation=operation, outcome=outcome)
+
+    def count(
+        self,
+        key_id: int,
+        now: datetime,
+        address: str | None = None,
+        *,
+        operation: str | None = None,
+        outcome: str = OK,
+    ) -> asyncio.Future[None]:
+        """`record`, the call joining the pending batch at once: the answer is done when it
+        is durable. Calls counted one after the other, and then awaited, share a commit."""
+        return self._counter().count(key_id, now, address, operation_label(operation), outcome)
 
     async def record_refusal(
         self, key_id: int, now: datetime, *, operation: str | None, outcome: str
@@ -267,7 +283,7 @@ class CallCounters:
         """A request of a known key refused at the door (over its rate limit, from an
         address it may not use, revoked...): in the roll-ups under `outcome`, never a call
         (`totalCalls`, `usage`, `apiCallsToday` stay as they are)."""
-        await self._counter().record_refusal(key_id, now, operation_label(operation), outcome)
+        await self._counter().count_refusal(key_id, now, operation_label(operation), outcome)
 
     async def move_outcome(
         self,
@@ -289,9 +305,13 @@ class CallCounters:
 
     def _counter(self) -> CallCounter:
         loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
         counter = self._counters.get(loop)
         if counter is None:
             counter = self._counters[loop] = CallCounter(self._on_commit)
+        self._last = (weakref.ref(loop), counter)
         return counter
 
 

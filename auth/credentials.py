@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import replace
@@ -20,8 +21,12 @@ MAX_CREDENTIAL_LENGTH = 512
 def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     """The one credential a request carries, `""` when it is malformed or ambiguous,
     or None when there is none."""
-    authorization = headers.get("authorization")
-    api_key_header = headers.get("x-api-key")
+    raw = getattr(headers, "raw", None)
+    if isinstance(raw, list):
+        authorization, api_key_header = _credential_headers(raw)
+    else:
+        authorization = headers.get("authorization")
+        api_key_header = headers.get("x-api-key")
     if authorization is not None and api_key_header is not None:
         return ""
     if api_key_header is not None:
@@ -35,6 +40,19 @@ def credential_from_headers(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
+def _credential_headers(raw: list[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """`Authorization` and `X-API-Key` as Starlette's `Headers.get` finds them (the first of
+    each), in one pass over the raw headers rather than one per name."""
+    authorization = api_key = None
+    for name, value in raw:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
+    return authorization, api_key
+
+
 def known_address(client_address: str | None) -> str | None:
     """The client's IP address, or None when it is not one.
 
@@ -43,6 +61,17 @@ def known_address(client_address: str | None) -> str | None:
     request without a peer): never a failure, and never stored in an address column."""
     if not client_address:
         return None
+    if len(client_address) > _LONGEST_CACHED_ADDRESS:
+        return _known_address(client_address)
+    return _cached_known_address(client_address)
+
+
+# An address with a zone is at most this long in any sensible network (a proxy may pass on
+# any text, which is parsed every time rather than kept).
+_LONGEST_CACHED_ADDRESS = 64
+
+
+def _known_address(client_address: str) -> str | None:
     try:
         address = ipaddress.ip_address(client_address)
     except ValueError:
@@ -51,6 +80,10 @@ def known_address(client_address: str | None) -> str | None:
         # The zone (`%eth0`) is local to the proxy's host and of any length.
         return str(ipaddress.IPv6Address(int(address)))
     return client_address
+
+
+# A server sees the same few client addresses again and again: each is parsed once.
+_cached_known_address = functools.lru_cache(maxsize=4096)(_known_address)
 
 
 async def authenticate(
@@ -84,5 +117,8 @@ async def authenticate(
         return Anonymous(rejected=True, client_address=client_address)
     if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)
         return replace(principal, client_address=client_address)
-    restriction = await effective_restriction(principal, runtime.settings.mfa)
+    if principal.session is None:
+        # A key: never restricted (auth.mfa.effective_restriction), its address already set.
+        return principal
+    restriction = await effective_restriction(principal, runtime.mfa)
     return replace(principal, client_address=client_address, restriction=restriction)

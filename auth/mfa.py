@@ -25,7 +25,7 @@ FACTORS = frozenset({MfaMethod.TOTP, MfaMethod.PASSKEY})
 
 
 def mfa_settings() -> MfaSettings:
-    return current().settings.mfa
+    return current().mfa
 
 
 async def mfa_methods_by_user(user_ids: list[int]) -> dict[int, list[MfaMethod]]:

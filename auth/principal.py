@@ -8,6 +8,7 @@ from datetime import datetime
 from core.enums import SessionRestriction
 from core.errors import GatehouseError, forbidden, unauthenticated
 from models import ApiKey, Role, Scope, ServiceAccount, Session, User
+from models.key_rows import KeyRow
 
 # The reason of the FORBIDDEN a service account's key gets where only a person will do.
 NOT_A_PERSON = "SERVICE_ACCOUNT_KEY"
@@ -32,7 +33,9 @@ class Principal:
 
     user: User | None
     session: Session | None = None
-    api_key: ApiKey | None = None
+    # The key as the credential path read it (models.key_rows); a model instance where one
+    # was at hand. Both have the columns and properties a caller reads of it.
+    api_key: ApiKey | KeyRow | None = None
     client_address: str | None = None
     counted_call: CountedCall | None = None
     # What a session may do before it is trusted (auth.mfa.effective_restriction); None

@@ -26,7 +26,7 @@ from auth.passwords import PasswordHashing, Verification
 from auth.rate_limits import Limiter
 from auth.signals import SignalBus, build_signal_bus, keys_called
 from auth.throttle import LoginPolicy, LoginThrottle, PasswordAttempt
-from core.config import Settings
+from core.config import MfaSettings, Settings
 from core.metrics import PASSWORD_HASH_POOL_SIZE
 from models.webhooks import Outbox, use_outbox
 
@@ -44,9 +44,19 @@ class Runtime:
     # Open subscriptions per credential, held to MAX_SUBSCRIPTIONS_PER_CREDENTIAL.
     subscriptions: SubscriptionSlots = field(default_factory=SubscriptionSlots)
 
+    # `mfa` as built from `settings`, kept with the settings it came from.
+    _mfa: tuple[Settings, MfaSettings] | None = field(default=None, init=False, repr=False)
+
     @property
     def login_policy(self) -> LoginPolicy:
         return self.throttle.policy
+
+    @property
+    def mfa(self) -> MfaSettings:
+        """`settings.mfa`, built once: every session's request reads it."""
+        if self._mfa is None or self._mfa[0] is not self.settings:
+            self._mfa = (self.settings, self.settings.mfa)
+        return self._mfa[1]
 
     def install(self) -> Runtime:
         """Make this the process's runtime for the deep hooks (see the module's note)."""

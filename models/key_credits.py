@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from tortoise.connection import get_connection
 
@@ -33,14 +34,27 @@ def next_refill_at(interval: RefillInterval | str, now: datetime) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
 
 
-def refill_due(api_key: ApiKey, now: datetime) -> bool:
+class Credits(Protocol):
+    """A key's credit columns: a model instance, or a plain row of the credential path."""
+
+    @property
+    def remaining(self) -> int | None: ...
+    @property
+    def refill_amount(self) -> int | None: ...
+    @property
+    def refill_interval(self) -> str | None: ...
+    @property
+    def refilled_at(self) -> datetime | None: ...
+
+
+def refill_due(api_key: Credits, now: datetime) -> bool:
     if api_key.refill_amount is None or api_key.refill_interval is None:
         return False
     refilled_at = api_key.refilled_at
     return refilled_at is None or refilled_at < period_start(api_key.refill_interval, now)
 
 
-def credits_left(api_key: ApiKey, now: datetime) -> int | None:
+def credits_left(api_key: Credits, now: datetime) -> int | None:
     """The credits the key has now, its refill counted; None is unlimited."""
     if api_key.remaining is None:
         return None

@@ -5,6 +5,7 @@ more than running it: in a py-spy profile of `{ me { id email } }` with an API k
 the request went to pypika assembling the same SELECT … JOIN again. These statements are
 built once, from the models' own column lists, and their rows become model instances through
 the ORM's own hydration, so the instances are the ones a queryset would have returned.
+(API keys are read as plain rows instead: models.key_rows.)
 """
 
 from __future__ import annotations
@@ -68,75 +69,3 @@ class RowWithRelated(Generic[M, R]):
         )
         object.__setattr__(row, f"_{self.foreign_key}", related)
         return row, related
-
-
-S = TypeVar("S", bound=Model)
-
-
-class RowWithEitherRelated(Generic[M, R, S]):
-    """One row of `model` with the rows two of its foreign keys point to, either of which may
-    point nowhere (None), in one statement: `RowWithRelated` with LEFT JOINs, for a row owned
-    by one of two kinds of owner. The related instances are set on the row as
-    `select_related` would."""
-
-    def __init__(
-        self,
-        model: type[M],
-        first: tuple[str, type[R]],
-        second: tuple[str, type[S]],
-        where: str,
-    ) -> None:
-        self.model, self.where = model, where
-        self.relations: tuple[tuple[str, type[Model]], ...] = (first, second)
-        self._sql = ""
-        self._model_columns: list[str] = []
-        # Per relation: its columns, where they start in a row, and where its key is.
-        self._related: list[tuple[str, type[Model], list[str], int, int]] = []
-
-    def _build(self) -> None:
-        # On first use: the models' column lists exist once Tortoise is initialised.
-        meta = self.model._meta
-        self._model_columns = sorted(meta.db_fields)
-        selected = [f'm."{column}"' for column in self._model_columns]
-        joins = []
-        for alias, (foreign_key, related) in zip(("r", "s"), self.relations, strict=True):
-            columns = sorted(related._meta.db_fields)
-            start = len(selected)
-            pk_at = start + columns.index(related._meta.db_pk_column)
-            self._related.append((foreign_key, related, columns, start, pk_at))
-            selected += [f'{alias}."{column}"' for column in columns]
-            fk_column = meta.fields_db_projection[f"{foreign_key}_id"]
-            joins.append(
-                f'LEFT JOIN "{related._meta.db_table}" {alias} '
-                f'ON {alias}."{related._meta.db_pk_column}" = m."{fk_column}"'
-            )
-        self._sql = (
-            f"SELECT {', '.join(selected)} "  # noqa: S608 - names from the models' metadata
-            f'FROM "{meta.db_table}" m {" ".join(joins)} WHERE {self.where} LIMIT 1'
-        )
-
-    def db_value(self, field: str, value: Any) -> Any:
-        """A parameter as the ORM would have written it for the model's `field`."""
-        return self.model._meta.fields_map[field].to_db_value(value, self.model)
-
-    async def fetch(self, *parameters: Any) -> tuple[M, R | None, S | None] | None:
-        if not self._sql:
-            self._build()
-        rows = await read(self._sql, list(parameters))
-        if not rows:
-            return None
-        values = tuple(rows[0])
-        columns = self._model_columns
-        row = self.model._init_from_db(**dict(zip(columns, values[: len(columns)], strict=True)))
-        found: list[Any] = []
-        for foreign_key, related, related_columns, start, pk_at in self._related:
-            # A LEFT JOIN that found nothing gives nulls, the primary key's included.
-            instance = None
-            if values[pk_at] is not None:
-                end = start + len(related_columns)
-                instance = related._init_from_db(
-                    **dict(zip(related_columns, values[start:end], strict=True))
-                )
-            object.__setattr__(row, f"_{foreign_key}", instance)
-            found.append(instance)
-        return row, found[0], found[1]

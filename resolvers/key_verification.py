@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-from auth.api_keys import address_allowed, find_key_with_owner, key_owner
+from auth.api_keys import address_allowed, find_key_with_owner
 from auth.audit import AuditAction, AuditTarget, audited
 from auth.credentials import MAX_CREDENTIAL_LENGTH, known_address
 from auth.principal import Principal
@@ -39,8 +39,9 @@ from core.permission_expressions import (
     satisfies,
 )
 from core.text import UNSAFE_TEXT_RULE, has_unsafe_characters
-from models import ApiKey, ApiKeyStatus, Scope, ServiceAccount, User, UserStatus
+from models import ApiKey, ApiKeyStatus, KeyOwnerType, Scope, UserStatus
 from models.key_credits import credits_left, spend_credits
+from models.key_rows import KeyRow, KeysRead, OwnerRow
 
 MAX_COST = 1_000_000_000
 MAX_OPERATION_LENGTH = 100
@@ -152,21 +153,20 @@ class Verification:
         return datetime.fromtimestamp(self.ratelimit.reset_at, tz=UTC)
 
 
-def verified_owner(api_key: ApiKey, owner: User | ServiceAccount | None) -> VerifiedOwner | None:
-    """Who the verified key acts as (`auth.api_keys.key_owner`): the service account it was
-    made for, or the user who created it; None once deleted (its keys are revoked)."""
-    del api_key
+def verified_owner(owner: OwnerRow | None) -> VerifiedOwner | None:
+    """Who the verified key acts as (models.key_rows.FoundKey.rows): the service account
+    it was made for, or the user who created it; None once deleted (its keys are revoked)."""
     if owner is None:
         return None
-    if isinstance(owner, ServiceAccount):
+    if owner.type == KeyOwnerType.SERVICE_ACCOUNT:
         return VerifiedOwner("SERVICE_ACCOUNT", "ServiceAccount", owner.id, owner.name)
-    return VerifiedOwner("USER", "User", owner.id, owner.display_name)
+    return VerifiedOwner("USER", "User", owner.id, owner.name)
 
 
 def _describe(
     code: str,
-    api_key: ApiKey,
-    owner: User | ServiceAccount | None,
+    api_key: KeyRow,
+    owner: OwnerRow | None,
     now: datetime,
     *,
     window: KeyWindow | None = None,
@@ -178,7 +178,7 @@ def _describe(
         code=code,
         key_id=api_key.id,
         name=api_key.name,
-        owner=verified_owner(api_key, owner),
+        owner=verified_owner(owner),
         scopes=api_key.scopes,
         permissions=api_key.permissions,
         expires_at=api_key.expires_at,
@@ -194,15 +194,21 @@ _STATUS_CODES = {
 }
 
 
+# Counting the verifier's call; one that joins the pending batch when called (a future,
+# `CallCounters.count`) shares the verified key's commit.
 VerifierCall = Callable[[], Awaitable[None]]
+# The verifier, or what makes it when an event names it (a root key's principal is built
+# only then: /v1/keys/verify).
+Verifier = Principal | Callable[[], Principal]
 
 
 async def verify_key(
-    verifier: Principal,
+    verifier: Verifier,
     request: VerifyRequest,
     runtime: Runtime,
     *,
     verifier_call: VerifierCall | None = None,
+    read: KeysRead | None = None,
 ) -> Verification:
     """`verifier` is the root key (or admin session) asking; over GraphQL its call was
     counted when it authenticated. Audited only when the verification changes something:
@@ -211,30 +217,46 @@ async def verify_key(
 
     `verifier_call` counts the root key's own call when its authentication did not: a
     VALID verification counts it together with the verified key's (one group commit, one
-    wait), any other answer just before returning."""
+    wait), any other answer just before returning. `read`: the key's row, already read
+    with the root key's in one statement."""
     async with audited(
         verifier, AuditAction.API_KEY_VERIFY, target_type=AuditTarget.API_KEY
     ) as event:
         pending = [verifier_call] if verifier_call is not None else []
-        verification = await _verify(verifier, request, runtime, pending)
+        verification = await _verify(verifier, request, runtime, pending, read)
         for call in pending:
             await call()
         event.nothing_changed()
     return verification
 
 
+def verifiable(secret: str) -> bool:
+    """Whether a secret could name a key at all (else NOT_FOUND without a read)."""
+    return len(secret) <= MAX_CREDENTIAL_LENGTH and is_well_formed_api_key(secret)
+
+
 async def _verify(
-    verifier: Principal, request: VerifyRequest, runtime: Runtime, pending: list[VerifierCall]
+    verifier: Verifier,
+    request: VerifyRequest,
+    runtime: Runtime,
+    pending: list[VerifierCall],
+    read: KeysRead | None,
 ) -> Verification:
     secret = request.key
-    if len(secret) > MAX_CREDENTIAL_LENGTH or not is_well_formed_api_key(secret):
+    if len(secret) > MAX_CREDENTIAL_LENGTH:
         return Verification(valid=False, code=NOT_FOUND)
-    now = utcnow()
     secret_hash = hash_secret(secret)
-    found = await find_key_with_owner(secret_hash, now)
+    if read is not None and secret_hash in read.asked:  # asked only for a verifiable one
+        now = read.now
+        found = read.found.get(secret_hash)
+    elif not is_well_formed_api_key(secret):
+        return Verification(valid=False, code=NOT_FOUND)
+    else:
+        now = utcnow()
+        found = await find_key_with_owner(secret_hash, now)
     if found is None:
         return Verification(valid=False, code=NOT_FOUND)
-    api_key, owner = found[0], key_owner(*found)
+    api_key, owner = found.key, found.owner
     code = _STATUS_CODES.get(api_key.status_at(now))
     # A deleted owner's keys were revoked with it (REVOKED above); one that somehow was not
     # names nobody to act as.
@@ -242,7 +264,7 @@ async def _verify(
         return Verification(valid=False, code=NOT_FOUND)
     if code is None and owner is not None and owner.status != UserStatus.ACTIVE:
         code = DISABLED
-    if code is None and not address_allowed(api_key.allowed_cidrs, request.client_address):
+    if code is None and not address_allowed(api_key.allowed_cidrs_encoded, request.client_address):
         code = IP_BLOCKED
     if (
         code is None
@@ -282,7 +304,7 @@ async def _verify(
         if spend is not None and spend.remaining == 0 and request.cost > 0:
             await _record_exhausted(verifier, api_key, request)
 
-    verified_call = runtime.calls.record(
+    verified_call = runtime.calls.count(
         api_key.id, now, request.client_address, operation=request.operation, outcome=VALID
     )
     await asyncio.gather(verified_call, *(call() for call in pending))
@@ -293,12 +315,12 @@ async def _verify(
 
 
 async def _refused(
-    runtime: Runtime, api_key: ApiKey, now: datetime, request: VerifyRequest, code: str
+    runtime: Runtime, api_key: KeyRow, now: datetime, request: VerifyRequest, code: str
 ) -> None:
     await runtime.calls.record_refusal(api_key.id, now, operation=request.operation, outcome=code)
 
 
-async def _record_exhausted(verifier: Principal, api_key: ApiKey, request: VerifyRequest) -> None:
+async def _record_exhausted(verifier: Verifier, api_key: KeyRow, request: VerifyRequest) -> None:
     async with audited(
         verifier,
         AuditAction.API_KEY_EXHAUSTED,

@@ -4,14 +4,15 @@ registry (gatehouse.v1.registry), and importing it here mounts and documents the
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gatehouse.v1 import keys_verify, openapi, usage_csv
-from gatehouse.v1.registry import ROUTES, Endpoint, Services
+from gatehouse.v1.registry import ROUTES, AsgiEndpoint, Endpoint, Services
 
 __all__ = ["keys_verify", "openapi", "usage_csv", "v1_routes"]
 
@@ -26,8 +27,25 @@ def _bound(
     return handle
 
 
+class _BoundAsgi:
+    """An AsgiEndpoint with its services: an ASGI app (not a function, so that Starlette
+    mounts it as it is)."""
+
+    def __init__(self, endpoint: AsgiEndpoint, services: Services) -> None:
+        self.endpoint, self.services = endpoint, services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(scope, receive, send, self.services)
+
+
 def v1_routes(services: Services) -> list[Route]:
     return [
-        Route(route.path, _bound(route.endpoint, services), methods=[route.method])
+        Route(
+            route.path,
+            _BoundAsgi(cast(AsgiEndpoint, route.endpoint), services)
+            if route.asgi
+            else _bound(cast(Endpoint, route.endpoint), services),
+            methods=[route.method],
+        )
         for route in ROUTES
     ]

@@ -10,15 +10,24 @@ the `VerifyKeyInput` fields; every well-formed request is answered 200 with the
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 
-from auth.credentials import authenticate
+from auth.api_keys import admit_key, find_keys_with_owners, key_principal
+from auth.credentials import (
+    MAX_CREDENTIAL_LENGTH,
+    authenticate,
+    credential_from_headers,
+    known_address,
+)
 from auth.principal import Principal
+from auth.tokens import hash_secret, is_well_formed_api_key, looks_like_api_key
 from core.clock import utcnow
 from core.enums import Role, Scope
 from core.errors import (
@@ -29,6 +38,7 @@ from core.errors import (
     forbidden,
     unauthenticated,
 )
+from core.observability import note_auth_failure
 from gatehouse.error_responses import unexpected
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.v1.openapi import error_response
@@ -38,9 +48,11 @@ from resolvers.key_verification import (
     Verification,
     VerifierCall,
     checked_request,
+    verifiable,
     verify_key,
 )
-from schema.ids import API_KEY, global_id
+from schema.ids import API_KEY
+from schema.ids import global_id as _global_id
 
 OPERATION_NAME = "POST /v1/keys/verify"  # the root key's call, in the usage roll-ups
 FIELDS = frozenset({"key", "permissions", "cost", "operation", "clientAddress"})
@@ -115,6 +127,10 @@ RESULT = schema(
 )
 
 
+# Ids are a pure function of type and key: a verifier asks about the same few keys again.
+global_id = functools.lru_cache(maxsize=4096)(_global_id)
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -144,35 +160,30 @@ def result_json(verification: Verification) -> dict[str, Any]:
     }
 
 
-async def root_key(request: Request, services: Services) -> tuple[Principal, int]:
-    address = request.client.host if request.client else None
-    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
-    actor = await authenticate(request.headers, address, services.runtime, count_key_call=False)
-    if not isinstance(actor, Principal) or actor.api_key is None:
-        raise unauthenticated("A root key (an API key with the VERIFY scope) is required.")
-    refusal: GatehouseError | None = None
-    if actor.role not in ROOT_ROLES:
-        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
-    elif Scope.VERIFY not in actor.api_key.scopes:
-        refusal = MissingScopeError(Scope.VERIFY.value)
-    if refusal is not None:
-        # A valid key refused by the route's rule made a call, as on GraphQL.
-        await _root_call(actor.api_key.id, actor.client_address, services)()
-        raise refusal
-    return actor, actor.api_key.id
-
-
 def _root_call(key_id: int, address: str | None, services: Services) -> VerifierCall:
     now = utcnow()
 
-    async def count() -> None:
-        await services.runtime.calls.record(key_id, now, address, operation=OPERATION_NAME)
+    def count() -> asyncio.Future[None]:
+        # Joins the pending batch at once: counted with the verified key's, one commit.
+        return services.runtime.calls.count(key_id, now, address, operation=OPERATION_NAME)
 
     return count
 
 
-async def request_fields(request: Request) -> dict[str, Any]:
-    body = await request.body()
+async def request_body(receive: Receive) -> bytes:
+    """The whole body, as `starlette.requests.Request.body` reads it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
+def request_fields(body: bytes) -> dict[str, Any]:
     if nests_deeper_than(body, MAX_JSON_DEPTH):
         raise bad_input(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
     try:
@@ -206,13 +217,16 @@ async def request_fields(request: Request) -> dict[str, Any]:
         "403": error_response("A key without VERIFY, or its owner's role (FORBIDDEN)."),
         "429": error_response("The root key is over its own rate limit (RATE_LIMITED)."),
     },
+    asgi=True,
 )
-async def verify_endpoint(request: Request, services: Services) -> Response:
+async def verify_endpoint(
+    scope: AsgiScope, receive: Receive, send: Send, services: Services
+) -> None:
     seconds = services.settings.max_execution_seconds
     deadline = asyncio.timeout(seconds)
     try:
         async with deadline:
-            verification = await _verify(request, services)
+            verification = await _verify(scope, receive, services)
     except TimeoutError:
         if not deadline.expired():
             raise
@@ -222,28 +236,106 @@ async def verify_endpoint(request: Request, services: Services) -> Response:
             reason="DEADLINE_EXCEEDED",
             status_code=503,
         ) from None
-    return Response(orjson.dumps(result_json(verification)), media_type="application/json")
+    body = orjson.dumps(result_json(verification))
+    # As starlette.responses.Response(body, media_type="application/json") sends it.
+    headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _verify(request: Request, services: Services) -> Verification:
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+
+async def _verify(scope: AsgiScope, receive: Receive, services: Services) -> Verification:
     """Within MAX_EXECUTION_SECONDS, as a GraphQL request."""
     try:
-        verifier, key_id = await root_key(request, services)
-        root_call = _root_call(key_id, verifier.client_address, services)
-        try:
-            fields = await request_fields(request)
-            checked = checked_request(
-                fields["key"],
-                fields.get("permissions"),
-                fields.get("cost", 1),
-                fields.get("operation"),
-                fields.get("clientAddress"),
-            )
-        except GatehouseError:
-            await root_call()  # a refused body is still a call of the root key
-            raise
-        return await verify_key(verifier, checked, services.runtime, verifier_call=root_call)
+        return await _verify_as_root(scope, receive, services)
     except GatehouseError:
         raise
     except Exception as exc:
         raise unexpected(exc) from exc
+
+
+async def _verify_as_root(scope: AsgiScope, receive: Receive, services: Services) -> Verification:
+    """The root key and the key it verifies are read in one statement: the body is read
+    first, and what it holds is answered only once the root key is admitted (a 401 or 403
+    before a 400), as when they were read one after the other."""
+    client = scope.get("client")
+    address = known_address(client[0] if client else None)
+    headers = _credential_headers(scope)
+    credential = credential_from_headers(headers)
+    if not credential or len(credential) > MAX_CREDENTIAL_LENGTH:
+        credential = None
+    if credential is None or not looks_like_api_key(credential):
+        # No key: whatever was sent is looked at as on any route (a session is kept alive
+        # or ended), and refused.
+        await authenticate(headers, address, services.runtime, count_key_call=False)
+        raise _no_root_key()
+    if not is_well_formed_api_key(credential):
+        note_auth_failure("malformed")
+        raise _no_root_key()
+    body_failure: Exception | None = None
+    fields: dict[str, Any] = {}
+    try:
+        fields = request_fields(await request_body(receive))
+    except Exception as exc:  # noqa: BLE001 - raised below, where it would have been
+        body_failure = exc
+    root_hash = hash_secret(credential)
+    hashes = [root_hash]
+    secret = fields.get("key")
+    if isinstance(secret, str) and verifiable(secret):
+        hashes.append(hash_secret(secret))
+    read = await find_keys_with_owners(hashes, utcnow())
+    found = read.found.get(root_hash)
+    if found is None:
+        note_auth_failure("unknown")
+        raise _no_root_key()
+    key, owner = found.key, found.owner
+
+    def verifier() -> Principal:
+        return key_principal(found, address)
+
+    # Its call is counted with the verified key's (resolvers.key_verification.verify_key).
+    admitted = await admit_key(key, owner, read.now, address, services.runtime, None, verifier)
+    if not admitted or owner is None:
+        raise _no_root_key()
+    root_call = _root_call(key.id, address, services)
+    refusal: GatehouseError | None = None
+    if owner.role not in ROOT_ROLES:
+        refusal = forbidden("A root key's owner must be a SUPER_ADMIN or ADMIN.")
+    elif Scope.VERIFY not in key.scopes:
+        refusal = MissingScopeError(Scope.VERIFY.value)
+    if refusal is not None:
+        # A valid key refused by the route's rule made a call, as on GraphQL.
+        await root_call()
+        raise refusal
+    try:
+        if body_failure is not None:
+            raise body_failure
+        checked = checked_request(
+            fields["key"],
+            fields.get("permissions"),
+            fields.get("cost", 1),
+            fields.get("operation"),
+            fields.get("clientAddress"),
+        )
+    except GatehouseError:
+        await root_call()  # a refused body is still a call of the root key
+        raise
+    return await verify_key(verifier, checked, services.runtime, verifier_call=root_call, read=read)
+
+
+_CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+
+
+def _credential_headers(scope: AsgiScope) -> dict[str, str]:
+    """The credential headers, as `starlette.datastructures.Headers.get` finds them."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _CREDENTIAL_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
+def _no_root_key() -> GatehouseError:
+    return unauthenticated("A root key (an API key with the VERIFY scope) is required.")

@@ -13,7 +13,10 @@ Adding a route is one declaration beside its endpoint:
     )
     async def usage_csv(request: Request, services: Services) -> Response: ...
 
-and an import of its module in `gatehouse/v1/__init__.py`. Request and response bodies
+and an import of its module in `gatehouse/v1/__init__.py`. A route on a hot path may be
+declared `asgi=True`: its endpoint is then an ASGI app taking the services too
+(`AsgiEndpoint`), mounted without Starlette's request and response objects around it; its
+GatehouseErrors are still answered by the app's exception handlers. Request and response bodies
 name schemas of `SCHEMAS` (`{"$ref": "#/components/schemas/VerifyKeyInput"}`), which the
 declaring module adds with `schema(name, json_schema)`.
 """
@@ -22,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from auth.runtime import Runtime
 from core.config import Settings
@@ -40,13 +44,14 @@ class Services:
 
 
 Endpoint = Callable[[Request, Services], Awaitable[Response]]
+AsgiEndpoint = Callable[[Scope, Receive, Send, Services], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class V1Route:
     method: str
     path: str
-    endpoint: Endpoint
+    endpoint: Endpoint | AsgiEndpoint
     summary: str
     description: str = ""
     request_body: dict[str, Any] | None = None
@@ -56,7 +61,11 @@ class V1Route:
     authenticated: bool = True
     # The OpenAPI security scheme of an authenticated route (gatehouse.v1.openapi).
     security: str = "rootKey"
+    # `endpoint` is an AsgiEndpoint.
+    asgi: bool = False
 
+
+E = TypeVar("E", Endpoint, AsgiEndpoint)
 
 ROUTES: list[V1Route] = []
 SCHEMAS: dict[str, dict[str, object]] = {}
@@ -79,8 +88,9 @@ def v1_route(
     responses: dict[str, Any] | None = None,
     authenticated: bool = True,
     security: str = "rootKey",
-) -> Callable[[Endpoint], Endpoint]:
-    def declare(endpoint: Endpoint) -> Endpoint:
+    asgi: bool = False,
+) -> Callable[[E], E]:
+    def declare(endpoint: E) -> E:
         ROUTES.append(
             V1Route(
                 method=method.upper(),
@@ -93,6 +103,7 @@ def v1_route(
                 responses=dict(responses or {}),
                 authenticated=authenticated,
                 security=security,
+                asgi=asgi,
             )
         )
         return endpoint
