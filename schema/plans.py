@@ -176,7 +176,7 @@ def plan_for(executor: Run) -> OperationPlan | None:
         return None
     try:
         plan: OperationPlan | None = _compile_operation(executor)
-    except (UnsupportedError, RecursionError):  # graphql-core reports selections nested too deeply
+    except Exception:  # noqa: BLE001 - graphql-core executes it, and reports what it finds
         plan = None
     plans.by_values[values] = plan
     return plan
@@ -531,11 +531,20 @@ def _object(
     return complete
 
 
-def _abstract(executor: Run, field: FieldPlan, abstract_type: GraphQLAbstractType) -> Completer:
-    by_type = {
-        possible.name: _object(executor, field, possible, _nullable=False)
-        for possible in executor.schema.get_possible_types(abstract_type)
-    }
+def _abstract(_executor: Run, field: FieldPlan, abstract_type: GraphQLAbstractType) -> Completer:
+    # Compiled for each type the values turn out to have, not for every possible type: an
+    # interface such as Node has many, and nested ones would multiply.
+    by_type: dict[str, Completer] = {}
+
+    def of_type(executor: Run, runtime_type: GraphQLObjectType) -> Completer:
+        completer = by_type.get(runtime_type.name)
+        if completer is None:
+            try:
+                completer = _object(executor, field, runtime_type, _nullable=False)
+            except Exception:  # noqa: BLE001 - graphql-core completes it, and reports what it finds
+                completer = _general_object(runtime_type)
+            by_type[runtime_type.name] = completer
+        return completer
 
     def complete(executor: Run, field: FieldPlan, info: Any, path: Path, result: Any) -> Any:
         if isinstance(result, Exception):
@@ -549,7 +558,7 @@ def _abstract(executor: Run, field: FieldPlan, abstract_type: GraphQLAbstractTyp
         valid = executor.ensure_valid_runtime_type(
             runtime_type, abstract_type, field.details, info, result
         )
-        return by_type[valid.name](executor, field, info, path, result)
+        return of_type(executor, valid)(executor, field, info, path, result)
 
     async def _after_resolve_type(
         executor: Run,
@@ -562,10 +571,19 @@ def _abstract(executor: Run, field: FieldPlan, abstract_type: GraphQLAbstractTyp
         valid = executor.ensure_valid_runtime_type(
             await runtime_type, abstract_type, field.details, info, result
         )
-        value = by_type[valid.name](executor, field, info, path, result)
+        value = of_type(executor, valid)(executor, field, info, path, result)
         if executor.is_awaitable(value):
             return await value
         return value  # pragma: no cover - as graphql-core
+
+    return complete
+
+
+def _general_object(object_type: GraphQLObjectType) -> Completer:
+    """graphql-core's completion of an object, for what a plan does not cover."""
+
+    def complete(executor: Run, field: FieldPlan, info: Any, path: Path, result: Any) -> Any:
+        return executor.complete_object_value(object_type, field.details, info, path, result, None)
 
     return complete
 

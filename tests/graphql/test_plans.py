@@ -400,3 +400,19 @@ async def test_the_app_answers_as_with_graphql_core(
 
     assert planned == general
     assert plans[0] is not None
+
+
+async def test_a_document_that_fails_to_compile_runs_in_graphql_core(
+    monkeypatch: pytest.MonkeyPatch, plans: list[OperationPlan | None]
+) -> None:
+    def failing(*_args: Any) -> Any:
+        raise GraphQLError("Not while compiling.")
+
+    monkeypatch.setattr("schema.plans.collect_fields", failing)
+    document = "{ people { id name } count }"
+
+    answered = await answer(PLANNED, document, {})
+
+    assert answered == await answer(GENERAL, document, {})
+    assert answered[0] is not None
+    assert plans == [None]
