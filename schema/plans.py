@@ -284,6 +284,7 @@ def _compile_resolver(executor: Run, field: FieldPlan) -> None:
     node = field.details[0].node
     if not (field_def.args or node.arguments):
         field.args = {}
+        field.resolve = _direct_resolver(resolve) or resolve
     elif not _reads_variables(node):
         # Literals only: the same arguments for every request, when they are immutable.
         args = get_argument_values(
@@ -315,6 +316,55 @@ def _attribute_read(resolve: Callable[..., Any]) -> tuple[Callable[[Any, str], A
     if not isinstance(field, StrawberryField) or field.base_resolver is not None:
         return None
     return field.default_resolver, field.python_name
+
+
+def _direct_resolver(resolve: Callable[..., Any]) -> Callable[..., Any] | None:
+    """Strawberry's `_resolver` of a sync field with a resolver, no arguments, no field
+    extensions and no exception handlers does, besides calling the resolver, only what
+    it does for every field: convert no arguments, pass the source and the Strawberry info
+    to the parameters that ask for them, and chain no extensions. The same call, made
+    directly (the `id` of every Relay node)."""
+    if getattr(resolve, "__name__", None) != "_resolver" or getattr(resolve, "_is_default", True):
+        return None
+    cells = _cells(resolve)
+    to_info, handlers = (
+        cells.get("_strawberry_info_from_graphql"),
+        cells.get("field_exception_handlers"),
+    )
+    if to_info is None or handlers is None or handlers.cell_contents:
+        return None
+    info_of = to_info.cell_contents
+    field_cell = _cells(info_of).get("field")
+    field = None if field_cell is None else field_cell.cell_contents
+    if not isinstance(field, StrawberryField) or field.extensions or field.arguments:
+        return None
+    resolver = field.base_resolver
+    if resolver is None or field.is_async:
+        return None
+    pass_self = resolver.self_parameter is not None
+    source_names = [
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    ]
+    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
+    get_result = field.get_result
+
+    def call(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        strawberry_info = info_of(info)
+        kwargs = dict.fromkeys(source_names, source)
+        if info_name is not None:
+            kwargs[info_name] = strawberry_info
+        args = [source] if pass_self else []
+        return get_result(source, info=strawberry_info, args=args, kwargs=kwargs)
+
+    return call
+
+
+def _cells(function: Callable[..., Any]) -> dict[str, Any]:
+    code = getattr(function, "__code__", None)
+    closure = getattr(function, "__closure__", None) or ()
+    return {} if code is None else dict(zip(code.co_freevars, closure, strict=False))
 
 
 def _reads_variables(node: FieldNode) -> bool:
