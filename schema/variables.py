@@ -35,6 +35,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from core.errors import bad_input
 from schema.errors import graphql_error
+from schema.plans import execute_plan, plan_for
 
 # graphql-core's messages that name types and fields but no value, cut before ", found: …".
 _STRUCTURAL = re.compile(
@@ -108,6 +109,13 @@ class RedactingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(built, list):
             return [variable_error(schema, error) for error in built]
         return built
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        # Queries run from a plan compiled once per document (schema.plans); the rest as before.
+        plan = plan_for(self) if serially is None else None
+        if plan is None:
+            return super().execute_operation(serially)
+        return execute_plan(self, plan)
 
 
 class LiteralsOfCorrectTypeRule(ValuesOfCorrectTypeRule):
