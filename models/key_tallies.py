@@ -43,7 +43,7 @@ _CREATE_INDEX = (
 )
 _EXPIRED = "revoked_at IS NULL AND expires_at <= ?"
 _BACKFILL = (
-    "INSERT INTO key_tallies (id, total_keys, revoked_keys, disabled_keys, expired_keys, "
+    "INSERT INTO key_tallies (id, total_keys, revoked_keys, disabled_keys, expired_keys, "  # noqa: S608
     f"expired_disabled_keys, expired_before) SELECT {TALLY_ID}, COUNT(*), "
     "COUNT(CASE WHEN revoked_at IS NOT NULL THEN 1 END), "
     "COUNT(CASE WHEN revoked_at IS NULL AND disabled_at IS NOT NULL THEN 1 END), "
@@ -75,7 +75,7 @@ def _update(*, added: bool, removed: bool) -> str:
         plus = f" + {new[column]}" if added else ""
         minus = f" - {old[column]}" if removed else ""
         changes.append(f"{column} = {column}{plus}{minus}")
-    return f"UPDATE key_tallies SET {', '.join(changes)} WHERE id = {TALLY_ID}"
+    return f"UPDATE key_tallies SET {', '.join(changes)} WHERE id = {TALLY_ID}"  # noqa: S608
 
 
 _COUNTED_COLUMNS = "revoked_at, disabled_at, expires_at"
@@ -128,7 +128,7 @@ _PASSED = (
     "AND expires_at > key_tallies.expired_before AND expires_at <= ?{disabled})"
 )
 _ADVANCE = (
-    "UPDATE key_tallies SET "
+    "UPDATE key_tallies SET "  # noqa: S608
     f"expired_keys = expired_keys + {_PASSED.format(filter=LIVE_EXPIRY_FILTER, disabled='')}, "
     "expired_disabled_keys = expired_disabled_keys + "
     + _PASSED.format(filter=LIVE_EXPIRY_FILTER, disabled=" AND disabled_at IS NOT NULL")
@@ -191,7 +191,7 @@ async def advance_expired_before(now: datetime) -> None:
         async with in_transaction() as connection:
             if connection.capabilities.dialect == "postgres":
                 await connection.execute_query(
-                    f"SELECT 1 FROM key_tallies WHERE id = {TALLY_ID} FOR UPDATE"
+                    f"SELECT 1 FROM key_tallies WHERE id = {TALLY_ID} FOR UPDATE"  # noqa: S608
                 )
             await connection.execute_query(
                 _dialect_sql(connection, _ADVANCE), [moment, moment, moment, moment]

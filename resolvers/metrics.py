@@ -40,7 +40,7 @@ class KeyMetrics:
 
 # Each range is one index range whose count SQLite takes from the index alone: since the
 # mark (`passed`), up to the mark when the clock is behind it (`pending`), and expiring soon.
-_LIVE_KEYS = f"SELECT COUNT(*) FROM api_keys INDEXED_BY WHERE {LIVE_EXPIRY_FILTER}"
+_LIVE_KEYS = f"SELECT COUNT(*) FROM api_keys INDEXED_BY WHERE {LIVE_EXPIRY_FILTER}"  # noqa: S608
 _PASSED = f"{_LIVE_KEYS} AND expires_at > tally.expired_before AND expires_at <= ?"
 _PENDING = f"{_LIVE_KEYS} AND expires_at > ? AND expires_at <= tally.expired_before"
 _DISABLED = " AND disabled_at IS NOT NULL"
@@ -50,7 +50,7 @@ SELECT total_keys, revoked_keys, disabled_keys, expired_keys, expired_disabled_k
   ({_PASSED}), ({_PASSED}{_DISABLED}), ({_PENDING}), ({_PENDING}{_DISABLED}),
   ({_LIVE_KEYS} AND expires_at > ? AND expires_at <= ?)
 FROM key_tallies AS tally WHERE id = ?
-"""  # noqa: S608 - constants only
+"""  # noqa: S608
 # Named on SQLite, whose planner without statistics could pick another index of expires_at.
 _SQLITE_KEY_METRICS = _KEY_METRICS.replace("INDEXED_BY", f"INDEXED BY {LIVE_EXPIRY_INDEX}")
 _POSTGRES_KEY_METRICS = _KEY_METRICS.replace(" INDEXED_BY", "")
