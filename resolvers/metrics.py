@@ -61,10 +61,6 @@ _EXPIRES_AT = ApiKey._meta.fields_map["expires_at"]
 _DAY = ApiCallDay._meta.fields_map["day"]
 
 
-def _split(values: list[int], at: int) -> tuple[list[int], list[int]]:
-    return values[:at], values[at:]
-
-
 async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
     """`expiring_soon` counts active keys expiring within `expiry_warning_days`."""
     now = utcnow()
@@ -80,10 +76,9 @@ async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
         ],
         postgres=_POSTGRES_KEY_METRICS,
     )
-    (
-        (total, revoked, disabled, expired_by_mark, expired_disabled_by_mark, today),
-        (passed, passed_disabled, pending, pending_disabled, expiring),
-    ) = _split([int(value or 0) for value in tuple(rows[0])], 6)
+    figures = [int(value or 0) for value in tuple(rows[0])]
+    total, revoked, disabled, expired_by_mark, expired_disabled_by_mark, today = figures[:6]
+    passed, passed_disabled, pending, pending_disabled, expiring = figures[6:]
     expired = expired_by_mark + passed - pending
     expired_disabled = expired_disabled_by_mark + passed_disabled - pending_disabled
     if passed >= ADVANCE_AFTER:
