@@ -5,6 +5,7 @@ from core.enums import ApiKeyStatus, KeyOwnerType, RefillInterval, Role, Scope, 
 from models.api_keys import ApiCallDay, ApiKey, ApiKeyUsageDay
 from models.audit import AuditEvent
 from models.invitations import Invitation
+from models.key_tallies import KeyTally
 from models.mfa import RecoveryCode, TotpFactor
 from models.passkeys import Passkey, PasskeyChallenge
 from models.rate_limits import RateLimitCounter
@@ -22,6 +23,7 @@ __models__ = [
     ApiKeyUsageDay,
     ApiCallDay,
     ApiKeyUsageRollup,
+    KeyTally,
     AuditEvent,
     WebhookEvent,
     RateLimitCounter,
@@ -40,6 +42,7 @@ __all__ = [
     "AuditEvent",
     "Invitation",
     "KeyOwnerType",
+    "KeyTally",
     "Passkey",
     "PasskeyChallenge",
     "RateLimitCounter",

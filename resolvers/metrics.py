@@ -1,5 +1,16 @@
-"""The figures on the portal's API Keys page, in one statement whose cost does not grow
-with the number of calls: each figure is an index range or a single row."""
+"""The figures on the portal's API Keys page, in one statement whose cost grows with
+neither the number of keys nor of calls.
+
+What does not depend on the time is tallied by the database (models.key_tallies): every
+key, the revoked ones, the disabled ones not revoked, each kept by triggers in the
+transaction that changes a key, whoever changes it; so are the live keys that had expired
+by the row's mark `expired_before`. The rest is counted at the read over a partial index
+holding only the live keys with an expiry, between the mark and `now + expiry_warning_days`:
+those that expired since the mark, those expiring soon (and, with a clock behind the mark,
+those tallied as expired that are not yet). One snapshot reads the row and the range, so
+the figures are exact at the moment of the read, across processes. Once enough keys have
+expired past the mark, the read moves it up to now (`advance_expired_before`), so the range
+stays about the keys expiring within the warning window, however many keys expire."""
 
 from __future__ import annotations
 
@@ -8,6 +19,12 @@ from datetime import timedelta
 
 from core.clock import utcnow
 from models import ApiCallDay, ApiKey
+from models.key_tallies import (
+    LIVE_EXPIRY_FILTER,
+    LIVE_EXPIRY_INDEX,
+    TALLY_ID,
+    advance_expired_before,
+)
 from models.reads import read
 
 
@@ -21,21 +38,25 @@ class KeyMetrics:
     expiring_soon: int
 
 
-# SQLite's planner, without statistics, would walk the revoked_at index for "revoked_at IS
-# NULL" (every live key) and read each row: 5 ms at 10,000 keys, growing with them. The unary
-# plus takes that term off the index, so the counts are ranges of the (expires_at,
-# revoked_at) index alone. PostgreSQL plans from statistics and gets the plain term.
-_KEY_METRICS = """
-SELECT
-  (SELECT COUNT(*) FROM api_keys),
-  (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL),
-  (SELECT COUNT(*) FROM api_keys WHERE expires_at <= ? AND revoked_at IS NULL),
+# Each range is one index range whose count SQLite takes from the index alone: since the
+# mark (`passed`), up to the mark when the clock is behind it (`pending`), and expiring soon.
+_LIVE_KEYS = f"SELECT COUNT(*) FROM api_keys INDEXED_BY WHERE {LIVE_EXPIRY_FILTER}"  # noqa: S608
+_PASSED = f"{_LIVE_KEYS} AND expires_at > tally.expired_before AND expires_at <= ?"
+_PENDING = f"{_LIVE_KEYS} AND expires_at > ? AND expires_at <= tally.expired_before"
+_DISABLED = " AND disabled_at IS NOT NULL"
+_KEY_METRICS = f"""
+SELECT total_keys, revoked_keys, disabled_keys, expired_keys, expired_disabled_keys,
   (SELECT calls FROM api_call_days WHERE day = ?),
-  (SELECT COUNT(*) FROM api_keys WHERE expires_at > ? AND expires_at <= ? AND revoked_at IS NULL),
-  (SELECT COUNT(*) FROM api_keys WHERE disabled_at IS NOT NULL AND revoked_at IS NULL
-     AND (expires_at IS NULL OR expires_at > ?))
-"""
-_SQLITE_KEY_METRICS = _KEY_METRICS.replace("AND revoked_at IS NULL", "AND +revoked_at IS NULL")
+  ({_PASSED}), ({_PASSED}{_DISABLED}), ({_PENDING}), ({_PENDING}{_DISABLED}),
+  ({_LIVE_KEYS} AND expires_at > ? AND expires_at <= ?)
+FROM key_tallies AS tally WHERE id = ?
+"""  # noqa: S608
+# Named on SQLite, whose planner without statistics could pick another index of expires_at.
+_SQLITE_KEY_METRICS = _KEY_METRICS.replace("INDEXED_BY", f"INDEXED BY {LIVE_EXPIRY_INDEX}")
+_POSTGRES_KEY_METRICS = _KEY_METRICS.replace(" INDEXED_BY", "")
+# Keys expired past the mark before the read moves it: a few microseconds of range, and a
+# write at most once per that many expiries.
+ADVANCE_AFTER = 64
 _EXPIRES_AT = ApiKey._meta.fields_map["expires_at"]
 _DAY = ApiCallDay._meta.fields_map["day"]
 
@@ -43,23 +64,30 @@ _DAY = ApiCallDay._meta.fields_map["day"]
 async def key_metrics(expiry_warning_days: int = 7) -> KeyMetrics:
     """`expiring_soon` counts active keys expiring within `expiry_warning_days`."""
     now = utcnow()
+    moment = _EXPIRES_AT.to_db_value(now, ApiKey)
+    soon = _EXPIRES_AT.to_db_value(now + timedelta(days=expiry_warning_days), ApiKey)
     rows = await read(
         _SQLITE_KEY_METRICS,
         [
-            _EXPIRES_AT.to_db_value(now, ApiKey),
             _DAY.to_db_value(now.date(), ApiCallDay),
-            _EXPIRES_AT.to_db_value(now, ApiKey),
-            _EXPIRES_AT.to_db_value(now + timedelta(days=expiry_warning_days), ApiKey),
-            _EXPIRES_AT.to_db_value(now, ApiKey),
+            *(moment, moment, moment, moment),
+            *(moment, soon),
+            TALLY_ID,
         ],
-        postgres=_KEY_METRICS,
+        postgres=_POSTGRES_KEY_METRICS,
     )
-    values = (int(value or 0) for value in tuple(rows[0]))
-    total, revoked, expired, today, expiring, disabled = values
+    figures = [int(value or 0) for value in tuple(rows[0])]
+    total, revoked, disabled, expired_by_mark, expired_disabled_by_mark, today = figures[:6]
+    passed, passed_disabled, pending, pending_disabled, expiring = figures[6:]
+    expired = expired_by_mark + passed - pending
+    expired_disabled = expired_disabled_by_mark + passed_disabled - pending_disabled
+    if passed >= ADVANCE_AFTER:
+        await advance_expired_before(now)
     return KeyMetrics(
         total_keys=total,
-        # Disabled keys are not active, and not among the other counts either.
-        active_keys=total - revoked - expired - disabled,
+        # Disabled keys are not active, and not among the other counts either; an expired
+        # key is EXPIRED, disabled or not.
+        active_keys=total - revoked - expired - (disabled - expired_disabled),
         expired_keys=expired,
         revoked_keys=revoked,
         api_calls_today=today,

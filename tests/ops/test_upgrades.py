@@ -30,6 +30,7 @@ from tests.support.paths import RELEASES, ROOT
 PREVIOUS_RELEASE = "8da1a47"
 CREATE_KEY = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }"
 KEYS = "{ apiKeys(first: 100) { totalCount nodes { name status totalCalls rateLimitedCalls } } }"
+METRICS = "{ keyMetrics { totalKeys activeKeys expiredKeys revokedKeys } }"
 # What an upgrade must carry over untouched, table by table.
 KEPT = {
     "users": "id, email, password_hash, roles_encoded, status",
@@ -129,6 +130,7 @@ async def test_a_release_database_upgrades_and_keeps_serving(
         new_key = graphql(server.base, CREATE_KEY, token, i={"name": "new", "scopes": ["READ"]})
         graphql(server.base, ME_EMAIL, new_key["createApiKey"]["secret"])
         keys = graphql(server.base, KEYS, token)["apiKeys"]
+        metrics = graphql(server.base, METRICS, token)["keyMetrics"]
     finally:
         exit_code = server.stop()
     after = await kept_rows(empty_database)
@@ -144,6 +146,14 @@ async def test_a_release_database_upgrades_and_keeps_serving(
     assert {(key["name"], key["status"]) for key in keys["nodes"]} == {
         *facts["keys"].items(),
         ("new", "ACTIVE"),
+    }
+    # The key tallies start from the keys the old release left (and count the new one).
+    statuses = [key["status"] for key in keys["nodes"]]
+    assert metrics == {
+        "totalKeys": len(statuses),
+        "activeKeys": statuses.count("ACTIVE"),
+        "expiredKeys": statuses.count("EXPIRED"),
+        "revokedKeys": statuses.count("REVOKED"),
     }
     calls = {key["name"]: key["totalCalls"] for key in keys["nodes"]}
     assert calls == {"deploy": facts["key_calls"] + 1, "retired": 0, "new": 1}

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 from tortoise.contrib.test import tortoise_test_context
 from tortoise.queryset import ValuesListQuery
 
+from core.clock import utcnow
 from core.config import Settings
+from models.key_tallies import install_key_tallies
 
 # Real Argon2id, with cost parameters cheap enough for a suite that hashes hundreds of times.
 SETTINGS = Settings(argon2_time_cost=1, argon2_memory_cost_kib=64, argon2_parallelism=1)
@@ -32,10 +34,12 @@ DATABASE_URL = _test_database_url()
 
 @asynccontextmanager
 async def fresh_database() -> AsyncIterator[None]:
-    """A new database with every table, dropped afterwards."""
+    """A new database with every table, dropped afterwards. Made from the models, so what
+    the migrations add beyond tables (the key tallies' triggers) is added here the same way."""
     async with tortoise_test_context(["models"], db_url=DATABASE_URL) as context:
-        yield
         connection = context.connections.get("default")
+        await install_key_tallies(connection, utcnow())
+        yield
         await connection.close()
         await connection.db_delete()
 
