@@ -35,7 +35,7 @@ from core import metrics
 from core.config import Settings
 from core.errors import ErrorCode, GatehouseError, bad_input, unauthenticated, unavailable
 from core.outage import shorten_library_outage_logs
-from gatehouse import connection_guard, trace_export
+from gatehouse import connection_guard, heap, trace_export
 from gatehouse.body_limit import BodySizeLimit
 from gatehouse.call_outcomes import outcome_of, remember_call, settle_call
 from gatehouse.database import tortoise_config
@@ -457,4 +457,6 @@ def app_from_environment() -> Starlette:
     worker process, which gets its logging here."""
     settings = Settings.load()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    heap.settle()
+    return app

@@ -22,6 +22,7 @@ import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from core.config import Settings
+from gatehouse import heap
 from gatehouse.connection_guard import PROTOCOL
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
 
@@ -61,6 +62,10 @@ class _Server(uvicorn.Server):
             yield
             # A signal that led to a clean shutdown is not re-raised: exit code 0.
             self._captured_signals.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        heap.settle()
 
 
 class _Supervisor(Multiprocess):
