@@ -250,7 +250,7 @@ async def paginate(
         if len(rows) >= limit:
             break
 
-    items = [statement.hydrate(row) for row in rows[:size]]
+    items = statement.hydrate(rows[:size])
     more = len(rows) > size
     if request.backward:
         items.reverse()
