@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from graphql import VariableNode
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableNode,
+)
 
 # The row type of a resolver's page, whatever model it is: opaque to this layer.
 from resolvers.pagination import M, Page, PageRequest
@@ -69,18 +75,30 @@ def _given(info: strawberry.Info[Any, Any], name: str) -> bool:
 
 def selects_total_count(info: strawberry.Info[Any, Any]) -> bool:
     """Whether the connection's `totalCount` is asked for, so the page counts in its own
-    statement; otherwise nothing is counted."""
-    return any(_selects("totalCount", field.selections) for field in info.selected_fields)
+    statement; otherwise nothing is counted. Read from the document's own nodes: Strawberry's
+    `selected_fields` converts the whole selection, every row's fields too."""
+    raw = info._raw_info
+    return any(
+        _selects("totalCount", node.selection_set, raw.fragments) for node in raw.field_nodes
+    )
 
 
-def _selects(name: str, selections: Iterable[Any]) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField) and selection.name == name:
-            return True
-        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(
-            name, selection.selections
-        ):
-            return True
+def _selects(
+    name: str, selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(name, selection.selection_set, fragments):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _selects(name, fragment.selection_set, fragments):
+                return True
     return False
 
 
