@@ -6,9 +6,14 @@ profiles of a 20-row listing those were a tenth of the request."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
 
+from tortoise import fields, timezone
+from tortoise.fields import data
+from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
+from tortoise.timezone import get_default_timezone, get_use_tz
 
 M = TypeVar("M", bound=Model)
 
@@ -33,7 +38,7 @@ class RowReader(Generic[M]):
             elif any(field is each for _, _, each in meta.db_complex_fields):
                 # A null is left as it is only where the field itself would leave it.
                 keeps_null = field.to_python_value(None) is None
-                converted.append((index, attribute, field.to_python_value, keeps_null))
+                converted.append((index, attribute, _converter(field), keeps_null))
         self._converted = converted
 
     def _fields(self) -> list[tuple[str, str, Any]]:
@@ -53,6 +58,46 @@ class RowReader(Generic[M]):
             if value is not None or not keeps_null:
                 state[attribute] = convert(value)
         return item
+
+
+def _converter(field: Any) -> _Converter:
+    """The field's `to_python_value`, with the common cases of the two kinds of field every
+    listed row has several of written out: half the cost of a page's conversions."""
+    if type(field) is fields.DatetimeField:
+        return _datetime_converter(field)
+    if type(field) is CharEnumFieldInstance:
+        return _enum_converter(field)
+    return cast(_Converter, field.to_python_value)
+
+
+def _datetime_converter(field: fields.DatetimeField[Any]) -> _Converter:
+    general = field.to_python_value
+
+    def convert(value: Any) -> Any:
+        # As `DatetimeField.to_python_value` with `use_tz`, for a datetime or its text.
+        if not get_use_tz():
+            return general(value)
+        if type(value) is str:
+            value = data.parse_datetime(value)  # type: ignore[attr-defined]  # the ORM's parser
+        elif type(value) is not datetime:
+            return general(value)
+        if value.utcoffset() is None:
+            return timezone.make_aware(value)
+        return value.astimezone(get_default_timezone())
+
+    return convert
+
+
+def _enum_converter(field: CharEnumFieldInstance) -> _Converter:
+    enum_type = field.enum_type
+    members = enum_type._value2member_map_
+
+    def convert(value: Any) -> Any:
+        # The lookup `enum_type(value)` makes first, without the call.
+        member = members.get(value)
+        return enum_type(value) if member is None else member
+
+    return convert
 
 
 def _layout(model: type[Model]) -> tuple[tuple[str, ...], ...]:
