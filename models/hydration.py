@@ -27,7 +27,8 @@ class RowReader(Generic[M]):
     def __init__(self, model: type[M]) -> None:
         meta = model._meta
         self.model = model
-        self.layout = _layout(model)
+        # A copy: the ORM refills its own lists when it starts on another database.
+        self.layout = tuple(list(fields) for fields in _layout(model))
         self.columns = [key for key, _, _ in self._fields()]
         self._attributes = [attribute for _, attribute, _ in self._fields()]
         self._custom_generated_pk = meta.db_pk_column not in meta.generated_db_fields
@@ -40,6 +41,14 @@ class RowReader(Generic[M]):
                 keeps_null = field.to_python_value(None) is None
                 converted.append((index, attribute, _converter(field), keeps_null))
         self._converted = converted
+        self._projections: dict[str, str] = {}
+
+    def projection(self, alias: str) -> str:
+        """The columns as a SELECT lists them from the table aliased `alias`."""
+        sql = self._projections.get(alias)
+        if sql is None:
+            sql = self._projections[alias] = ", ".join(f'{alias}."{c}"' for c in self.columns)
+        return sql
 
     def _fields(self) -> list[tuple[str, str, Any]]:
         meta = self.model._meta
@@ -100,14 +109,11 @@ def _enum_converter(field: CharEnumFieldInstance) -> _Converter:
     return convert
 
 
-def _layout(model: type[Model]) -> tuple[tuple[str, ...], ...]:
+def _layout(model: type[Model]) -> tuple[list[tuple[str, str, Any]], ...]:
     """Which columns the ORM converts how: it decides per database when it starts, so a
     reader made for another database's layout is made again."""
     meta = model._meta
-    return tuple(
-        tuple(key for key, _, _ in fields)
-        for fields in (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
-    )
+    return meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields
 
 
 _READERS: dict[type[Model], RowReader[Any]] = {}

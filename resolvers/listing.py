@@ -95,9 +95,9 @@ class PageStatement(Generic[M]):
     def page(
         self, extra: list[Condition], order_by: str, limit: int, with_count: bool
     ) -> tuple[str, list[Any]]:
-        columns = [f'm."{c}"' for c in self.reader.columns]
+        columns = [self.reader.projection("m")]
         if self.related_reader is not None:
-            columns += [f'r."{c}"' for c in self.related_reader.columns]
+            columns.append(self.related_reader.projection("r"))
         parameters: list[Any] = []
         if with_count:
             table = self.listing.model._meta.db_table
