@@ -20,12 +20,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -44,12 +41,18 @@ from gatehouse.call_outcomes import outcome_of, remember_call, settle_call
 from gatehouse.database import tortoise_config
 from gatehouse.database_timing import instrument_database_clients
 from gatehouse.draining import Drain
-from gatehouse.error_responses import EXCEPTION_HANDLERS, send_error, unexpected
+from gatehouse.error_responses import (
+    EXCEPTION_HANDLERS,
+    on_gatehouse_error,
+    on_http_exception,
+    send_error,
+    unexpected,
+)
+from gatehouse.graphql_endpoint import GraphQLEndpoint, serves, straight_to
 from gatehouse.graphql_http import JSON, failed_before_execution, negotiate
 from gatehouse.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 from gatehouse.live_transport import (
     SUBSCRIPTION_PROTOCOLS,
-    SUBSCRIPTIONS_NEED_A_STREAM,
     GatehouseTransportWSHandler,
     SubscriptionsOverSSE,
     TextFrames,
@@ -62,7 +65,6 @@ from gatehouse.playground import Playground
 from gatehouse.portal import Portal
 from gatehouse.readiness import PROBE_TIMEOUT_SECONDS, Readiness
 from gatehouse.request_log import RequestLog
-from gatehouse.security_headers import SecurityHeaders
 from gatehouse.startup import sqlite_path
 from gatehouse.tracing import TraceRequests, tracer_provider_from
 from gatehouse.trusted_documents import TrustedDocuments, persisted_query_hash
@@ -107,6 +109,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # Set by create_app: for SQLite, why its file may not be written now.
         self.database_file_problem: Callable[[], str | None] = _no_problem
         self.playground = Playground()
+        # Plain GET and POST requests: the view's `run` serves the rest.
+        self.endpoint = GraphQLEndpoint(self)
         self.trusted_documents = (
             TrustedDocuments.load(settings.trusted_documents)
             if settings.trusted_documents is not None
@@ -184,39 +188,6 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 document_id = body.get("documentId") if isinstance(body, dict) else None
         return self.trusted_documents.resolve(request_data, document_id)
 
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """Strawberry's, less subscriptions: one answer to a request has no room for a
-        stream, which WebSocket and SSE carry (gatehouse.live_transport)."""
-        method = request_adapter.method
-        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
-        try:
-            return await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=request_data.extensions,
-            )
-        except CannotGetOperationTypeError as exc:
-            raise HTTPException(400, exc.as_http_error_reason()) from exc
-        except InvalidOperationTypeError as exc:
-            if exc.operation_type is OperationType.SUBSCRIPTION:
-                raise bad_input(SUBSCRIPTIONS_NEED_A_STREAM) from exc
-            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
-            raise HTTPException(405, exc.as_http_error_reason(method)) from exc
-        except MissingQueryError as exc:
-            raise HTTPException(400, "No GraphQL query found in the request") from exc
-
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -238,6 +209,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         deadline = asyncio.timeout(seconds)
         try:
             async with deadline:
+                if serves(request):
+                    return await self.endpoint.answer(request)
                 return await self.run(request)
         except TimeoutError:
             if not deadline.expired():
@@ -255,8 +228,10 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refusals are raised, and answered by the app's exception handlers
-        (gatehouse.error_responses), inside the middleware that logs and heads them."""
+        """Refusals are answered here, with the app's exception handlers
+        (gatehouse.error_responses), inside the middleware that logs and heads them: the
+        app sends /graphql straight here (see `straight_to`), past Starlette's router and
+        exception middleware."""
         if scope["type"] == "websocket":
             websocket = WebSocket(scope, receive=receive, send=send)
             with connection_guard.holding_websocket(
@@ -271,6 +246,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             await send_error(bad_input("HTTP only."), scope, receive, send)
             return
         request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except GatehouseError as exc:
+            response = await on_gatehouse_error(request, exc)
+        except HTTPException as exc:
+            response = await on_http_exception(request, exc)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
         unwritable = self.database_file_problem()
         if unwritable is not None:
             # A write now would be acknowledged into a deleted (or replaced) file and lost
@@ -294,7 +278,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             response.headers["content-type"] = media_type
             if getattr(request.state, "failed_before_execution", False):
                 response.status_code = 400
-        await response(scope, receive, send)
+        return response
 
 
 async def healthz(_: Request) -> Response:
@@ -422,6 +406,7 @@ def create_app(
     middleware = [
         Middleware(drain.middleware),
         Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+        Middleware(straight_to, path="/graphql", endpoint=graphql),
     ]
     if settings.cors_origins:
         # Credentials travel in headers, never cookies, so no allow_credentials.
@@ -442,7 +427,7 @@ def create_app(
         # traced too, and the span knows the request id.
         middleware.insert(0, Middleware(TraceRequests, tracer_provider=tracer_provider))
     # Outermost, so that every answer (CORS preflights and refused bodies too) is logged,
-    # counted and carries its request id.
+    # counted and carries its request id and the security headers.
     middleware.insert(0, Middleware(RequestLog))
     routes = [
         # No method list: GraphQL itself answers other methods with a JSON error.
@@ -459,9 +444,6 @@ def create_app(
         routes += Portal().routes()
     if settings.metrics_token is not None:
         routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token), methods=["GET"]))
-    # Outside the rest, so that every answer gets them, refusals by the other middleware
-    # included; inside the request log, which sees the final answer.
-    middleware.insert(1, Middleware(SecurityHeaders))
     return Starlette(
         middleware=middleware,
         routes=routes,

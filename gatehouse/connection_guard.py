@@ -139,6 +139,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     _address = ""
     _admitted = False
     _header_timer: asyncio.TimerHandle | None = None
+    # From a request's first byte (or the connection's start) until its headers are read.
+    _awaiting_headers = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -192,11 +194,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if _registry.per_address[self._address] <= 0:
                 del _registry.per_address[self._address]
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # A request begun in these bytes nearly always has all its headers in them too:
+        # its timer is armed only when they are still unfinished, not armed and cancelled
+        # again for every request.
+        if self._awaiting_headers and self._header_timer is None:
+            self._arm_header_timer()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         # The next request on a kept-alive connection: its headers are timed afresh.
-        if self._header_timer is None:
-            self._await_headers()
+        if not self._awaiting_headers:
+            self._awaiting_headers = True
+            _registry.awaiting_headers[self] = None
 
     def on_headers_complete(self) -> None:
         self._headers_arrived()
@@ -209,12 +220,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _await_headers(self) -> None:
+        self._awaiting_headers = True
         _registry.awaiting_headers[self] = None
+        self._arm_header_timer()
+
+    def _arm_header_timer(self) -> None:
         self._header_timer = self.loop.call_later(
             _registry.limits.header_timeout_seconds, self._headers_too_slow
         )
 
     def _headers_arrived(self) -> None:
+        self._awaiting_headers = False
         _registry.awaiting_headers.pop(self, None)
         if self._header_timer is not None:
             self._header_timer.cancel()

@@ -89,6 +89,9 @@ apply_read_rules(Query, Mutation)
 class GatehouseSchema(strawberry.Schema):
     # Parsed documents and their validation results, shared by every request to this schema.
     document_cache: DocumentCache
+    document_settings: DocumentSettings
+    # A new tracing extension for each operation, when OpenTelemetry is configured.
+    tracing: Callable[[], SchemaExtension] | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,8 +135,9 @@ def build_schema(
         ErrorCodes,
         lambda: DocumentGuard(cache, documents),
     ]
-    if tracer_provider is not None:
-        extensions.insert(0, tracing_extension(tracer_provider))
+    tracing = None if tracer_provider is None else tracing_extension(tracer_provider)
+    if tracing is not None:
+        extensions.insert(0, tracing)
     schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
@@ -144,6 +148,8 @@ def build_schema(
         execution_context_class=RedactingExecutionContext,
     )
     schema.document_cache = cache
+    schema.document_settings = documents
+    schema.tracing = tracing
     return schema
 
 

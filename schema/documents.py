@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -238,7 +239,130 @@ class DocumentCache:
         return entry
 
 
+def parse_options(settings: DocumentSettings, actor: object) -> dict[str, Any]:
+    """The parser's bounds for this caller: fewer tokens without a credential."""
+    tokens = settings.max_anonymous_tokens if _anonymous(actor) else settings.max_tokens
+    return {"max_lexical_tokens": tokens, "max_comments": tokens}
+
+
+def parse_document(cache: DocumentCache, query: str, options: dict[str, Any]) -> ParsedDocument:
+    """The document from the cache, or parsed and added to it; GraphQLError when it does
+    not parse."""
+    parsed = cache.get(query)
+    if parsed is None:
+        parsed = cache.add(query, parse(query, **options))
+    return parsed
+
+
+def document_errors(
+    schema: GraphQLSchema,
+    settings: DocumentSettings,
+    parsed: ParsedDocument,
+    actor: object,
+    operation_name: str | None,
+    variables: object,
+    validation_rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """What refuses the document before execution: the credential gate, a restriction,
+    the query limits, then the specification's rules; empty when it may run."""
+    try:
+        return _errors(schema, settings, parsed, actor, operation_name, variables, validation_rules)
+    except Exception:  # a bug in these checks: say INTERNAL, log it once and short
+        log.error("checking a document failed", exc_info=True, stack_info=False)
+        return [graphql_error(internal())]
+
+
+def hide_suggestions(settings: DocumentSettings, errors: list[GraphQLError] | None) -> None:
+    if settings.production and errors:
+        # Strawberry hides field suggestions only; graphql-core suggests arguments, input
+        # fields and enum values too, also while coercing variables during execution.
+        for error in errors:
+            error.message = _SUGGESTION.sub("", error.message)
+
+
+def _errors(
+    schema: GraphQLSchema,
+    settings: DocumentSettings,
+    parsed: ParsedDocument,
+    actor: object,
+    operation_name: str | None,
+    variables: object,
+    validation_rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    if refusal := _credential_refusal(settings, parsed.document, actor, operation_name):
+        return [refusal]
+    anonymous = _anonymous(actor)
+    limits = settings.anonymous_limits if anonymous else settings.limits
+    given = variables if isinstance(variables, Mapping) else None
+    if limit_error := parsed.check_limits(schema, limits, operation_name, given):
+        return [limit_error]
+    rules = _validation_rules(validation_rules, settings.production)
+    errors = parsed.validate(schema, rules, hide_suggestions=settings.production)
+    if errors and settings.production and anonymous:
+        # Messages name types, fields and arguments: nothing for a caller without a key.
+        return [graphql_error(bad_input(_NOT_VALID), errors[0].nodes)]
+    return errors
+
+
+@lru_cache(maxsize=8)
+def _validation_rules(
+    rules: tuple[type[ASTValidationRule], ...], production: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """The rules a document is validated by (once per set of rules, not per request)."""
+    rules = without_literal_values(rules)
+    return (*rules, NoSchemaIntrospectionCustomRule) if production else rules
+
+
+def _credential_refusal(
+    settings: DocumentSettings, document: DocumentNode, actor: object, operation_name: str | None
+) -> GraphQLError | None:
+    """Without a valid credential, only signing in (`login`, the passkey sign-in's two
+    mutations, `acceptInvitation`): refused before validation, so a caller without one
+    learns nothing about the schema, and costs next to nothing."""
+    if isinstance(actor, Principal):
+        return _restriction_refusal(actor, document, operation_name)
+    rejected = isinstance(actor, Anonymous) and actor.rejected
+    if not (rejected or settings.production):
+        return None  # development: GraphiQL introspects before anyone signs in
+    if _is_sign_in(document, operation_name):
+        return None
+    if isinstance(actor, Anonymous) and actor.rejected:
+        return graphql_error(credential_refusal(actor))
+    return graphql_error(unauthenticated())
+
+
+def _restriction_refusal(
+    principal: Principal, document: DocumentNode, operation_name: str | None
+) -> GraphQLError | None:
+    """A restricted session (auth.restrictions) may send only documents whose every root
+    field its restriction allows: by field name, so aliases change nothing; fragments
+    are followed; an unknown fragment counts as a field it may not call. Refused
+    whole, before validation, whichever way the document came (GET, POST, trusted)."""
+    restriction = principal.restriction
+    if restriction is None:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    operations = (
+        [operation]
+        if operation is not None
+        else [each for each in document.definitions if isinstance(each, OperationDefinitionNode)]
+    )
+    names: set[str] = set()
+    for each in operations:
+        names |= _root_field_names(document, each.selection_set)
+    if allows(restriction, names):
+        return None
+    return graphql_error(restriction_error(restriction))
+
+
+def _anonymous(actor: object) -> bool:
+    return not isinstance(actor, Principal)
+
+
 class DocumentGuard(SchemaExtension):
+    """The checks above as a Strawberry extension, for the operations Strawberry runs
+    (subscriptions over WebSocket and SSE); schema.execution calls them itself."""
+
     def __init__(self, cache: DocumentCache, settings: DocumentSettings) -> None:
         self.cache = cache
         self.settings = settings
@@ -247,110 +371,43 @@ class DocumentGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if self.settings.production and result is not None and result.errors:
-            # Strawberry hides field suggestions only; graphql-core suggests arguments, input
-            # fields and enum values too, also while coercing variables during execution.
-            for error in result.errors:
-                error.message = _SUGGESTION.sub("", error.message)
+        if result is not None:
+            hide_suggestions(self.settings, result.errors)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        tokens = (
-            self.settings.max_anonymous_tokens if self._anonymous() else self.settings.max_tokens
-        )
         # Also the options of Strawberry's own parse, which runs when this one failed and
         # reports the syntax error in the usual way.
         options: dict[str, Any] = context.parse_options  # type: ignore[assignment]
-        options.update(max_lexical_tokens=tokens, max_comments=tokens)
+        options.update(parse_options(self.settings, self._actor()))
         if context.graphql_document is None and context.query:
-            self.parsed = self.cache.get(context.query)
-            if self.parsed is None:
-                try:
-                    document = parse(context.query, **context.parse_options)
-                except GraphQLError:
-                    yield
-                    return
-                self.parsed = self.cache.add(context.query, document)
+            try:
+                self.parsed = parse_document(self.cache, context.query, options)
+            except GraphQLError:
+                yield
+                return
             context.graphql_document = self.parsed.document
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        try:
-            context.pre_execution_errors = self._errors()
-        except Exception:  # a bug in these checks: say INTERNAL, log it once and short
-            log.error("checking a document failed", exc_info=True, stack_info=False)
-            context.pre_execution_errors = [graphql_error(internal())]
-        yield
-
-    def _errors(self) -> list[GraphQLError]:
-        context = self.execution_context
         document = context.graphql_document
         if document is None:  # Strawberry validates only parsed documents
-            return []
-        if refusal := self._credential_refusal(document):
-            return [refusal]
-        parsed = self.parsed or ParsedDocument(document=document, size=0)
-        schema = context.schema._schema
-        limits = self.settings.anonymous_limits if self._anonymous() else self.settings.limits
-        variables = context.variables if isinstance(context.variables, Mapping) else None
-        if limit_error := parsed.check_limits(schema, limits, context.operation_name, variables):
-            return [limit_error]
-        rules = without_literal_values(tuple(context.validation_rules))
-        if self.settings.production:
-            rules += (NoSchemaIntrospectionCustomRule,)
-        errors = parsed.validate(schema, rules, hide_suggestions=self.settings.production)
-        if errors and self.settings.production and self._anonymous():
-            # Messages name types, fields and arguments: nothing for a caller without a key.
-            return [graphql_error(bad_input(_NOT_VALID), errors[0].nodes)]
-        return errors
-
-    def _credential_refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Without a valid credential, only signing in (`login`, the passkey sign-in's two
-        mutations, `acceptInvitation`): refused before validation, so a caller without one
-        learns nothing about the schema, and costs next to nothing."""
-        actor = self._actor()
-        if isinstance(actor, Principal):
-            return self._restriction_refusal(actor, document)
-        rejected = isinstance(actor, Anonymous) and actor.rejected
-        if not (rejected or self.settings.production):
-            return None  # development: GraphiQL introspects before anyone signs in
-        if _is_sign_in(document, self.execution_context.operation_name):
-            return None
-        if isinstance(actor, Anonymous) and actor.rejected:
-            return graphql_error(credential_refusal(actor))
-        return graphql_error(unauthenticated())
-
-    def _restriction_refusal(
-        self, principal: Principal, document: DocumentNode
-    ) -> GraphQLError | None:
-        """A restricted session (auth.restrictions) may send only documents whose every root
-        field its restriction allows: by field name, so aliases change nothing; fragments
-        are followed; an unknown fragment counts as a field it may not call. Refused
-        whole, before validation, whichever way the document came (GET, POST, trusted)."""
-        restriction = principal.restriction
-        if restriction is None:
-            return None
-        operation = get_operation_ast(document, self.execution_context.operation_name)
-        operations = (
-            [operation]
-            if operation is not None
-            else [
-                each for each in document.definitions if isinstance(each, OperationDefinitionNode)
-            ]
-        )
-        names: set[str] = set()
-        for each in operations:
-            names |= _root_field_names(document, each.selection_set)
-        if allows(restriction, names):
-            return None
-        return graphql_error(restriction_error(restriction))
+            context.pre_execution_errors = []
+        else:
+            context.pre_execution_errors = document_errors(
+                context.schema._schema,
+                self.settings,
+                self.parsed or ParsedDocument(document=document, size=0),
+                self._actor(),
+                context.operation_name,
+                context.variables,
+                tuple(context.validation_rules),
+            )
+        yield
 
     def _actor(self) -> Any:
         return getattr(self.execution_context.context, "actor", None)
-
-    def _anonymous(self) -> bool:
-        return not isinstance(self._actor(), Principal)
 
 
 def _is_sign_in(document: DocumentNode, operation_name: str | None) -> bool:

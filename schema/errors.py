@@ -105,16 +105,20 @@ def any_database_unavailable(errors: list[GraphQLError]) -> bool:
     )
 
 
+def give_codes(result: Any, response: Any) -> None:
+    """Every error of `result` with its code; a database outage makes the answer a 503."""
+    if response is not None and any_database_unavailable(result.errors):
+        # A load balancer or client retries a 503 elsewhere or later; a 200 it would not.
+        response.status_code = 503
+    result.errors = [with_code(error) for error in result.errors]
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
-            response = getattr(self.execution_context.context, "response", None)
-            if response is not None and any_database_unavailable(result.errors):
-                # A load balancer or client retries a 503 elsewhere or later; a 200 it would not.
-                response.status_code = 503
-            result.errors = [with_code(error) for error in result.errors]
+            give_codes(result, getattr(self.execution_context.context, "response", None))
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         # Each value a subscription sends: its errors get their codes as a query's do.

@@ -1,5 +1,4 @@
-"""Per-request DataLoaders: `get_context` gives each request its own, so their cache lasts
-one request."""
+"""Per-request DataLoaders: built in `get_context`, so their cache lasts one request."""
 
 from __future__ import annotations
 
@@ -63,8 +62,7 @@ class ApiKeyUsageLoader(DataLoader[UsageKey, UsageDays]):
 
 
 class Loaders:
-    """Each loader is made on its first use: most requests use none, and a request's
-    loaders were a percent of a listing's time when all were made up front."""
+    """Each made at its first use: most requests need none or one of them."""
 
     @cached_property
     def user_by_id(self) -> UserByIdLoader:

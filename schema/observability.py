@@ -8,6 +8,7 @@ from contextlib import suppress
 from typing import Any
 
 from graphql.error import GraphQLError
+from graphql.language import DocumentNode
 from strawberry.extensions import LifecycleStep, SchemaExtension
 from strawberry.utils.operation import get_operation_type
 
@@ -34,26 +35,39 @@ class OperationRecorder(SchemaExtension):
 
     def _record(self, record: RequestRecord) -> None:
         context = self.execution_context
-        if context.graphql_document is not None:
-            # Only a name found in the document is taken: the client's `operationName`
-            # may be any text at all.
-            with suppress(RuntimeError):
-                record.operation_type = get_operation_type(
-                    context.graphql_document, context.operation_name
-                ).value
-                record.operation_name = context.operation_name
-        actor = getattr(context.context, "actor", None)
-        if isinstance(actor, Principal):
-            if actor.api_key is not None:
-                record.principal_kind = "api_key"
-                record.principal_id = str(actor.api_key.id)
-            else:
-                record.principal_kind = "user"
-                record.principal_id = str(actor.user_id)
-            # None for a service account's key: no person is behind it.
-            record.user_id = None if actor.user_id is None else str(actor.user_id)
-        errors = _errors(context.result) or context.pre_execution_errors or []
-        record.outcome = str((with_code(errors[0]).extensions or {})["code"]) if errors else "OK"
+        record_operation(
+            record,
+            context.graphql_document,
+            context.operation_name,
+            getattr(context.context, "actor", None),
+            _errors(context.result) or context.pre_execution_errors or [],
+        )
+
+
+def record_operation(
+    record: RequestRecord,
+    document: DocumentNode | None,
+    operation_name: str | None,
+    actor: object,
+    errors: list[GraphQLError],
+) -> None:
+    """`errors`: the result's, or those met before execution."""
+    if document is not None:
+        # Only a name found in the document is taken: the client's `operationName`
+        # may be any text at all.
+        with suppress(RuntimeError):
+            record.operation_type = get_operation_type(document, operation_name).value
+            record.operation_name = operation_name
+    if isinstance(actor, Principal):
+        if actor.api_key is not None:
+            record.principal_kind = "api_key"
+            record.principal_id = str(actor.api_key.id)
+        else:
+            record.principal_kind = "user"
+            record.principal_id = str(actor.user_id)
+        # None for a service account's key: no person is behind it.
+        record.user_id = None if actor.user_id is None else str(actor.user_id)
+    record.outcome = str((with_code(errors[0]).extensions or {})["code"]) if errors else "OK"
 
 
 def _errors(result: Any) -> list[GraphQLError] | None:

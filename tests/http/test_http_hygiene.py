@@ -195,6 +195,18 @@ async def test_json_nested_too_deeply_is_bad_user_input_with_http_400(
     assert str(MAX_JSON_DEPTH) in body["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("body", [b'"x"', b"1", b"null", b"true"])
+async def test_a_json_body_that_is_not_an_object_is_bad_user_input_with_http_400(
+    bare_client: AsyncClient, body: bytes
+) -> None:
+    response = await bare_client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
 async def test_json_nested_up_to_the_limit_is_served(bare_client: AsyncClient) -> None:
     # The body itself and `variables` take two levels.
     response = await bare_client.post(

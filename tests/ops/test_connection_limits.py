@@ -112,6 +112,27 @@ def test_a_connection_that_does_not_finish_its_headers_is_closed_after_the_timeo
     assert "HEADER_TIMEOUT_SECONDS=1" in server.output
 
 
+def test_the_next_request_on_a_kept_alive_connection_has_its_headers_timed_too(
+    tmp_path: Path,
+) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with serving(tmp_path, HEADER_TIMEOUT_SECONDS="1") as server, ExitStack() as stack:
+        prompt = stack.enter_context(socket.create_connection(address_of(server)))
+        slow = stack.enter_context(socket.create_connection(address_of(server)))
+        for connection in (prompt, slow):
+            connection.settimeout(SLACK_SECONDS)
+            connection.sendall(request)
+            assert connection.recv(1000).startswith(b"HTTP/1.1 200")
+
+        time.sleep(1.5)  # longer than the timeout: an idle connection between requests...
+        prompt.sendall(request)
+        slow.sendall(HALF_THE_HEADERS)
+
+        assert prompt.recv(1000).startswith(b"HTTP/1.1 200")  # ...is timed from its next one
+        assert is_closed(slow)
+    assert "HEADER_TIMEOUT_SECONDS=1" in server.output
+
+
 def test_one_address_may_not_hold_more_than_its_connections(tmp_path: Path) -> None:
     with (
         serving(tmp_path, MAX_CONNECTIONS_PER_ADDRESS="5", HEADER_TIMEOUT_SECONDS="60") as server,
