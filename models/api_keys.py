@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,6 +17,12 @@ if TYPE_CHECKING:
 
 def encode_scopes(scopes: Iterable[Scope]) -> str:
     return "," + ",".join(sorted(set(scopes))) + ","
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_scopes(encoded: str) -> tuple[Scope, ...]:
+    # Few spellings, decoded for every key of every page and every call's scope check.
+    return tuple(Scope(name) for name in encoded.strip(",").split(",") if name)
 
 
 class ApiKey(Model):
@@ -97,7 +104,7 @@ class ApiKey(Model):
 
     @property
     def scopes(self) -> list[Scope]:
-        return [Scope(name) for name in self.scopes_encoded.strip(",").split(",") if name]
+        return list(_decoded_scopes(self.scopes_encoded))
 
     @property
     def allowed_cidrs(self) -> list[str] | None:

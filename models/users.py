@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from tortoise import fields
@@ -16,7 +17,14 @@ def encode_roles(roles: Iterable[Role]) -> str:
 
 
 def decode_roles(encoded: str) -> list[Role]:
-    return [Role(name) for name in encoded.strip(",").split(",") if name]
+    # A new list each time (callers may change theirs) from the few spellings there are:
+    # every permission check of every row decodes the caller's roles.
+    return list(_decoded_roles(encoded))
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_roles(encoded: str) -> tuple[Role, ...]:
+    return tuple(Role(name) for name in encoded.strip(",").split(",") if name)
 
 
 def holds_role(role: Role) -> Q:

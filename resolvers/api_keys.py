@@ -140,9 +140,9 @@ async def list_api_keys(
     )
 
 
-def credits_now(api_key: ApiKey) -> int | None:
-    """The key's credits left now, a due refill counted; None is unlimited."""
-    return credits_left(api_key, utcnow())
+def credits_now(api_key: ApiKey, now: datetime | None = None) -> int | None:
+    """The key's credits left now (or at `now`), a due refill counted; None is unlimited."""
+    return credits_left(api_key, utcnow() if now is None else now)
 
 
 async def get_api_key(key_id: int) -> ApiKey | None:

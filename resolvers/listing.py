@@ -4,11 +4,14 @@ why the ORM does not build these statements)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from tortoise.filters import escape_like
 from tortoise.models import Model
+
+from models.hydration import RowReader, row_reader
 
 M = TypeVar("M", bound=Model)
 
@@ -54,24 +57,22 @@ class Listing(Generic[M]):
 @dataclass
 class PageStatement(Generic[M]):
     listing: Listing[M]
-    columns: list[str] = field(init=False)
-    related_columns: list[str] = field(init=False)
-    related_model: type[Model] | None = field(init=False)
+    reader: RowReader[M] = field(init=False)
+    related_reader: RowReader[Any] | None = field(init=False)
 
     def __post_init__(self) -> None:
-        meta = self.listing.model._meta
-        self.columns = sorted(meta.db_fields)
-        self.related_model = None
-        self.related_columns = []
+        self.reader = row_reader(self.listing.model)
+        self.related_reader = None
         if self.listing.related is not None:
-            self.related_model = meta.fields_map[self.listing.related].related_model  # type: ignore[attr-defined]
-            self.related_columns = sorted(self.related_model._meta.db_fields)
+            meta = self.listing.model._meta
+            related_model = meta.fields_map[self.listing.related].related_model  # type: ignore[attr-defined]
+            self.related_reader = row_reader(related_model)
 
     def _from(self) -> str:
         meta = self.listing.model._meta
         sql = f'FROM "{meta.db_table}" m'
-        if self.related_model is not None and self.listing.related is not None:
-            related_meta = self.related_model._meta
+        if self.related_reader is not None and self.listing.related is not None:
+            related_meta = self.related_reader.model._meta
             fk_column = meta.fields_db_projection[f"{self.listing.related}_id"]
             sql += (
                 f' LEFT JOIN "{related_meta.db_table}" r '
@@ -94,8 +95,9 @@ class PageStatement(Generic[M]):
     def page(
         self, extra: list[Condition], order_by: str, limit: int, with_count: bool
     ) -> tuple[str, list[Any]]:
-        columns = [f'm."{c}"' for c in self.columns]
-        columns += [f'r."{c}"' for c in self.related_columns]
+        columns = [self.reader.projection("m")]
+        if self.related_reader is not None:
+            columns.append(self.related_reader.projection("r"))
         parameters: list[Any] = []
         if with_count:
             table = self.listing.model._meta.db_table
@@ -105,22 +107,31 @@ class PageStatement(Generic[M]):
         sql = f"SELECT {', '.join(columns)} {self._from()}{where} ORDER BY {order_by} LIMIT ?"
         return sql, [*parameters, *page_parameters, limit]
 
-    def hydrate(self, row: Any) -> M:
-        values = tuple(row)
-        split = len(self.columns)
-        item = self.listing.model._init_from_db(
-            **dict(zip(self.columns, values[:split], strict=True))
-        )
-        if self.related_model is not None:
-            end = split + len(self.related_columns)
-            related_values = values[split:end]
+    def hydrate(self, rows: Iterable[Any]) -> list[M]:
+        """The page's rows as models. Rows pointing to the same related row share one model
+        of it: a page of keys has few creators."""
+        if self.related_reader is None:
+            return [self.reader.build(tuple(row)) for row in rows]
+        related_reader = self.related_reader
+        start = len(self.reader.columns)
+        end = start + len(related_reader.columns)
+        pk_index = start + related_reader.columns.index(related_reader.model._meta.db_pk_column)
+        attribute = f"_{self.listing.related}"
+        seen: dict[Any, Any] = {}
+        items = []
+        for row in rows:
+            values = tuple(row)
+            item = self.reader.build(values)
             related = None
-            if any(value is not None for value in related_values):
-                related = self.related_model._init_from_db(
-                    **dict(zip(self.related_columns, related_values, strict=True))
-                )
-            object.__setattr__(item, f"_{self.listing.related}", related)
-        return item
+            related_pk = values[pk_index]
+            # A LEFT JOIN that found no row: every column null, the key too.
+            if related_pk is not None:
+                related = seen.get(related_pk)
+                if related is None:
+                    related = seen[related_pk] = related_reader.build(values[start:end])
+            item.__dict__[attribute] = related
+            items.append(item)
+        return items
 
 
 def column_value(listing: Listing[Any], column: str, value: Any) -> Any:

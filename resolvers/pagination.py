@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
@@ -62,12 +63,17 @@ class Ordering:
 @dataclass(frozen=True)
 class Page(Generic[M]):
     items: list[M]
-    cursors: list[str]
+    cursor_of: Callable[[M], str]
     has_next_page: bool
     has_previous_page: bool
     count_all: Callable[[], Awaitable[int]]
     # Counted with the page when asked for and the page was not empty.
     total: int | None = None
+
+    @cached_property
+    def cursors(self) -> list[str]:
+        # Written when asked for: most pages are read without their edges.
+        return [self.cursor_of(item) for item in self.items]
 
 
 @dataclass(frozen=True)
@@ -250,7 +256,7 @@ async def paginate(
         if len(rows) >= limit:
             break
 
-    items = [statement.hydrate(row) for row in rows[:size]]
+    items = statement.hydrate(rows[:size])
     more = len(rows) > size
     if request.backward:
         items.reverse()
@@ -260,14 +266,14 @@ async def paginate(
         found = await read(sql, parameters)
         return int(next(iter(found[0])))
 
+    def cursor_of(item: M) -> str:
+        if ordering is None:
+            return encode_cursor(kind, item.pk)
+        return _encode_ordered_cursor(kind, ordering, item)
+
     return Page(
         items=items,
-        cursors=[
-            encode_cursor(kind, item.pk)
-            if ordering is None
-            else _encode_ordered_cursor(kind, ordering, item)
-            for item in items
-        ],
+        cursor_of=cursor_of,
         has_next_page=cursor is not None if request.backward else more,
         has_previous_page=more if request.backward else cursor is not None,
         count_all=count_all,

@@ -11,8 +11,8 @@ from core.clock import utcnow
 from core.enums import KeyOwnerType, RefillInterval, Scope
 from resolvers import api_keys
 from resolvers.key_rules import Refill
-from resolvers.pagination import OrderDirection
-from resolvers.rows import ApiKey, User
+from resolvers.pagination import OrderDirection, Page
+from resolvers.rows import ApiKey
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import (
@@ -22,7 +22,15 @@ from schema.enums import (
     RefillIntervalEnum,
     ScopeEnum,
 )
-from schema.ids import API_KEY, SERVICE_ACCOUNT, ApiKeyId, global_id, pk_of, require_pk
+from schema.ids import (
+    API_KEY,
+    SERVICE_ACCOUNT,
+    ApiKeyId,
+    global_id,
+    node_id_field,
+    pk_of,
+    require_pk,
+)
 from schema.pagination import (
     After,
     Before,
@@ -88,6 +96,7 @@ class KeyRefillInput:
 )
 class ApiKeyType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     name: str = strawberry.field(description="1 to 100 characters.")
     description: str | None = strawberry.field(description="Free text, up to 1000 characters.")
     masked_key: str = strawberry.field(description='Prefix and last 4 characters: "gk_Ab12…wXyZ".')
@@ -131,19 +140,37 @@ class ApiKeyType(relay.Node):
     service_account_id: strawberry.Private[int | None]
     # Set when the key's row came with its creator's (the listing joins them), which saves
     # the loader's statement.
-    creator: strawberry.Private[User | None] = None
+    creator: strawberry.Private[UserType | None] = None
 
     @classmethod
-    def from_model(cls, api_key: ApiKey) -> ApiKeyType:
+    def from_model(
+        cls,
+        api_key: ApiKey,
+        *,
+        now: datetime | None = None,
+        creators: dict[int, UserType] | None = None,
+    ) -> ApiKeyType:
+        """`now`: when its status and credits are seen (the page's one instant, or now).
+        `creators`: the page's creators by id, each converted once for all its keys."""
+        now = utcnow() if now is None else now
+        creator = None
+        user = getattr(api_key, "_created_by", None)
+        if user is not None:
+            creator = None if creators is None else creators.get(user.id)
+            if creator is None:
+                creator = UserType.from_model(user)
+                if creators is not None:
+                    creators[user.id] = creator
         return cls(
             id=api_key.id,
+            _id=global_id(API_KEY, api_key.id),
             name=api_key.name,
             description=api_key.description,
             masked_key=api_key.masked_key,
             scopes=api_key.scopes,
             last_used_at=api_key.last_used_at,
             expires_at=api_key.expires_at,
-            status=api_key.status_at(utcnow()),
+            status=api_key.status_at(now),
             created_at=api_key.created_at,
             revoked_at=api_key.revoked_at,
             total_calls=api_key.total_calls,
@@ -154,7 +181,7 @@ class ApiKeyType(relay.Node):
             allowed_cidrs=api_key.allowed_cidrs,
             last_used_ip=api_key.last_used_ip,
             permissions=api_key.permissions,
-            remaining=api_keys.credits_now(api_key),
+            remaining=api_keys.credits_now(api_key, now),
             refill=None
             if api_key.refill_amount is None or api_key.refill_interval is None
             else KeyRefill(
@@ -165,7 +192,16 @@ class ApiKeyType(relay.Node):
             created_by_id=api_key.created_by_id,
             owner_type=api_key.owner_type,
             service_account_id=api_key.service_account_id,
-            creator=getattr(api_key, "_created_by", None),
+            creator=creator,
+        )
+
+    @classmethod
+    def connection(cls, page: Page[ApiKey]) -> Connection[ApiKeyType]:
+        """A page of keys, seen at one instant, each creator converted once."""
+        now = utcnow()
+        creators: dict[int, UserType] = {}
+        return Connection.from_page(
+            page, lambda api_key: cls.from_model(api_key, now=now, creators=creators)
         )
 
     @strawberry.field(
@@ -183,7 +219,7 @@ class ApiKeyType(relay.Node):
         if self.created_by_id is None:
             return None
         if self.creator is not None:
-            return UserType.from_model(self.creator)
+            return self.creator
         return cast(UserType | None, self._load_creator(info, self.created_by_id))
 
     @staticmethod
@@ -359,7 +395,7 @@ class ApiKeyQuery:
             order_by=order_by.field if order_by else None,
             direction=(order_by and order_by.direction) or OrderDirection.DESC,
         )
-        return Connection.from_page(page, ApiKeyType.from_model)
+        return ApiKeyType.connection(page)
 
     @strawberry.field(
         extensions=[allow(*EVERY_ROLE, scope=Scope.READ)],

@@ -14,7 +14,7 @@ from resolvers.rows import Invitation
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import InvitationStatusEnum, RoleEnum
-from schema.ids import INVITATION, InvitationId, require_pk
+from schema.ids import INVITATION, InvitationId, global_id, node_id_field, require_pk
 from schema.pagination import (
     After,
     Before,
@@ -46,6 +46,7 @@ INVITATION_READ_RULE = ReadRule(
 )
 class InvitationType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     email: str = strawberry.field(description="Who is invited; NFKC-normalised, lower-case.")
     display_name: str = strawberry.field(
         description="The user's display name, unless they choose another when accepting."
@@ -64,6 +65,7 @@ class InvitationType(relay.Node):
     def from_model(cls, invitation: Invitation) -> InvitationType:
         return cls(
             id=invitation.id,
+            _id=global_id(INVITATION, invitation.id),
             email=invitation.email,
             display_name=invitation.display_name,
             roles=invitation.roles,

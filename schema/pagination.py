@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from graphql import VariableNode
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableNode,
+)
 
 # The row type of a resolver's page, whatever model it is: opaque to this layer.
 from resolvers.pagination import M, Page, PageRequest
@@ -69,18 +75,30 @@ def _given(info: strawberry.Info[Any, Any], name: str) -> bool:
 
 def selects_total_count(info: strawberry.Info[Any, Any]) -> bool:
     """Whether the connection's `totalCount` is asked for, so the page counts in its own
-    statement; otherwise nothing is counted."""
-    return any(_selects("totalCount", field.selections) for field in info.selected_fields)
+    statement; otherwise nothing is counted. Read from the document's own nodes: Strawberry's
+    `selected_fields` converts the whole selection, every row's fields too."""
+    raw = info._raw_info
+    return any(
+        _selects("totalCount", node.selection_set, raw.fragments) for node in raw.field_nodes
+    )
 
 
-def _selects(name: str, selections: Iterable[Any]) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField) and selection.name == name:
-            return True
-        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(
-            name, selection.selections
-        ):
-            return True
+def _selects(
+    name: str, selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(name, selection.selection_set, fragments):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _selects(name, fragment.selection_set, fragments):
+                return True
     return False
 
 
@@ -110,32 +128,38 @@ class Edge(Generic[Node]):
 
 @strawberry.type(description="One page of a list (Relay cursor connection).")
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]] = strawberry.field(description="The page's items with their cursors.")
-    nodes: list[Node] = strawberry.field(description="The page's items, without cursors.")
-    page_info: PageInfo = strawberry.field(description="Cursors and whether more items follow.")
-    count_all: strawberry.Private[Callable[[], Awaitable[int]]]
-    total: strawberry.Private[int | None] = None
+    items: strawberry.Private[list[Node]]
+    page: strawberry.Private[Page[Any]]
+
+    # `edges` and `pageInfo` are made when asked for: a page is mostly read by its nodes,
+    # and the cursors of every row cost more than the one resolver call of each. (`nodes`
+    # is a resolver too, only to keep the fields in the schema's order.)
+    @strawberry.field(description="The page's items with their cursors.")
+    def edges(self) -> list[Edge[Node]]:
+        return [Edge(cursor=c, node=n) for c, n in zip(self.page.cursors, self.items, strict=True)]
+
+    @strawberry.field(description="The page's items, without cursors.")
+    def nodes(self) -> list[Node]:
+        return self.items
+
+    @strawberry.field(description="Cursors and whether more items follow.")
+    def page_info(self) -> PageInfo:
+        cursors = self.page.cursors
+        return PageInfo(
+            has_next_page=self.page.has_next_page,
+            has_previous_page=self.page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
 
     @strawberry.field(description="Every item matching the filter, across all pages.")
     def total_count(self) -> int:
         # Not async: the page's own statement usually counted already, and an async
         # resolver would cost a task. Otherwise graphql-core awaits the count.
-        if self.total is not None:
-            return self.total
-        return self.count_all()  # type: ignore[return-value]
+        if self.page.total is not None:
+            return self.page.total
+        return self.page.count_all()  # type: ignore[return-value]
 
     @classmethod
     def from_page(cls, page: Page[M], convert: Callable[[M], Node]) -> Connection[Node]:
-        nodes = [convert(item) for item in page.items]
-        return cls(
-            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            count_all=page.count_all,
-            total=page.total,
-        )
+        return cls(items=[convert(item) for item in page.items], page=page)

@@ -15,7 +15,7 @@ from resolvers import passkeys
 from resolvers.rows import Passkey
 from schema.changes import Target, mutation
 from schema.context import Context
-from schema.ids import PASSKEY, PasskeyId, pk_of
+from schema.ids import PASSKEY, PasskeyId, global_id, node_id_field, pk_of
 from schema.permissions import people_only, public_for_people
 from schema.read_rules import ReadRule, read_rule
 from schema.sessions import LoginPayload
@@ -46,6 +46,7 @@ Credential = Annotated[
 )
 class PasskeyType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     name: str = strawberry.field(description="The owner's name for it, 1 to 100 characters.")
     created_at: datetime = strawberry.field(description="When it was registered.")
     last_used_at: datetime | None = strawberry.field(
@@ -57,6 +58,7 @@ class PasskeyType(relay.Node):
     def from_model(cls, passkey: Passkey) -> PasskeyType:
         return cls(
             id=passkey.id,
+            _id=global_id(PASSKEY, passkey.id),
             name=passkey.name,
             created_at=passkey.created_at,
             last_used_at=passkey.last_used_at,

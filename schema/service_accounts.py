@@ -14,7 +14,14 @@ from schema.api_keys import ApiKeyType
 from schema.changes import Target, mutation
 from schema.context import Context
 from schema.enums import RoleEnum, UserStatusEnum
-from schema.ids import SERVICE_ACCOUNT, ServiceAccountId, pk_of, require_pk
+from schema.ids import (
+    SERVICE_ACCOUNT,
+    ServiceAccountId,
+    global_id,
+    node_id_field,
+    pk_of,
+    require_pk,
+)
 from schema.pagination import (
     After,
     Before,
@@ -46,6 +53,7 @@ SERVICE_ACCOUNT_READ_RULE = ReadRule(
 )
 class ServiceAccountType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     name: str = strawberry.field(description="1 to 100 characters, unique in any letter case.")
     description: str | None = strawberry.field(description="Free text, up to 1000 characters.")
     roles: list[RoleEnum] = strawberry.field(
@@ -61,6 +69,7 @@ class ServiceAccountType(relay.Node):
     def from_model(cls, account: ServiceAccount) -> ServiceAccountType:
         return cls(
             id=account.id,
+            _id=global_id(SERVICE_ACCOUNT, account.id),
             name=account.name,
             description=account.description,
             roles=account.roles,
@@ -95,7 +104,7 @@ class ServiceAccountType(relay.Node):
             with_total=selects_total_count(info),
             service_account_id=self.id,
         )
-        return Connection.from_page(page, ApiKeyType.from_model)
+        return ApiKeyType.connection(page)
 
 
 async def _load_user(info: Info, user_id: int) -> UserType | None:

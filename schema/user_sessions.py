@@ -17,7 +17,7 @@ from resolvers import user_sessions
 from resolvers.rows import Session
 from schema.changes import Target, mutation
 from schema.context import Context
-from schema.ids import SESSION, SessionId, require_pk
+from schema.ids import SESSION, SessionId, global_id, node_id_field, require_pk
 from schema.permissions import people_only
 from schema.read_rules import ReadRule, read_rule
 
@@ -38,6 +38,7 @@ SESSION_READ_RULE = ReadRule(
 @strawberry.type(name="Session", description="A signed-in session of a portal user.")
 class SessionType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     created_at: datetime = strawberry.field(description="When the user signed in.")
     last_seen_at: datetime = strawberry.field(
         description="When the session was last used, to about a minute (it is written at most "
@@ -60,6 +61,7 @@ class SessionType(relay.Node):
         current = actor is not None and actor.session is not None and actor.session.id == session.id
         return cls(
             id=session.id,
+            _id=global_id(SESSION, session.id),
             created_at=session.created_at,
             last_seen_at=last_seen(session),
             expires_at=session.expires_at,

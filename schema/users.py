@@ -20,7 +20,7 @@ from schema.enums import (
     UserOrderFieldEnum,
     UserStatusEnum,
 )
-from schema.ids import USER, UserId, global_id, pk_of, require_pk
+from schema.ids import USER, UserId, global_id, node_id_field, pk_of, require_pk
 from schema.pagination import (
     After,
     Before,
@@ -58,6 +58,7 @@ USER_READ_RULE = ReadRule(
 @strawberry.type(name="User", description="A person who signs in to the portal.")
 class UserType(relay.Node):
     id: relay.NodeID[int]
+    _id: strawberry.ID = node_id_field()  # Relay's `id`, as an attribute: schema.ids
     email: str = strawberry.field(description="Unique in any letter case; stored lower-case.")
     display_name: str = strawberry.field(description="1 to 200 characters.")
     roles: list[RoleEnum] = strawberry.field(description="At least one; the strongest counts.")
@@ -96,6 +97,7 @@ class UserType(relay.Node):
     def from_model(cls, user: User) -> UserType:
         return cls(
             id=user.id,
+            _id=global_id(USER, user.id),
             email=user.email,
             display_name=user.display_name,
             roles=user.roles,
