@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from starlette.types import Message
 
 from gatehouse.app import create_app
 from gatehouse.logging_setup import JsonFormatter, TextFormatter
+from gatehouse.request_log import request_id_from
 from models import ApiKey, Role, Scope
 from tests.support.database import SETTINGS
 from tests.support.documents import ME_NAMED
@@ -341,3 +343,10 @@ async def test_a_browser_portal_may_read_the_request_id(db: None) -> None:
     assert response.headers["access-control-allow-origin"] == portal
     assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
     assert response.headers["x-request-id"]
+
+
+def test_request_ids_made_here_are_32_hex_digits_and_distinct() -> None:
+    ids = {request_id_from({"headers": []}) for _ in range(10_000)}
+
+    assert len(ids) == 10_000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
