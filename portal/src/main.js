@@ -47,6 +47,9 @@ function App() {
     );
     const onHash = () => setPage(currentPage());
     window.addEventListener("hashchange", onHash);
+    // A link followed between the first render and this effect (an invitation link opened in
+    // a portal tab that was still starting) fired its hashchange before anyone listened.
+    onHash();
     return () => window.removeEventListener("hashchange", onHash);
   }, []);
   useEffect(() => {
