@@ -1,7 +1,8 @@
 """Database time per request, a trace span per statement, and the pool's figures.
 
 Tortoise has no query hook, but every statement of every backend goes through a client's
-`execute_*` methods, and every transaction through `begin`/`commit`/`rollback`. Wrapping
+`execute_*` methods (SQLite's reads on the event loop too: models.reads.LoopReader is a
+client class), and every transaction through `begin`/`commit`/`rollback`. Wrapping
 those on the client classes in use adds each call's wall time, waiting for the connection
 or SQLite's lock included, to the running request's record, and, while a traced request
 runs, records the call as a CLIENT span of that request.

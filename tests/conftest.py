@@ -1,4 +1,4 @@
-"""Fixtures only: a fresh real database per test (SQLite in memory, or PostgreSQL where
+"""Fixtures only: a fresh real database per test (a SQLite file, or PostgreSQL where
 TEST_DATABASE_URL points), the real ASGI app over httpx with its typed GraphQL client, and
 rows the tests start from. Helpers are imported from tests/support/."""
 

@@ -3,22 +3,27 @@ past it is cancelled and answered with INTERNAL and `reason: DEADLINE_EXCEEDED`,
 database serves the next request as usual.
 
 The stuck statement is real: a transaction holds SQLite's connection (Tortoise's lock on
-it) or, on PostgreSQL, an exclusive lock on the tables every credential is checked in."""
+it) or, on PostgreSQL, an exclusive lock on the tables every credential is checked in. On
+SQLite the hand-written reads wait for nobody (they run on a connection of their own,
+models.reads), so the stuck requests are ones that also write (a session's last-seen time,
+a key's call) or read through the ORM (a key's usage)."""
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
+from core.clock import utcnow
 from core.config import ConfigError, Settings
 from gatehouse.app import create_app
-from models import ApiKey, Scope, User
+from models import ApiKey, Scope, Session, User
 from tests.support.database import SETTINGS
 from tests.support.documents import ME_ID_EMAIL
 from tests.support.factories import make_api_key
@@ -94,6 +99,8 @@ async def test_a_session_request_stuck_on_the_database_is_cut_at_its_deadline(
 ) -> None:
     async with serving(SETTINGS) as client, serving(strict()) as strict_client:
         headers = {"Authorization": f"Bearer {await login(client, super_admin)}"}
+        # Last seen over a minute ago: the request writes the time again (auth.sessions).
+        await Session.filter(user=super_admin).update(last_seen_at=utcnow() - timedelta(minutes=2))
         with caplog.at_level(logging.WARNING, logger="gatehouse.app"):
             async with database_locked():
                 stuck = await post(strict_client, headers)
@@ -126,10 +133,14 @@ async def test_a_key_request_stuck_on_the_database_is_cut_and_the_key_still_work
 async def test_a_query_stuck_in_execution_is_cut_and_the_next_one_answers(
     super_admin: User,
 ) -> None:
-    # On PostgreSQL the credential is checked (sessions, users are free) and execution
-    # waits on `api_keys`: the deadline cancels graphql-core's execution itself.
+    # The credential is checked (on PostgreSQL sessions and users are free) and execution
+    # waits, on `api_keys` or on SQLite for the usage: the deadline cancels graphql-core's
+    # execution itself.
     await make_api_key(super_admin)
-    keys = "{ apiKeys(first: 5) { totalCount nodes { id name createdBy { email } } } }"
+    keys = (
+        "{ apiKeys(first: 5) { totalCount nodes { id name createdBy { email } "
+        "usage(days: 7) { calls } } } }"
+    )
     async with serving(SETTINGS) as client, serving(strict()) as strict_client:
         headers = {"Authorization": f"Bearer {await login(client, super_admin)}"}
         async with database_locked("api_keys"):

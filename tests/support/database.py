@@ -1,9 +1,13 @@
-"""The settings every in-process app of the suite runs with, and its database: SQLite in
-memory, or PostgreSQL where TEST_DATABASE_URL points."""
+"""The settings every in-process app of the suite runs with, and its database: a SQLite
+file, as the app runs on it (reads on the event loop, `models.reads`, need one), or
+PostgreSQL where TEST_DATABASE_URL points."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -23,7 +27,9 @@ SETTINGS = Settings(argon2_time_cost=1, argon2_memory_cost_kib=64, argon2_parall
 def _test_database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return "sqlite://:memory:"
+        folder = tempfile.mkdtemp(prefix="gatehouse-tests-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        return f"sqlite://{folder}/test-{{}}.sqlite3"
     parts = urlsplit(url)
     # `{}` is filled by Tortoise with a random suffix: each test gets a database of its own.
     return urlunsplit(parts._replace(path=(parts.path.rstrip("/") or "/gatehouse") + "_{}"))
