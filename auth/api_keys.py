@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from tortoise.expressions import F
@@ -24,19 +24,13 @@ from core.errors import (
 from core.observability import note_auth_failure
 from models import ApiKey, ApiKeyStatus, ServiceAccount, User, UserStatus
 from models.key_credits import Credits, credits_left, next_refill_at
-from models.key_rows import FoundKey, KeyRow, KeysRead, OwnerRow, find_keys
+from models.key_rows import FoundKey, KeyRow, OwnerRow, find_keys
 
 
 async def find_key_with_owner(secret_hash: str, now: datetime) -> FoundKey | None:
     """The key a secret's hash names (its previous secret's too, within the grace period),
     with whom it acts for: one query (models.key_rows)."""
     return (await find_keys((secret_hash,), now)).found.get(secret_hash)
-
-
-async def find_keys_with_owners(secret_hashes: Sequence[str], now: datetime) -> KeysRead:
-    """`find_key_with_owner` for several secrets in the one query (a verification's root key
-    and the key it verifies)."""
-    return await find_keys(secret_hashes, now)
 
 
 async def authenticate_api_key(

@@ -1,9 +1,10 @@
 """The process's runtime: everything stateful that the settings configure, made in one place.
 
 `build_runtime(settings)` makes the Argon2 hasher and its pool, the limiter's storage (Redis
-or the database table), the login policy over it, the webhook outbox switch and the key
-call counter. The app (its `create_app` and lifespan) and every CLI command
-(`gatehouse.cli.runtime_for`) make theirs with it, and nothing else configures these parts.
+or the database table), the login policy over it, the webhook outbox switch, the key
+call counter, the signal bus and the verifications' key cache that the bus clears. The app
+(its `create_app` and lifespan) and every CLI command (`gatehouse.cli.runtime_for`) make
+theirs with it, and nothing else configures these parts.
 
 The runtime travels explicitly where the caller has it: the request context
 (`schema.context.Context.runtime`), `auth.credentials.authenticate`, readiness, the webhook
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from auth.call_counter import CallCounters
+from auth.key_cache import KeyCache
 from auth.live_credentials import SubscriptionSlots
 from auth.passwords import PasswordHashing, Verification
 from auth.rate_limits import Limiter
@@ -41,6 +43,8 @@ class Runtime:
     calls: CallCounters
     # "Something changed" to the live subscriptions of every process (auth.signals).
     signals: SignalBus
+    # The keys verifications found lately (auth.key_cache); `signals` clears it.
+    key_cache: KeyCache
     # Open subscriptions per credential, held to MAX_SUBSCRIPTIONS_PER_CREDENTIAL.
     subscriptions: SubscriptionSlots = field(default_factory=SubscriptionSlots)
 
@@ -85,6 +89,8 @@ def build_runtime(settings: Settings) -> Runtime:
         None if settings.redis_url is None else str(settings.redis_url),
         settings.redis_key_prefix,
     )
+    key_cache = KeyCache()
+    signals.listen(key_cache.hear)
     return Runtime(
         settings=settings,
         passwords=PasswordHashing(settings.argon2),
@@ -93,6 +99,7 @@ def build_runtime(settings: Settings) -> Runtime:
         outbox=Outbox(enabled=settings.webhooks.enabled),
         calls=CallCounters(on_commit=lambda keys: signals.publish_all(keys_called(keys))),
         signals=signals,
+        key_cache=key_cache,
     )
 
 

@@ -18,6 +18,11 @@ sends everyone `RESYNC`: what changed meanwhile is unknown, so everything is rea
 
 `publish` never waits and never fails: a change already committed must not turn into an
 error because a dashboard could not be told.
+
+Listeners (`listen`) hear every signal synchronously: those this process publishes at the
+moment it publishes them, before any transport's round trip, and those that arrive. The
+verification cache (`auth.key_cache`) forgets with them, so the process that made a change
+never answers from before it, even for the instant its own notification is on the way.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -123,10 +128,14 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+Listener = Callable[[Signal], None]
+
+
 class SignalBus:
     def __init__(self, transport: Transport | None = None) -> None:
         self._transport = transport
         self._mailboxes: set[Mailbox] = set()
+        self._listeners: list[Listener] = []
         self.stopping = False
 
     @property
@@ -143,6 +152,10 @@ class SignalBus:
     def close_mailbox(self, mailbox: Mailbox) -> None:
         self._mailboxes.discard(mailbox)
 
+    def listen(self, listener: Listener) -> None:
+        """Call `listener` with every signal published here (at once) or arriving here."""
+        self._listeners.append(listener)
+
     def publish(self, topic: str, pk: int | None = None) -> None:
         self.publish_all([Signal(topic, pk)])
 
@@ -152,10 +165,18 @@ class SignalBus:
             for signal in signals:
                 self.deliver(signal)
             return
+        signals = list(signals)
+        # Here before the round trip; heard again when the transport brings them back.
+        for signal in signals:
+            for listener in self._listeners:
+                listener(signal)
         self._transport.publish(signals)
 
     def deliver(self, signal: Signal) -> None:
-        """To this process's subscriptions (called by the transport as signals arrive)."""
+        """To this process's listeners and subscriptions (called by the transport as signals
+        arrive)."""
+        for listener in self._listeners:
+            listener(signal)
         at = time.monotonic()
         for mailbox in self._mailboxes:
             mailbox.put(signal, at)

@@ -143,6 +143,12 @@ class FoundKey:
         self._statement, self._values = statement, values
         self.key, self.owner = statement.rows(values)
 
+    @property
+    def current_secret_hash(self) -> str:
+        """The hash of the key's secret now: another than the one asked for when the key was
+        found by the secret it was rolled from (`auth.key_cache` keeps only this one)."""
+        return self._statement.current_secret_hash(self._values)
+
     def owner_model(self) -> User | ServiceAccount | None:
         """The owner as the model instance a queryset returns."""
         if self.owner is None:
@@ -236,6 +242,10 @@ class _KeyStatement:
             if previous in hashes and values[-1] and previous not in found:
                 found[previous] = FoundKey(self, values)
         return KeysRead(now, frozenset(hashes), found)
+
+    def current_secret_hash(self, values: tuple[Any, ...]) -> str:
+        secret_hash: str = values[self._key_hash_at]
+        return secret_hash
 
     def rows(self, values: tuple[Any, ...]) -> tuple[KeyRow, OwnerRow | None]:
         key = KeyRow(*_values(values, self._key_reads))

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from auth.api_keys import admit_key, find_keys_with_owners, key_principal
+from auth.api_keys import admit_key, key_principal
 from auth.credentials import (
     MAX_CREDENTIAL_LENGTH,
     authenticate,
@@ -285,7 +285,8 @@ async def _verify_as_root(scope: AsgiScope, receive: Receive, services: Services
     secret = fields.get("key")
     if isinstance(secret, str) and verifiable(secret):
         hashes.append(hash_secret(secret))
-    read = await find_keys_with_owners(hashes, utcnow())
+    # Both from the verifications' cache while fresh (auth.key_cache), else one statement.
+    read = await services.runtime.key_cache.find_keys(hashes, utcnow())
     found = read.found.get(root_hash)
     if found is None:
         note_auth_failure("unknown")

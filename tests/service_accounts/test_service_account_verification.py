@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import httpx
 
+from auth import signals
 from auth.principal import Principal
+from auth.runtime import publish_change
 from models import Role, Scope, ServiceAccount, User, UserStatus
 from resolvers import service_accounts, users
 from tests.support.factories import gid, make_api_key, make_service_account, make_user
@@ -78,6 +80,9 @@ async def test_an_inactive_accounts_key_is_disabled_and_a_deleted_ones_revoked(
     await service_accounts.update_service_account(actor, account.id, status=UserStatus.INACTIVE)
     while_inactive = await verdict(client, root, key=secret)
     await service_accounts.delete_service_account(actor, account.id)
+    # Announced as the mutation announces it: the verification cache drops the DISABLED
+    # answer at once (auth.key_cache).
+    publish_change(signals.SERVICE_ACCOUNT, account.id)
     once_deleted = await verdict(client, root, key=secret)
 
     assert (while_inactive["valid"], while_inactive["code"]) == (False, "DISABLED")

@@ -1,13 +1,17 @@
-"""Fixtures only: a root key (VERIFY, owned by an ADMIN) and the key it verifies."""
+"""Fixtures only: a root key (VERIFY, owned by an ADMIN), the key it verifies, and two live
+servers on one PostgreSQL database."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from models import ApiKey, Role, Scope, User
 from tests.support.factories import make_api_key, make_user
+from tests.support.live_server import LiveServer, launch
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,18 @@ async def root(db: None) -> Root:
 @pytest.fixture
 async def customer(db: None) -> User:
     return await make_user(roles=(Role.READ_ONLY,), email="customer@example.com")
+
+
+@pytest.fixture
+def two_processes(
+    postgres_database: str, tmp_path: Path
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Skipped, saying so, without PostgreSQL: SQLite serves one process."""
+    first, second = launch(postgres_database, tmp_path), launch(postgres_database, tmp_path)
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        yield first, second
+    finally:
+        codes = [first.stop(), second.stop()]
+        assert codes == [0, 0], first.output + second.output
