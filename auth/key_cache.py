@@ -24,10 +24,10 @@ How changes arrive, besides the age:
   The GraphQL mutations publish through `schema.changes.publish_changes` (a key revoked,
   deleted, rolled, updated, disabled or enabled; a user updated, deleted or given a new
   password; a service account created, updated or deleted; and any mutation of a signed-in
-  user names that user), so the process that made the change clears its cache as it
-  publishes, and every other process when the notification arrives (PostgreSQL
-  LISTEN/NOTIFY or Redis pub/sub, well under a second); a listener back from an outage
-  delivers EVERYTHING, which clears too;
+  user names that user, except `verifyApiKey`, whose signal is CALLS), so the process that
+  made the change clears its cache as it publishes, and every other process when the
+  notification arrives (PostgreSQL LISTEN/NOTIFY or Redis pub/sub, well under a second);
+  a listener back from an outage delivers EVERYTHING, which clears too;
 - a read that began before a clear is not kept (`generation`): it may hold the row from
   before the change;
 - what publishes nothing is seen within `MAX_AGE`: the CLI (`gatehouse keys revoke`,

@@ -70,6 +70,11 @@ class Change:
     # failed attempt keeps is decided next to the throttling.
     self_audited: bool = False
     step_up: bool = False
+    # False for a mutation that changes no key's, user's or session's standing, only a
+    # key's figures (verifyApiKey: calls, credits, rate-limited calls): signalled as CALLS,
+    # which subscriptions read again and the verifications' key cache (auth.key_cache)
+    # ignores, so that verifying over GraphQL does not empty it.
+    changes_credentials: bool = True
 
 
 class ChangeExtension(FieldExtension):
@@ -119,6 +124,9 @@ def publish_changes(bus: SignalBus, change: Change, actor: Any, arguments: dict[
     signals = [Signal(signals_module.AUDIT)]
     target = change.target
     target_id = None if target is None else target.id_in(arguments)
+    if not change.changes_credentials:
+        bus.publish_all([*signals, Signal(signals_module.CALLS, target_id)])
+        return
     if target is not None:
         signals.append(Signal(str(target.type), target_id))
     if isinstance(actor, Principal):
@@ -162,10 +170,12 @@ def mutation(
     events: Iterable[str] = (),
     self_audited: bool = False,
     step_up: bool = False,
+    changes_credentials: bool = True,
 ) -> Callable[[Callable[..., Any]], Any]:
     """`step_up=True`: a session needs a second factor verified within STEP_UP_SECONDS
-    (for conditional cases, the domain function calls `auth.mfa.require_step_up`)."""
-    change = Change(action, target, frozenset(events), self_audited, step_up)
+    (for conditional cases, the domain function calls `auth.mfa.require_step_up`).
+    `changes_credentials=False`: see `Change`."""
+    change = Change(action, target, frozenset(events), self_audited, step_up, changes_credentials)
     # Strawberry makes the last extension the outermost one.
     extensions: list[FieldExtension] = [allow, ChangeExtension(change)]
     if step_up:

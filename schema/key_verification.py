@@ -113,6 +113,7 @@ class KeyVerificationMutation:
         action=AuditAction.API_KEY_VERIFY,
         target=Target(AuditTarget.API_KEY),
         allow=allow(SUPER_ADMIN, ADMIN, scope=Scope.VERIFY),
+        changes_credentials=False,
         description="Verifies a key for another backend: a key with the VERIFY scope (a "
         "root key), or a SUPER_ADMIN or ADMIN session. A VALID verification is one call of "
         "the verified key and spends `cost` credits and one unit of its rate limit. A "

@@ -149,7 +149,10 @@ async def test_verify_api_key_answers_a_revocation_at_once(gql: GraphQLClient) -
         return answer
 
     before = await code()
+    # verifyApiKey's own signal ("calls counted") leaves the cache alone.
+    kept = hash_secret(verified.secret) in current().key_cache
     await _revoke(gql, token, verified)
     after = await code()
 
     assert (before, after) == ("VALID", "REVOKED")
+    assert kept
