@@ -25,7 +25,51 @@ def _decoded_scopes(encoded: str) -> tuple[Scope, ...]:
     return tuple(Scope(name) for name in encoded.strip(",").split(",") if name)
 
 
-class ApiKey(Model):
+class KeyStanding:
+    """What a key's encoded columns say, for the model and for the credential path's plain
+    rows alike (`models.key_rows.KeyRow`)."""
+
+    __slots__ = ()
+    scopes_encoded: str
+    allowed_cidrs_encoded: str | None
+    owner_type: str
+    permissions_encoded: str | None
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    disabled_at: datetime | None
+
+    @property
+    def scopes(self) -> list[Scope]:
+        return list(_decoded_scopes(self.scopes_encoded))
+
+    @property
+    def allowed_cidrs(self) -> list[str] | None:
+        if self.allowed_cidrs_encoded is None:
+            return None
+        return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
+
+    @property
+    def owned_by_service_account(self) -> bool:
+        return self.owner_type == KeyOwnerType.SERVICE_ACCOUNT
+
+    @property
+    def permissions(self) -> list[str]:
+        if not self.permissions_encoded:
+            return []
+        return self.permissions_encoded.split(",")
+
+    def status_at(self, now: datetime) -> ApiKeyStatus:
+        if self.revoked_at is not None:
+            return ApiKeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return ApiKeyStatus.EXPIRED
+        # After the final states: enabling a revoked or expired key would not revive it.
+        if self.disabled_at is not None:
+            return ApiKeyStatus.DISABLED
+        return ApiKeyStatus.ACTIVE
+
+
+class ApiKey(KeyStanding, Model):
     # Only the SHA-256 of the key is kept: a leak of this table leaks no usable key, and
     # the key itself can be shown once only.
 
@@ -103,38 +147,8 @@ class ApiKey(Model):
         )
 
     @property
-    def scopes(self) -> list[Scope]:
-        return list(_decoded_scopes(self.scopes_encoded))
-
-    @property
-    def allowed_cidrs(self) -> list[str] | None:
-        if self.allowed_cidrs_encoded is None:
-            return None
-        return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
-
-    @property
-    def owned_by_service_account(self) -> bool:
-        return self.owner_type == KeyOwnerType.SERVICE_ACCOUNT
-
-    @property
-    def permissions(self) -> list[str]:
-        if not self.permissions_encoded:
-            return []
-        return self.permissions_encoded.split(",")
-
-    @property
     def masked_key(self) -> str:
         return f"{self.key_prefix}…{self.key_last_four}"
-
-    def status_at(self, now: datetime) -> ApiKeyStatus:
-        if self.revoked_at is not None:
-            return ApiKeyStatus.REVOKED
-        if self.expires_at is not None and self.expires_at <= now:
-            return ApiKeyStatus.EXPIRED
-        # After the final states: enabling a revoked or expired key would not revive it.
-        if self.disabled_at is not None:
-            return ApiKeyStatus.DISABLED
-        return ApiKeyStatus.ACTIVE
 
 
 class ApiKeyUsageDay(Model):

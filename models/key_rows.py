@@ -22,8 +22,8 @@ from tortoise.fields import Field
 from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 
-from core.enums import ApiKeyStatus, KeyOwnerType, Role, Scope, UserStatus
-from models.api_keys import ApiKey
+from core.enums import KeyOwnerType, Role, UserStatus
+from models.api_keys import ApiKey, KeyStanding
 from models.reads import read
 from models.service_accounts import ServiceAccount
 from models.users import User, decode_roles
@@ -64,9 +64,9 @@ def _by_type(model_field: Field[Any]) -> Convert:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyRow:
-    """The columns of an API key that authenticating and verifying it read, with the
-    model's properties of the same names (`models.api_keys.ApiKey`)."""
+class KeyRow(KeyStanding):
+    """The columns of an API key that authenticating and verifying it read, and what they
+    say, as the model says it (`models.api_keys.KeyStanding`)."""
 
     id: int
     name: str
@@ -82,35 +82,6 @@ class KeyRow:
     refill_amount: int | None
     refill_interval: str | None
     refilled_at: datetime | None
-
-    @property
-    def scopes(self) -> list[Scope]:
-        return [Scope(name) for name in self.scopes_encoded.strip(",").split(",") if name]
-
-    @property
-    def allowed_cidrs(self) -> list[str] | None:
-        if self.allowed_cidrs_encoded is None:
-            return None
-        return [cidr for cidr in self.allowed_cidrs_encoded.split(",") if cidr]
-
-    @property
-    def owned_by_service_account(self) -> bool:
-        return self.owner_type == KeyOwnerType.SERVICE_ACCOUNT
-
-    @property
-    def permissions(self) -> list[str]:
-        if not self.permissions_encoded:
-            return []
-        return self.permissions_encoded.split(",")
-
-    def status_at(self, now: datetime) -> ApiKeyStatus:
-        if self.revoked_at is not None:
-            return ApiKeyStatus.REVOKED
-        if self.expires_at is not None and self.expires_at <= now:
-            return ApiKeyStatus.EXPIRED
-        if self.disabled_at is not None:
-            return ApiKeyStatus.DISABLED
-        return ApiKeyStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
