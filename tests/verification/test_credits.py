@@ -69,6 +69,8 @@ async def test_exhausted_key_is_rate_limited_on_the_own_api_until_its_refill(
     before = await gql.execute(ME_ID, token=secret)
     await verdict(gql.http, root.secret, key=secret)
 
+    # Before the request: the server rounds the wait up from its own, later, clock.
+    asked = utcnow()
     after = await _me(gql.http, secret)
 
     assert before.ok  # own-API calls spend no credit
@@ -76,8 +78,8 @@ async def test_exhausted_key_is_rate_limited_on_the_own_api_until_its_refill(
     extensions = after.json()["errors"][0]["extensions"]
     assert int(after.headers["retry-after"]) == extensions["retryAfter"]
     assert (extensions["code"], extensions["reason"]) == ("RATE_LIMITED", "USAGE_EXCEEDED")
-    tomorrow = (utcnow() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    assert 0 < extensions["retryAfter"] <= (tomorrow - utcnow()).total_seconds() + 1
+    tomorrow = (asked + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert 0 < extensions["retryAfter"] <= (tomorrow - asked).total_seconds() + 1
 
 
 async def test_exhausted_key_without_refill_is_refused_too(
