@@ -14,7 +14,7 @@ import httpx
 import pyotp
 import pytest
 
-from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, call, launch
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, call, two_servers
 
 LOGIN = (
     "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token restriction } }"
@@ -24,14 +24,8 @@ VERIFY = "mutation($c: String!) { verifyMfa(totpCode: $c) { restriction } }"
 
 @pytest.fixture
 def two_hosts(postgres_database: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first, second = launch(postgres_database, tmp_path), launch(postgres_database, tmp_path)
-    try:
-        first.wait_ready()
-        second.wait_ready()
-        yield first, second
-    finally:
-        codes = [first.stop(), second.stop()]
-        assert codes == [0, 0], first.output + second.output
+    with two_servers(postgres_database, tmp_path) as servers:
+        yield servers
 
 
 def _sign_in(server: LiveServer) -> dict[str, Any]:

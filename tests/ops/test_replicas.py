@@ -17,9 +17,9 @@ from tests.support.live_server import (
     ADMIN_EMAIL,
     LiveServer,
     call,
-    launch,
     new_key,
     session,
+    two_servers,
 )
 
 BURST = 90
@@ -29,14 +29,8 @@ FIGURES = "{ apiKeys { nodes { name totalCalls } } keyMetrics { apiCallsToday } 
 
 @pytest.fixture
 def two_hosts(postgres_database: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first, second = launch(postgres_database, tmp_path), launch(postgres_database, tmp_path)
-    try:
-        first.wait_ready()
-        second.wait_ready()
-        yield first, second
-    finally:
-        codes = [first.stop(), second.stop()]
-        assert codes == [0, 0], first.output + second.output
+    with two_servers(postgres_database, tmp_path) as servers:
+        yield servers
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.authenticator import SoftwareAuthenticator
-from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, call, launch
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, call, two_servers
 
 ORIGIN = "http://localhost:8000"  # both processes serve the one portal origin
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
@@ -27,14 +27,8 @@ PASSKEY_LOGIN = "mutation($c: JSON!) { passkeyLogin(credential: $c) { token } }"
 
 @pytest.fixture
 def two_hosts(postgres_database: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    servers = [launch(postgres_database, tmp_path, WEBAUTHN_ORIGINS=ORIGIN) for _ in range(2)]
-    try:
-        for server in servers:
-            server.wait_ready()
-        yield servers[0], servers[1]
-    finally:
-        codes = [server.stop() for server in servers]
-        assert codes == [0, 0], servers[0].output + servers[1].output
+    with two_servers(postgres_database, tmp_path, WEBAUTHN_ORIGINS=ORIGIN) as servers:
+        yield servers
 
 
 def test_a_ceremony_spans_processes_and_an_assertion_counts_once(

@@ -92,6 +92,22 @@ def launch(
     return LiveServer(process=process, base=base)
 
 
+@contextmanager
+def two_servers(
+    database_url: str, cwd: Path, **extra: str
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two server processes on one (PostgreSQL) database, ready, with the `extra`
+    settings; both must stop cleanly."""
+    first, second = (launch(database_url, cwd, None, **extra) for _ in range(2))
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        yield first, second
+    finally:
+        codes = [first.stop(), second.stop()]
+        assert codes == [0, 0], first.output + second.output
+
+
 def start(
     database_url: str,
     cwd: Path,

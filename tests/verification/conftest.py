@@ -11,7 +11,7 @@ import pytest
 
 from models import ApiKey, Role, Scope, User
 from tests.support.factories import make_api_key, make_user
-from tests.support.live_server import LiveServer, launch
+from tests.support.live_server import LiveServer, two_servers
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,5 @@ def two_processes(
     postgres_database: str, tmp_path: Path
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Skipped, saying so, without PostgreSQL: SQLite serves one process."""
-    first, second = launch(postgres_database, tmp_path), launch(postgres_database, tmp_path)
-    try:
-        first.wait_ready()
-        second.wait_ready()
-        yield first, second
-    finally:
-        codes = [first.stop(), second.stop()]
-        assert codes == [0, 0], first.output + second.output
+    with two_servers(postgres_database, tmp_path) as servers:
+        yield servers
