@@ -18,8 +18,8 @@ from tests.support.graphql import GraphQLClient
 from tests.support.verification import (
     DISABLE_KEY,
     VERIFY_API_KEY,
-    VERIFY_PATH,
     verdict,
+    verify,
 )
 from tests.verification.conftest import Root
 
@@ -108,11 +108,7 @@ async def test_a_root_key_revoked_through_the_api_is_refused_at_once(
     assert hash_secret(root.secret) in current().key_cache
 
     await _mutate(gql, token, REVOKE_KEY, id=gid(root.key))
-    after = await gql.http.post(
-        VERIFY_PATH,
-        json={"key": verified.secret},
-        headers={"Authorization": f"Bearer {root.secret}"},
-    )
+    after = await verify(gql.http, root.secret, key=verified.secret)
 
     assert after.status_code == 401
 
@@ -125,11 +121,7 @@ async def test_a_root_keys_owner_demoted_through_the_api_is_refused_at_once(
     assert (await verdict(gql.http, root.secret, key=verified.secret))["code"] == "VALID"
 
     await _mutate(gql, token, UPDATE_USER, id=gid(root.owner), input={"roles": ["READ_ONLY"]})
-    after = await gql.http.post(
-        VERIFY_PATH,
-        json={"key": verified.secret},
-        headers={"Authorization": f"Bearer {root.secret}"},
-    )
+    after = await verify(gql.http, root.secret, key=verified.secret)
 
     assert after.status_code == 403
 
