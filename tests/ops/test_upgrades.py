@@ -15,6 +15,7 @@ import subprocess
 import tarfile
 from collections.abc import AsyncIterator
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,24 @@ async def rate_limited_calls_default(url: str) -> Any:
     return default
 
 
+async def keep_sessions_live(url: str) -> None:
+    """A snapshot's sessions expire twelve hours after it was taken, and an expired session
+    may rightly be swept; moved a day ahead, they must survive the upgrade."""
+    if url.startswith("sqlite"):
+        ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat(sep=" ")
+        await run_sql(url, f"UPDATE sessions SET expires_at = '{ahead}'")  # noqa: S608
+        return
+    [(column_type,)] = await run_sql(
+        url,
+        "SELECT data_type FROM information_schema.columns"
+        " WHERE table_name = 'sessions' AND column_name = 'expires_at'",
+    )
+    ahead = "now() + interval '1 day'"
+    if column_type == "double precision":  # early releases stored epoch seconds
+        ahead = f"extract(epoch FROM {ahead})"
+    await run_sql(url, f"UPDATE sessions SET expires_at = {ahead}")  # noqa: S608
+
+
 def graphql(base: str, query: str, token: str | None = None, **variables: Any) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     answer = httpx.post(
@@ -119,7 +138,9 @@ async def test_a_release_database_upgrades_and_keeps_serving(
     snapshot = json.loads((release / "release.json").read_text())
     facts = snapshot[backend]
     await run_sql(empty_database, (release / f"{backend}.sql").read_text())
+    await keep_sessions_live(empty_database)
     before = await kept_rows(empty_database)
+    assert before["sessions"], "the snapshot must hold a session to carry over"
 
     server = launch(empty_database, tmp_path)
     try:
