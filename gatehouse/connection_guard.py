@@ -176,6 +176,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _registry.per_address[self._address] += 1
         self._await_headers()
 
+    def eof_received(self) -> None:
+        # The client has closed its side: its place goes now, while the event that said so
+        # is read, not on a later turn when the transport reports the close. A client that
+        # closes its connections and opens as many again at once is not refused.
+        self._release()
+        super().eof_received()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._release()
         super().connection_lost(exc)

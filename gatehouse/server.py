@@ -25,6 +25,7 @@ from core.config import Settings
 from gatehouse import heap
 from gatehouse.connection_guard import PROTOCOL
 from gatehouse.draining import SECOND_SIGNAL_SECONDS, STOP_SLACK_SECONDS
+from gatehouse.event_loop import LOOP
 
 log = logging.getLogger("gatehouse.server")
 
@@ -120,7 +121,8 @@ def run(settings: Settings, sock: socket.socket, **options: Any) -> int:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "loop": "uvloop",
+        # uvloop, accepting every waiting connection on each turn (gatehouse.event_loop).
+        "loop": LOOP,
         # uvicorn's httptools protocol, plus a header-read timeout and connection caps.
         "http": PROTOCOL,
         "log_level": settings.log_level.lower(),

@@ -166,3 +166,27 @@ def test_one_address_may_not_hold_more_than_its_connections(tmp_path: Path) -> N
     # One line for twenty refusals: the log is rate-limited.
     assert server.output.count("refused connections from 127.0.0.9") == 1
     assert "MAX_CONNECTIONS_PER_ADDRESS=5" in server.output
+
+
+def test_a_client_that_checks_the_port_and_then_opens_all_its_connections_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    """What wrk does: one connection opened and closed to check the port, then as many as the
+    cap allows at once; run after run, each closing all of its connections first."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with serving(tmp_path, MAX_CONNECTIONS_PER_ADDRESS="20") as server:
+        for _ in range(5):
+            socket.create_connection(address_of(server)).close()
+            with ExitStack() as stack:
+                run = [
+                    stack.enter_context(socket.create_connection(address_of(server)))
+                    for _ in range(20)
+                ]
+                for connection in run:
+                    connection.settimeout(SLACK_SECONDS)
+                    connection.sendall(request)
+
+                assert [whole_response(connection)[:12] for connection in run] == [
+                    b"HTTP/1.1 200"
+                ] * 20
+    assert "refused connections" not in server.output
