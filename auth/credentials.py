@@ -112,7 +112,9 @@ async def authenticate(
             credential, client_address, runtime, operation, count_call=count_key_call
         )
     else:
-        principal = await authenticate_session(credential, idle=runtime.settings.session_idle)
+        principal = await authenticate_session(
+            credential, runtime.seen_sessions, idle=runtime.settings.session_idle
+        )
     if principal is None:
         return Anonymous(rejected=True, client_address=client_address)
     if isinstance(principal, Anonymous):  # a refusal with its reason (an idle session)

@@ -26,6 +26,7 @@ from auth.key_cache import KeyCache
 from auth.live_credentials import SubscriptionSlots
 from auth.passwords import PasswordHashing, Verification
 from auth.rate_limits import Limiter
+from auth.sessions import SeenWrites
 from auth.signals import SignalBus, build_signal_bus, keys_called
 from auth.throttle import LoginPolicy, LoginThrottle, PasswordAttempt
 from core.config import MfaSettings, Settings
@@ -47,6 +48,8 @@ class Runtime:
     key_cache: KeyCache
     # Open subscriptions per credential, held to MAX_SUBSCRIPTIONS_PER_CREDENTIAL.
     subscriptions: SubscriptionSlots = field(default_factory=SubscriptionSlots)
+    # Sessions whose last-seen time this process is writing (auth.sessions).
+    seen_sessions: SeenWrites = field(default_factory=SeenWrites)
 
     # `mfa` as built from `settings`, kept with the settings it came from.
     _mfa: tuple[Settings, MfaSettings] | None = field(default=None, init=False, repr=False)

@@ -24,8 +24,34 @@ LAST_SEEN_INTERVAL = timedelta(minutes=1)
 MAX_USER_AGENT_LENGTH = 512
 
 
+class SeenWrites:
+    """The sessions whose last_seen_at this process is writing, or wrote within the
+    interval. When a session's time turns stale, every request of it in flight reads the
+    same stale row: the first writes, and the others go on at once rather than each
+    queueing a write that would change no row (100 such writes behind SQLite's one writer
+    held 100 connections' answers for half a second, once a minute). Per process: another
+    process writes its own once, which the conditional UPDATE makes harmless."""
+
+    CAPACITY = 10_000
+
+    def __init__(self) -> None:
+        self._written_at: dict[str, datetime] = {}
+
+    def claim(self, session: Session, now: datetime, interval: timedelta) -> bool:
+        written_at = self._written_at.get(session.token_hash)
+        if written_at is not None and timedelta(0) <= now - written_at < interval:
+            return False
+        if len(self._written_at) >= self.CAPACITY:
+            self._written_at.clear()  # forgets only which writes it could skip
+        self._written_at[session.token_hash] = now
+        return True
+
+    def release(self, session: Session) -> None:
+        self._written_at.pop(session.token_hash, None)
+
+
 async def authenticate_session(
-    token: str, *, idle: timedelta | None = None
+    token: str, seen: SeenWrites, *, idle: timedelta | None = None
 ) -> Principal | Anonymous | None:
     """The session's principal; None for a token that is not a live session; a refusal
     with its reason for a session ended now because it went unused for longer than `idle`."""
@@ -48,7 +74,7 @@ async def authenticate_session(
         await Session.filter(id=session.id).delete()
         note_auth_failure("idle")
         return Anonymous(rejected=True, reason=SESSION_IDLE)
-    await note_seen(session, now, touch_interval(idle))
+    await note_seen(session, now, touch_interval(idle), seen)
     return Principal(user=user, session=session)
 
 
@@ -63,14 +89,21 @@ def touch_interval(idle: timedelta | None) -> timedelta:
     return LAST_SEEN_INTERVAL if idle is None else min(LAST_SEEN_INTERVAL, idle / 2)
 
 
-async def note_seen(session: Session, now: datetime, interval: timedelta) -> None:
-    """Write last_seen_at when the row it came with says it is older than `interval`. The
-    UPDATE is conditional too, so that of several requests (or processes) seeing the same
-    stale time only the first writes, and the others change no row."""
+async def note_seen(session: Session, now: datetime, interval: timedelta, seen: SeenWrites) -> None:
+    """Write last_seen_at when the row it came with says it is older than `interval`, and
+    no request of this process is writing it already. The UPDATE is conditional too, so
+    that of several processes seeing the same stale time only the first writes, and the
+    others change no row."""
     if session.last_seen_at is not None and now - session.last_seen_at < interval:
         return
+    if not seen.claim(session, now, interval):
+        return
     stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - interval)
-    await Session.filter(stale, id=session.id).update(last_seen_at=now)
+    try:
+        await Session.filter(stale, id=session.id).update(last_seen_at=now)
+    except BaseException:
+        seen.release(session)  # the next request tries again
+        raise
     session.last_seen_at = now
 
 

@@ -121,7 +121,7 @@ def run(settings: Settings, sock: socket.socket, **options: Any) -> int:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        # uvloop, accepting every waiting connection on each turn (gatehouse.event_loop).
+        # uvloop, accepting many waiting connections on each turn (gatehouse.event_loop).
         "loop": LOOP,
         # uvicorn's httptools protocol, plus a header-read timeout and connection caps.
         "http": PROTOCOL,

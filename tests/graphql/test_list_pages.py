@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from models import ApiKey, Role, User
-from tests.graphql.test_query_counts import counting_queries
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import GraphQLClient
+from tests.support.statements import counting_queries
 
 TOTALS = {
     "direct": "{ apiKeys(first: 1) { totalCount nodes { name } } }",

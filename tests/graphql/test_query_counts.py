@@ -4,22 +4,17 @@ metrics, cost a fixed number of queries however many keys and calls there are.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from httpx import AsyncClient
-from tortoise.backends.sqlite.client import SqliteClient
-from tortoise.connection import get_connection
 
 from auth.runtime import record_call
 from auth.tokens import generate_api_key
 from models import ApiKey, ApiKeyUsageDay, Role, User
-from models.reads import LoopReader
 from tests.support.documents import KEY_METRICS, ME_ID
 from tests.support.factories import gid, make_api_key, make_user
 from tests.support.graphql import error_codes, graphql, login
+from tests.support.statements import counting_queries
 
 LIST_KEYS = """
 query {
@@ -29,32 +24,6 @@ query {
   }
 }
 """
-_EXECUTING_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many")
-
-
-@contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    """Records each SQL statement the default connection executes, while the block runs:
-    SQLite's reads on the event loop (`models.reads.LoopReader`) too."""
-    connection = get_connection("default")
-    reader = LoopReader.of(connection) if isinstance(connection, SqliteClient) else None
-    patched = [(connection, name) for name in _EXECUTING_METHODS]
-    if reader is not None:
-        patched.append((reader, "execute_query"))
-    statements: list[str] = []
-    for target, name in patched:
-        original = getattr(target, name)
-
-        async def counted(query: str, *args: Any, _original: Any = original) -> Any:
-            statements.append(query)
-            return await _original(query, *args)
-
-        setattr(target, name, counted)
-    try:
-        yield statements
-    finally:
-        for target, name in patched:
-            delattr(target, name)
 
 
 async def make_keys_with_usage(creators: list[User], count: int) -> None:

@@ -3,6 +3,7 @@ not per request), the client's address and user agent at sign-in, and the idle t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -12,13 +13,14 @@ import httpx
 import pytest
 import time_machine
 
-from auth.sessions import LAST_SEEN_INTERVAL, note_seen
+from auth.sessions import LAST_SEEN_INTERVAL, SeenWrites, note_seen
 from gatehouse.app import create_app
 from models import Role, Session
 from tests.sessions.session_documents import ME, my_sessions, session_of, sign_in
 from tests.support.database import SETTINGS
 from tests.support.factories import PASSWORD, make_user
 from tests.support.graphql import GraphQLClient
+from tests.support.statements import counting_queries
 
 START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -95,8 +97,29 @@ async def test_a_stale_time_is_written_once_by_concurrent_requests(gql: GraphQLC
 
         assert (await gql.execute(ME, token=token)).ok  # the first writes
         later = START + timedelta(minutes=2, seconds=10)
-        await note_seen(stale, later, LAST_SEEN_INTERVAL)  # the second changes no row
+        # The second, in another process, changes no row.
+        await note_seen(stale, later, LAST_SEEN_INTERVAL, SeenWrites())
 
+    assert await _last_seen(token) == START + timedelta(minutes=2)
+
+
+async def test_concurrent_requests_of_a_stale_session_in_one_process_write_once(
+    gql: GraphQLClient,
+) -> None:
+    user = await make_user()
+    with time_machine.travel(START, tick=False) as clock:
+        token = await sign_in(gql, user.email, PASSWORD)
+        await gql.execute(ME, token=token)
+        clock.move_to(START + timedelta(minutes=2))
+
+        # Each reads the stale time before the first write is done; the others do not
+        # queue writes that would change no row.
+        with counting_queries() as statements:
+            answers = await asyncio.gather(*(gql.execute(ME, token=token) for _ in range(20)))
+
+    assert all(answer.ok for answer in answers)
+    writes = [sql for sql in statements if sql.lstrip().upper().startswith("UPDATE")]
+    assert len(writes) == 1, writes
     assert await _last_seen(token) == START + timedelta(minutes=2)
 
 

@@ -12,8 +12,8 @@ from auth.tokens import generate_api_key, hash_secret
 from core.clock import utcnow
 from models import ApiKey, ApiKeyStatus, KeyOwnerType, Role, UserStatus
 from models.key_rows import find_keys
-from tests.graphql.test_query_counts import counting_queries
 from tests.support.factories import make_api_key, make_service_account, make_user
+from tests.support.statements import counting_queries
 from tests.support.verification import verdict, verify
 from tests.verification.conftest import Root
 
