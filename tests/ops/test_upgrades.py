@@ -93,15 +93,7 @@ async def keep_sessions_live(url: str) -> None:
         ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat(sep=" ")
         await run_sql(url, f"UPDATE sessions SET expires_at = '{ahead}'")  # noqa: S608
         return
-    [(column_type,)] = await run_sql(
-        url,
-        "SELECT data_type FROM information_schema.columns"
-        " WHERE table_name = 'sessions' AND column_name = 'expires_at'",
-    )
-    ahead = "now() + interval '1 day'"
-    if column_type == "double precision":  # early releases stored epoch seconds
-        ahead = f"extract(epoch FROM {ahead})"
-    await run_sql(url, f"UPDATE sessions SET expires_at = {ahead}")  # noqa: S608
+    await run_sql(url, "UPDATE sessions SET expires_at = now() + interval '1 day'")
 
 
 def graphql(base: str, query: str, token: str | None = None, **variables: Any) -> Any:
